@@ -1,0 +1,1 @@
+"""An embedded, SQLite-backed, Kubernetes-compatible API server (see ``server.ControlPlane``)."""
