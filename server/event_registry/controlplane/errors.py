@@ -170,3 +170,9 @@ def invalid_value(field_path: str, value: object, detail: str) -> Cause:
 
 def forbidden_field(field_path: str, detail: str) -> Cause:
     return Cause(field_path, "FieldValueForbidden", f"Forbidden: {detail}")
+
+
+class Timeout(ApiError):
+    """The server could not answer in time, e.g. a resourceVersion from the future (504)."""
+
+    code, reason = 504, "Timeout"

@@ -1,0 +1,3 @@
+from event_registry.cli import main
+
+main()

@@ -1,0 +1,418 @@
+"""The HTTP face of the control plane: Kubernetes API paths, content types and Status errors.
+
+Decodes requests (JSON, YAML, kubectl's protobuf bodies, the three patch types), routes them
+to :class:`~.apiserver.ApiServer`, discovery and OpenAPI, and encodes answers as kubectl and
+client libraries expect: objects with apiVersion/kind, Lists with a resourceVersion, Tables
+when asked for ``as=Table``, chunked watch streams of one JSON event per line, and every
+failure as a ``Status`` with the real code and reason. Any exception that is not an
+:class:`~.errors.ApiError` is answered as a 500 ``InternalError`` and logged; it never takes
+the server down.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from . import discovery, errors, paths, protobuf, tables
+from .apiserver import ApiServer, FieldValidation, ListOptions, Target
+from .openapi import OpenApi
+from .watching import Broadcaster, WatchEvent, WatchOptions, watch
+
+log = logging.getLogger(__name__)
+
+VERSION_INFO = {
+    "major": "1",
+    "minor": "37",
+    "gitVersion": "v1.37.0+event-registry",
+    "gitCommit": "",
+    "gitTreeState": "clean",
+    "buildDate": "2026-11-01T00:00:00Z",
+    "goVersion": "python",
+    "compiler": "cpython",
+    "platform": "linux/amd64",
+}
+
+_NOT_FOUND = "the server could not find the requested resource"
+
+
+@dataclass
+class Services:
+    """What the HTTP layer serves from; built and owned by :class:`~.server.ControlPlane`."""
+
+    api: ApiServer
+    broadcaster: Broadcaster
+    openapi: OpenApi
+    server_address: str
+    bookmark_interval: float = 60.0
+
+
+def _dumps(obj: object) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def json_response(
+    obj: object, status: int = 200, content_type: str = "application/json"
+) -> Response:
+    return Response(_dumps(obj), status_code=status, media_type=content_type)
+
+
+def status_response(error: errors.ApiError) -> Response:
+    return json_response(error.to_status(), error.code)
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").lower() in ("true", "1")
+
+
+def _wants_table(accept: str) -> bool:
+    return any("as=Table" in entry for entry in accept.split(","))
+
+
+def _include_object(request: Request) -> tables.IncludeObject:
+    value = request.query_params.get("includeObject") or "Metadata"
+    if value not in ("None", "Metadata", "Object"):
+        raise errors.BadRequest(f"includeObject must be None, Metadata or Object, not {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def _field_validation(request: Request) -> FieldValidation:
+    value = request.query_params.get("fieldValidation") or "Warn"
+    if value not in ("Strict", "Warn", "Ignore"):
+        raise errors.BadRequest(
+            f'fieldValidation must be one of "Ignore", "Warn" or "Strict", not {value!r}'
+        )
+    return value  # type: ignore[return-value]
+
+
+def _dry_run(request: Request) -> bool:
+    values = request.query_params.getlist("dryRun")
+    for value in values:
+        if value != "All":
+            raise errors.BadRequest(f"unsupported dryRun value {value!r}, only 'All' is allowed")
+    return bool(values)
+
+
+async def _body(request: Request, *, allow_empty: bool = False) -> Any:
+    raw = await request.body()
+    if not raw:
+        if allow_empty:
+            return None
+        raise errors.BadRequest("the request body is empty")
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
+    try:
+        if content_type == protobuf.PROTOBUF_CONTENT_TYPE:
+            return protobuf.decode_object(raw)
+        if content_type in ("application/yaml", "application/apply-patch+yaml"):
+            return yaml.safe_load(raw)
+        return json.loads(raw)
+    except (ValueError, yaml.YAMLError) as error:
+        raise errors.BadRequest(f"the request body could not be decoded: {error}") from error
+
+
+class Handler:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    @property
+    def api(self) -> ApiServer:
+        return self.services.api
+
+    async def handle(self, request: Request) -> Response:
+        try:
+            return await self._dispatch(request)
+        except errors.ApiError as error:
+            return status_response(error)
+        except Exception as error:
+            log.exception("internal error serving %s %s", request.method, request.url.path)
+            return status_response(errors.InternalError(f"internal error: {error}"))
+
+    async def _dispatch(self, request: Request) -> Response:
+        path = request.url.path
+        if path.rstrip("/") in ("/healthz", "/livez", "/readyz"):
+            return Response(b"ok", media_type="text/plain")
+        if path.rstrip("/") == "/version":
+            return json_response(VERSION_INFO)
+        if path.startswith("/openapi/v3"):
+            return self._openapi(path.removeprefix("/openapi/v3"))
+        parsed = paths.parse(path)
+        if parsed is None:
+            raise errors.NotFound(_NOT_FOUND)
+        if isinstance(parsed, paths.GroupPath):
+            if request.method != "GET":
+                raise errors.MethodNotAllowed(f"{request.method} is not allowed on {path}")
+            return self._discovery(request, parsed)
+        return await self._resource(request, parsed)
+
+    # discovery and OpenAPI -------------------------------------------------------------------
+
+    def _openapi(self, rest: str) -> Response:
+        openapi = self.services.openapi
+        if rest.strip("/") == "":
+            return json_response(openapi.root())
+        document = openapi.document(rest)
+        if document is None:
+            raise errors.NotFound(_NOT_FOUND)
+        return Response(document, media_type="application/json")
+
+    def _discovery(self, request: Request, parsed: paths.GroupPath) -> Response:
+        catalog = self.api.catalog
+        accept = request.headers.get("accept", "")
+        if (
+            parsed.version is None
+            and parsed.group in ("", None)
+            and discovery.wants_aggregated(accept)
+        ):
+            body = discovery.aggregated(catalog, core=parsed.group == "")
+            return json_response(body, content_type=discovery.AGGREGATED)
+        if parsed.legacy_root:
+            return json_response(discovery.api_versions(self.services.server_address))
+        if parsed.group is None:
+            return json_response(discovery.api_group_list(catalog))
+        if parsed.version is None:
+            group = discovery.api_group(catalog, parsed.group)
+            if group is None:
+                raise errors.NotFound(_NOT_FOUND)
+            return json_response(group)
+        resource_list = discovery.api_resource_list(catalog, parsed.group, parsed.version)
+        if resource_list is None:
+            raise errors.NotFound(_NOT_FOUND)
+        return json_response(resource_list)
+
+    # resources -------------------------------------------------------------------------------
+
+    def _target(self, parsed: paths.ResourcePath) -> Target:
+        resource = self.api.catalog.lookup(parsed.group, parsed.version, parsed.plural)
+        if resource is None:
+            raise errors.NotFound(_NOT_FOUND)
+        if parsed.namespace and not resource.namespaced:
+            raise errors.NotFound(_NOT_FOUND)
+        if resource.namespaced and parsed.name and not parsed.namespace:
+            raise errors.NotFound(_NOT_FOUND)
+        if parsed.subresource:
+            served = resource.served_version(parsed.version)
+            if parsed.subresource != "status" or served is None or not served.status_subresource:
+                raise errors.NotFound(_NOT_FOUND)
+        return Target(resource, parsed.version, parsed.namespace, parsed.name, parsed.subresource)
+
+    async def _resource(self, request: Request, parsed: paths.ResourcePath) -> Response:
+        target = self._target(parsed)
+        method = request.method
+        response: Response
+        if not target.name:
+            if method == "GET":
+                if _truthy(request.query_params.get("watch")):
+                    return self._watch(request, target)
+                response = self._list(request, target)
+            elif method == "POST":
+                response = await self._create(request, target)
+            elif method == "DELETE":
+                response = await self._delete_collection(request, target)
+            else:
+                raise errors.MethodNotAllowed(f"{method} is not allowed on a collection")
+        elif method == "GET":
+            response = self._get(request, target)
+        elif method == "PUT":
+            result = self.api.update(
+                target,
+                await _body(request),
+                field_validation=_field_validation(request),
+                dry_run=_dry_run(request),
+            )
+            response = self._written(result.object, result.warnings, 200)
+        elif method == "PATCH":
+            content_type = request.headers.get("content-type", "").split(";")[0].strip()
+            result = self.api.patch(
+                target,
+                content_type,
+                await _body(request),
+                field_validation=_field_validation(request),
+                dry_run=_dry_run(request),
+            )
+            response = self._written(result.object, result.warnings, 200)
+        elif method == "DELETE":
+            response = json_response(
+                self.api.delete(
+                    target, await self._delete_options(request), dry_run=_dry_run(request)
+                )
+            )
+        else:
+            raise errors.MethodNotAllowed(f"{method} is not allowed on an object")
+        served = target.resource.served_version(target.version)
+        if served is not None and served.deprecated:
+            message = served.deprecation_warning or (
+                f"{target.resource.api_version(target.version)} {target.resource.kind} is deprecated"
+            )
+            _add_warning(response, message)
+        return response
+
+    def _written(self, obj: dict[str, Any], warnings: list[str], status: int) -> Response:
+        response = json_response(obj, status)
+        for warning in warnings:
+            _add_warning(response, warning)
+        return response
+
+    async def _create(self, request: Request, target: Target) -> Response:
+        result = self.api.create(
+            target,
+            await _body(request),
+            field_validation=_field_validation(request),
+            dry_run=_dry_run(request),
+        )
+        return self._written(result.object, result.warnings, 201)
+
+    async def _delete_options(self, request: Request) -> dict[str, Any]:
+        body = await _body(request, allow_empty=True)
+        options: dict[str, Any] = dict(body) if isinstance(body, dict) else {}
+        policy = request.query_params.get("propagationPolicy")
+        if policy:
+            options["propagationPolicy"] = policy
+        return options
+
+    def _get(self, request: Request, target: Target) -> Response:
+        obj = self.api.get(target)
+        if _wants_table(request.headers.get("accept", "")):
+            return json_response(
+                tables.table(
+                    target.resource,
+                    target.version,
+                    [obj],
+                    include=_include_object(request),
+                    resource_version=obj["metadata"].get("resourceVersion", ""),
+                )
+            )
+        return json_response(obj)
+
+    def _list_options(self, request: Request) -> ListOptions:
+        query = request.query_params
+        try:
+            limit = int(query.get("limit") or 0)
+        except ValueError as error:
+            raise errors.BadRequest(f"invalid limit: {query.get('limit')!r}") from error
+        return ListOptions(
+            label_selector=query.get("labelSelector"),
+            field_selector=query.get("fieldSelector"),
+            limit=max(0, limit),
+            continue_token=query.get("continue"),
+            resource_version=query.get("resourceVersion"),
+            resource_version_match=query.get("resourceVersionMatch"),
+        )
+
+    def _list(self, request: Request, target: Target) -> Response:
+        page, revision, token = self.api.list_objects(target, self._list_options(request))
+        objects = [self.api.present(target, obj) for obj in page]
+        if _wants_table(request.headers.get("accept", "")):
+            return json_response(
+                tables.table(
+                    target.resource,
+                    target.version,
+                    objects,
+                    include=_include_object(request),
+                    resource_version=str(revision),
+                    continue_token=token,
+                )
+            )
+        metadata: dict[str, Any] = {"resourceVersion": str(revision)}
+        if token:
+            metadata["continue"] = token
+        return json_response(
+            {
+                "apiVersion": target.resource.api_version(target.version),
+                "kind": target.resource.list_kind,
+                "metadata": metadata,
+                "items": objects,
+            }
+        )
+
+    async def _delete_collection(self, request: Request, target: Target) -> Response:
+        options = await self._delete_options(request)
+        dry_run = _dry_run(request)
+        page, _, _ = self.api.list_objects(target, self._list_options(request))
+        deleted = []
+        for obj in page:
+            meta = obj["metadata"]
+            item = Target(target.resource, target.version, meta.get("namespace", ""), meta["name"])
+            try:
+                deleted.append(self.api.delete(item, options, dry_run=dry_run))
+            except errors.NotFound:
+                continue
+        return json_response(
+            {
+                "apiVersion": target.resource.api_version(target.version),
+                "kind": target.resource.list_kind,
+                "metadata": {"resourceVersion": str(self.api.storage.revision)},
+                "items": deleted,
+            }
+        )
+
+    def _watch(self, request: Request, target: Target) -> Response:
+        query = request.query_params
+        timeout = query.get("timeoutSeconds")
+        try:
+            timeout_seconds = float(timeout) if timeout else None
+        except ValueError as error:
+            raise errors.BadRequest(f"invalid timeoutSeconds: {timeout!r}") from error
+        options = WatchOptions(
+            resource_version=query.get("resourceVersion"),
+            label_selector=query.get("labelSelector"),
+            field_selector=query.get("fieldSelector"),
+            allow_bookmarks=_truthy(query.get("allowWatchBookmarks")),
+            send_initial_events=_truthy(query.get("sendInitialEvents")),
+            timeout_seconds=timeout_seconds,
+        )
+        as_table = _wants_table(request.headers.get("accept", ""))
+        include = _include_object(request)
+        events = watch(
+            self.api,
+            self.services.broadcaster,
+            target,
+            options,
+            bookmark_interval=self.services.bookmark_interval,
+        )
+
+        async def lines() -> AsyncIterator[bytes]:
+            try:
+                async for event in events:
+                    yield self._watch_line(target, event, as_table=as_table, include=include)
+            except errors.ApiError as error:
+                yield _dumps({"type": "ERROR", "object": error.to_status()}) + b"\n"
+            finally:
+                await events.aclose()
+
+        return StreamingResponse(lines(), media_type="application/json")
+
+    def _watch_line(
+        self, target: Target, event: WatchEvent, *, as_table: bool, include: tables.IncludeObject
+    ) -> bytes:
+        obj = event.object
+        if event.stored:
+            obj = self.api.present(target, obj)
+            if as_table:
+                obj = tables.table(
+                    target.resource,
+                    target.version,
+                    [obj],
+                    include=include,
+                    resource_version=obj["metadata"].get("resourceVersion", ""),
+                )
+        return _dumps({"type": event.type, "object": obj}) + b"\n"
+
+
+def _add_warning(response: Response, message: str) -> None:
+    escaped = message.replace("\\", "\\\\").replace('"', '\\"')
+    response.headers.append("Warning", f'299 - "{escaped}"')
+
+
+def create_app(services: Services) -> Starlette:
+    handler = Handler(services)
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    return Starlette(routes=[Route("/{path:path}", handler.handle, methods=methods)])
