@@ -126,7 +126,8 @@ def admit_crd(request: Request) -> list[errors.Cause]:
             errors.Cause(
                 "spec.scope",
                 "FieldValueNotSupported",
-                f'Unsupported value: "{spec.get("scope")}": supported values: "Cluster", "Namespaced"',
+                f'Unsupported value: "{spec.get("scope")}": '
+                'supported values: "Cluster", "Namespaced"',
             )
         )
     causes.extend(_version_causes(spec.get("versions") or []))

@@ -290,7 +290,8 @@ class ApiServer:
         old_meta = old["metadata"]
         if preconditions.get("uid") and preconditions["uid"] != old_meta["uid"]:
             raise errors.Conflict(
-                f"Precondition failed: UID in precondition: {preconditions['uid']}, UID in object meta: {old_meta['uid']}",
+                f"Precondition failed: UID in precondition: {preconditions['uid']}, "
+                f"UID in object meta: {old_meta['uid']}",
                 target.details(),
             )
         if (
@@ -399,7 +400,8 @@ class ApiServer:
             )
         if body.get("kind", resource.kind) != resource.kind:
             raise errors.BadRequest(
-                f"the kind in the data ({body.get('kind')}) does not match the expected kind ({resource.kind})",
+                f"the kind in the data ({body.get('kind')}) does not match the expected kind "
+                f"({resource.kind})",
                 target.details(),
             )
         meta = body.get("metadata")
@@ -407,12 +409,12 @@ class ApiServer:
             meta = {}
         if not isinstance(meta, dict):
             raise errors.BadRequest("metadata must be an object", target.details())
-        if resource.namespaced:
-            if meta.get("namespace") and meta["namespace"] != target.namespace:
-                raise errors.BadRequest(
-                    "the namespace of the provided object does not match the namespace sent on the request",
-                    target.details(),
-                )
+        if resource.namespaced and meta.get("namespace", target.namespace) != target.namespace:
+            raise errors.BadRequest(
+                "the namespace of the provided object does not match the namespace sent on the "
+                "request",
+                target.details(),
+            )
         version = resource.served_version(target.version)
         assert version is not None
         checked = schemas.check_object(
@@ -469,8 +471,8 @@ class ApiServer:
             )
         if namespace["metadata"].get("deletionTimestamp"):
             raise errors.Forbidden(
-                f'{target.resource.key} "{target.name or ""}" is forbidden: unable to create new content in namespace '
-                f"{target.namespace} because it is being terminated",
+                f'{target.resource.key} "{target.name or ""}" is forbidden: unable to create new '
+                f"content in namespace {target.namespace} because it is being terminated",
                 target.details(),
             )
 

@@ -249,8 +249,9 @@ class Handler:
             raise errors.MethodNotAllowed(f"{method} is not allowed on an object")
         served = target.resource.served_version(target.version)
         if served is not None and served.deprecated:
+            resource = target.resource
             message = served.deprecation_warning or (
-                f"{target.resource.api_version(target.version)} {target.resource.kind} is deprecated"
+                f"{resource.api_version(target.version)} {resource.kind} is deprecated"
             )
             _add_warning(response, message)
         return response

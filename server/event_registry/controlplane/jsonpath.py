@@ -9,8 +9,10 @@ surrounding ``{}``: ``.status.conditions[?(@.type=="Ready")].status``. Guarantee
   Two spellings of one path compare equal (``parse("$.a") == parse(".a")``).
 * :func:`find` never raises on any JSON document (dicts, lists, str, int, float, bool,
   ``None``): a missing key, an out-of-range index or a step applied to the wrong kind
-  of value simply matches nothing. Matches come back in document order and are the
-  document's own objects, not copies.
+  of value simply matches nothing. Matches come back in document order (list order,
+  then object insertion order; for ``..`` the matches under each visited node in turn,
+  parents before children, as kube and RFC 9535 order them) and are the document's own
+  objects, not copies.
 
 Syntax: a leading ``$`` (or ``@``) is optional; ``.name`` (backslash escapes a
 terminator, as in ``.metadata.labels.app\\.kubernetes\\.io/name``); ``['key']`` and
@@ -317,7 +319,7 @@ class _Parser:
         self.pos += 1  # '['
         self.skip_space()
         if self.pos >= self.end:
-            raise self.fail(f"unclosed '[' opened at position {open_at}")
+            raise self.fail("unclosed '['", open_at)
         if self.peek() == "?":
             self.pos += 1
             predicate = self.or_expression()
@@ -336,7 +338,7 @@ class _Parser:
 
     def close_bracket(self, open_at: int) -> None:
         if self.pos >= self.end:
-            raise self.fail(f"unclosed '[' opened at position {open_at}")
+            raise self.fail("unclosed '['", open_at)
         self.expect("]", "']'")
 
     def bracket_item(self) -> Selector:
@@ -439,8 +441,8 @@ class _Parser:
             inner = self.or_expression()
             self.skip_space()
             if self.pos >= self.end:
-                raise self.fail(f"unclosed '(' opened at position {open_at}")
-            self.expect(")", "')'")
+                raise self.fail("unclosed '('", open_at)
+            self.expect(")", f"')' to close the '(' at position {open_at}")
             return inner
         return self.comparison()
 

