@@ -1,0 +1,1 @@
+"""Knative Eventing semantics of the embedded control plane."""

@@ -1,0 +1,121 @@
+"""Which Triggers consume which EventTypes: three-valued matching of Knative filters.
+
+A Trigger consumes an EventType when both are on the same Broker in the same namespace and
+the Trigger's filter accepts the events the EventType describes. The answer is ``YES``,
+``NO`` or ``UNKNOWN``: an EventType pins only some attributes (type, source, schema, and
+non-template v1beta3 attributes), so a filter on anything else (``id``, an extension, a
+templated value, a CESQL expression) cannot be decided and is reported as ``UNKNOWN`` rather
+than guessed. ``filters`` (new dialects) override ``filter.attributes`` as in Knative; the
+entries of ``filters`` are ANDed.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import models
+
+
+class Match(enum.Enum):
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+    def __and__(self, other: Match) -> Match:
+        if Match.NO in (self, other):
+            return Match.NO
+        if Match.UNKNOWN in (self, other):
+            return Match.UNKNOWN
+        return Match.YES
+
+    def __or__(self, other: Match) -> Match:
+        if Match.YES in (self, other):
+            return Match.YES
+        if Match.UNKNOWN in (self, other):
+            return Match.UNKNOWN
+        return Match.NO
+
+    def __invert__(self) -> Match:
+        return {Match.YES: Match.NO, Match.NO: Match.YES, Match.UNKNOWN: Match.UNKNOWN}[self]
+
+
+def known_attributes(event_type: models.EventType) -> dict[str, str]:
+    """Attribute values every event of this type carries (templates excluded)."""
+    known = {a.name: a.value for a in event_type.attributes if a.value and not a.is_template}
+    if event_type.type:
+        known["type"] = event_type.type
+    if event_type.source:
+        known["source"] = event_type.source
+    if event_type.schema:
+        known["dataschema"] = event_type.schema
+    return known
+
+
+def _compare(
+    known: Mapping[str, str], expected: Mapping[str, Any], test: Callable[[str, str], bool]
+) -> Match:
+    result = Match.YES
+    for name, value in expected.items():
+        if name not in known:
+            result &= Match.UNKNOWN
+        elif not test(known[name], str(value)):
+            return Match.NO
+    return result
+
+
+def _filter(known: Mapping[str, str], entry: Mapping[str, Any]) -> Match:
+    if "exact" in entry:
+        return _compare(known, entry["exact"], lambda actual, want: actual == want)
+    if "prefix" in entry:
+        return _compare(known, entry["prefix"], lambda actual, want: actual.startswith(want))
+    if "suffix" in entry:
+        return _compare(known, entry["suffix"], lambda actual, want: actual.endswith(want))
+    if "all" in entry:
+        result = Match.YES
+        for nested in entry["all"] or ():
+            result &= _filter(known, nested)
+        return result
+    if "any" in entry:
+        result = Match.NO
+        for nested in entry["any"] or ():
+            result |= _filter(known, nested)
+        return result
+    if "not" in entry:
+        return ~_filter(known, entry["not"])
+    return Match.UNKNOWN  # cesql, or a dialect this version does not know
+
+
+def _legacy(known: Mapping[str, str], attributes: Mapping[str, str]) -> Match:
+    result = Match.YES
+    for name, value in attributes.items():
+        if value == "":
+            continue  # "" means any value
+        if name not in known:
+            result &= Match.UNKNOWN
+        elif known[name] != value:
+            return Match.NO
+    return result
+
+
+def filter_match(trigger: models.Trigger, event_type: models.EventType) -> Match:
+    """How the Trigger's filter treats events of this type (Broker not considered)."""
+    known = known_attributes(event_type)
+    if trigger.filters:
+        result = Match.YES
+        for entry in trigger.filters:
+            result &= _filter(known, entry)
+        return result
+    return _legacy(known, trigger.filter_attributes)
+
+
+def consumes(trigger: models.Trigger, event_type: models.EventType) -> Match:
+    """Whether the Trigger receives events of this EventType."""
+    if (
+        trigger.meta.namespace != event_type.meta.namespace
+        or not trigger.broker
+        or trigger.broker != event_type.broker
+    ):
+        return Match.NO
+    return filter_match(trigger, event_type)

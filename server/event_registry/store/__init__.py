@@ -1,0 +1,1 @@
+"""The registry's cache: immutable snapshots of normalized objects, with indexes."""

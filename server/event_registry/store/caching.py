@@ -1,0 +1,207 @@
+"""The live cache: raw watch events in, normalized snapshots and ordered changes out.
+
+Guarantees:
+
+- objects are normalized once, here, when they arrive; queries and subscriptions only ever
+  see domain models;
+- every effective change bumps the cache revision by one and is announced to listeners
+  synchronously, in order, with the snapshots before and after it; a replayed event that
+  changes nothing (same resourceVersion) is dropped, so relists and reconnects never
+  duplicate a change;
+- :meth:`Cache.replace` (after a relist) turns the difference between the cache and the fresh
+  list into ordinary changes, DELETED for what vanished, so the cache equals the list and
+  listeners lose nothing;
+- :meth:`Cache.wait_for` lets a writer wait until its own write is visible to queries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from ..domain import models, normalizing
+from .snapshots import Snapshot
+
+Kind = Literal["Namespace", "Broker", "EventType", "Trigger"]
+KINDS: tuple[Kind, ...] = ("Namespace", "Broker", "EventType", "Trigger")
+ChangeType = Literal["ADDED", "MODIFIED", "DELETED"]
+Model = models.Namespace | models.Broker | models.EventType | models.Trigger
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    revision: int
+    kind: Kind
+    type: ChangeType
+    namespace: str
+    name: str
+    old: Any
+    new: Any
+    before: Snapshot
+    after: Snapshot
+
+
+Listener = Callable[[Change], None]
+
+
+def _normalize(kind: Kind, raw: Mapping[str, Any]) -> Model:
+    if kind == "Namespace":
+        return normalizing.namespace(raw)
+    if kind == "Broker":
+        return normalizing.broker(raw)
+    if kind == "EventType":
+        return normalizing.event_type(raw)
+    return normalizing.trigger(raw)
+
+
+def _current(snapshot: Snapshot, kind: Kind, namespace: str, name: str) -> Model | None:
+    if kind == "Namespace":
+        return snapshot.namespace(name)
+    if kind == "Broker":
+        return snapshot.broker(namespace, name)
+    if kind == "EventType":
+        return snapshot.event_type(namespace, name)
+    return snapshot.trigger(namespace, name)
+
+
+def _all(snapshot: Snapshot, kind: Kind) -> Iterable[Model]:
+    if kind == "Namespace":
+        return list(snapshot.namespaces.values())
+    if kind == "Broker":
+        return [obj for group in snapshot.brokers.groups.values() for obj in group.values()]
+    if kind == "EventType":
+        return [obj for group in snapshot.event_types.groups.values() for obj in group.values()]
+    return [obj for group in snapshot.triggers.groups.values() for obj in group.values()]
+
+
+def _with(snapshot: Snapshot, kind: Kind, old: Any, new: Any, name: str) -> Snapshot:
+    if kind == "Namespace":
+        return snapshot.with_namespace(new, name)
+    if kind == "Broker":
+        return snapshot.with_broker(old, new)
+    if kind == "EventType":
+        return snapshot.with_event_type(old, new)
+    return snapshot.with_trigger(old, new)
+
+
+class Cache:
+    def __init__(self) -> None:
+        self.snapshot = Snapshot()
+        self._listeners: list[Listener] = []
+        self._synced: dict[Kind, bool] = dict.fromkeys(KINDS, False)
+        self._waiters: list[tuple[Callable[[Snapshot], bool], asyncio.Future[None]]] = []
+
+    # sync state ----------------------------------------------------------------------------
+
+    def set_synced(self, kind: Kind, synced: bool) -> None:
+        self._synced[kind] = synced
+
+    @property
+    def sync_state(self) -> dict[Kind, bool]:
+        return dict(self._synced)
+
+    @property
+    def synced(self) -> bool:
+        return all(self._synced.values())
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    # changes -------------------------------------------------------------------------------
+
+    def apply(self, kind: Kind, change_type: ChangeType, raw: Mapping[str, Any]) -> Change | None:
+        """Apply one watch event; returns the change, or None when nothing changed."""
+        new = _normalize(kind, raw)
+        namespace, name = new.meta.namespace, new.meta.name
+        old = _current(self.snapshot, kind, namespace, name)
+        if change_type == "DELETED":
+            return self._commit(kind, "DELETED", namespace, name, old, None) if old else None
+        if old is not None and old.meta.resource_version == new.meta.resource_version:
+            return None
+        return self._commit(kind, "MODIFIED" if old else "ADDED", namespace, name, old, new)
+
+    def replace(self, kind: Kind, raws: Iterable[Mapping[str, Any]]) -> list[Change]:
+        """Make the cache's objects of ``kind`` equal a fresh list, as ordinary changes."""
+        fresh = {}
+        for raw in raws:
+            obj = _normalize(kind, raw)
+            fresh[(obj.meta.namespace, obj.meta.name)] = obj
+        changes = []
+        for obj in _all(self.snapshot, kind):
+            key = (obj.meta.namespace, obj.meta.name)
+            if key not in fresh:
+                changes.append(self._commit(kind, "DELETED", *key, obj, None))
+        for key, obj in fresh.items():
+            old = _current(self.snapshot, kind, *key)
+            if old is None:
+                changes.append(self._commit(kind, "ADDED", *key, None, obj))
+            elif old.meta.resource_version != obj.meta.resource_version:
+                changes.append(self._commit(kind, "MODIFIED", *key, old, obj))
+        return changes
+
+    def _commit(
+        self, kind: Kind, change_type: ChangeType, namespace: str, name: str, old: Any, new: Any
+    ) -> Change:
+        before = self.snapshot
+        after = _with(before, kind, old, new, name)
+        after = _revised(after, before.revision + 1)
+        self.snapshot = after
+        change = Change(after.revision, kind, change_type, namespace, name, old, new, before, after)
+        for listener in self._listeners:
+            listener(change)
+        if self._waiters:
+            self._wake(after)
+        return change
+
+    # waiting for writes --------------------------------------------------------------------
+
+    async def wait_until(self, predicate: Callable[[Snapshot], bool], timeout: float) -> bool:
+        """True once ``predicate(snapshot)`` holds, False after ``timeout`` seconds."""
+        if predicate(self.snapshot):
+            return True
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (predicate, future)
+        self._waiters.append(entry)
+        try:
+            await asyncio.wait_for(future, timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            if entry in self._waiters:
+                self._waiters.remove(entry)
+
+    async def wait_for(
+        self, kind: Kind, namespace: str, name: str, resource_version: str | None, timeout: float
+    ) -> Model | None:
+        """The object once the cache has seen ``resource_version`` of it (None: deleted)."""
+
+        def seen(snapshot: Snapshot) -> bool:
+            current = _current(snapshot, kind, namespace, name)
+            if resource_version is None:
+                return current is None
+            return current is not None and _not_older(
+                current.meta.resource_version, resource_version
+            )
+
+        await self.wait_until(seen, timeout)
+        return _current(self.snapshot, kind, namespace, name)
+
+    def _wake(self, snapshot: Snapshot) -> None:
+        for predicate, future in list(self._waiters):
+            if not future.done() and predicate(snapshot):
+                future.set_result(None)
+
+
+def _not_older(current: str, wanted: str) -> bool:
+    if current == wanted:
+        return True
+    if current.isdigit() and wanted.isdigit():
+        return int(current) >= int(wanted)
+    return False
+
+
+def _revised(snapshot: Snapshot, revision: int) -> Snapshot:
+    return replace(snapshot, revision=revision)
