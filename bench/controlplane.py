@@ -70,13 +70,15 @@ MERGE_PATCH = "application/merge-patch+json"
 CONCURRENCY = 16
 PAGE_LIMIT = 500
 WATCH_WARMUP = 20
+TRANSPORT_RUNS = 20
 EVENT_TIMEOUT = 10.0
 STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_read=None)
 
 
 @dataclass(frozen=True)
 class Scale:
-    rounds: int
+    rounds: int  # at most; creates stop repeating once another round would pass the budget
+    create_budget: float
     creates: int
     kubectl_single_runs: int
     eventtypes: int
@@ -89,6 +91,7 @@ class Scale:
 
 FULL = Scale(
     rounds=3,
+    create_budget=150.0,
     creates=2000,
     kubectl_single_runs=20,
     eventtypes=10_000,
@@ -100,6 +103,7 @@ FULL = Scale(
 )
 QUICK = Scale(
     rounds=1,
+    create_budget=60.0,
     creates=300,
     kubectl_single_runs=5,
     eventtypes=1000,
@@ -219,6 +223,38 @@ async def create_namespace(clients: Clients, name: str) -> None:
     await clients.core.create_namespace({"metadata": {"name": name}})
 
 
+# 0. transport ------------------------------------------------------------------------------
+
+
+async def health_round_trips(session: aiohttp.ClientSession, url: str, runs: int) -> list[float]:
+    timings = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        async with session.get(f"{url}/healthz") as response:
+            await response.read()
+        timings.append(time.perf_counter() - began)
+    return timings
+
+
+async def bench_transport(clients: Clients, runs: int) -> list[Figure]:
+    """The cheapest request on a reused connection beside a new connection per request."""
+    progress(f"transport: {runs} GET /healthz, keep-alive and new connection each")
+    reused = await health_round_trips(clients.session, clients.url, runs)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as fresh:
+        new = await health_round_trips(fresh, clients.url, runs)
+    return [
+        Figure(
+            "transport",
+            "GET /healthz round trip p50, keep-alive connection",
+            p50ms(reused),
+            "ms",
+            f"same, new connection per request, p50 of {runs}",
+            p50ms(new),
+            ms(reused),
+        )
+    ]
+
+
 # 1. creates --------------------------------------------------------------------------------
 
 
@@ -270,18 +306,24 @@ async def bench_creates(plane: ControlPlaneProcess, clients: Clients, scale: Sca
     sequential: list[Run] = []
     concurrent: list[Run] = []
     bulk: list[float] = []
+    deadline = time.monotonic() + scale.create_budget
     for round_ in range(scale.rounds):
         progress(f"creates: round {round_ + 1}/{scale.rounds}, {scale.creates} ConfigMaps x 3")
+        began = time.monotonic()
         sequential.append(await api_creates(clients, f"seq-{round_}", scale.creates, 1))
         concurrent.append(await api_creates(clients, f"conc-{round_}", scale.creates, CONCURRENCY))
         bulk.append(await kubectl_bulk_create(plane, clients, f"kubectl-{round_}", scale.creates))
+        now = time.monotonic()
+        if now + (now - began) > deadline:  # another round would not fit
+            break
     single = await kubectl_single_creates(plane, clients, scale.kubectl_single_runs)
     bulk_name = f"kubectl create -f, {scale.creates} docs in 1 call"
+    rounds = f"N={scale.creates}, median of {len(bulk)}"
     seq_latencies = [value for run in sequential for value in run.latencies]
     return [
         Figure(
             "creates",
-            f"ConfigMap creates, kubernetes_asyncio sequential (N={scale.creates})",
+            f"ConfigMap creates, kubernetes_asyncio sequential ({rounds})",
             statistics.median(run.rate for run in sequential),
             "obj/s",
             bulk_name,
@@ -290,7 +332,7 @@ async def bench_creates(plane: ControlPlaneProcess, clients: Clients, scale: Sca
         ),
         Figure(
             "creates",
-            f"ConfigMap creates, kubernetes_asyncio {CONCURRENCY} concurrent (N={scale.creates})",
+            f"ConfigMap creates, kubernetes_asyncio {CONCURRENCY} concurrent ({rounds})",
             statistics.median(run.rate for run in concurrent),
             "obj/s",
             bulk_name,
@@ -816,7 +858,8 @@ def link_baselines(figures: list[Figure]) -> list[Figure]:
 
 async def measure(plane: ControlPlaneProcess, scale: Scale) -> list[Figure]:
     async with open_clients(plane.url) as clients:
-        figures = await bench_creates(plane, clients, scale)
+        figures = await bench_transport(clients, TRANSPORT_RUNS)
+        figures += await bench_creates(plane, clients, scale)
         figures += await bench_lists(plane, clients, scale)
         figures += await bench_watches(clients, scale)
     return link_baselines(figures)

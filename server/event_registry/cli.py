@@ -1,4 +1,4 @@
-"""The ``event-registry`` console script: ``controlplane`` (and, later, ``serve``)."""
+"""The ``event-registry`` console script: ``serve`` and ``controlplane``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from .controlplane.server import ControlPlaneSettings, run_forever
+from .app import settings as app_settings
+from .controlplane.server import ControlPlaneSettings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +38,30 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds a deleted namespace stays Terminating before its contents are deleted",
     )
     plane.add_argument("--log-level", default="info")
+    plane.add_argument(
+        "--no-controllers",
+        action="store_true",
+        help="do not run the embedded Knative readiness controller",
+    )
+
+    serve = commands.add_parser("serve", help="run the GraphQL registry")
+    serve.add_argument("--host", default="127.0.0.1", help="listen address (default loopback)")
+    serve.add_argument("--port", type=int, default=8080, help="listen port (0: any free port)")
+    serve.add_argument("--data-dir", type=Path, default=Path("data"), help="embedded data dir")
+    serve.add_argument("--kubeconfig", type=Path, help="use this kubeconfig's cluster")
+    serve.add_argument("--context", help="kubeconfig context to use")
+    serve.add_argument(
+        "--cluster",
+        choices=["auto", "kubeconfig", "in-cluster", "embedded"],
+        default="auto",
+        help="auto: --kubeconfig/--context, else in-cluster, else embedded; "
+        "kubeconfig: $KUBECONFIG or ~/.kube/config",
+    )
+    serve.add_argument(
+        "--controlplane-port", type=int, default=8001, help="embedded control plane port"
+    )
+    serve.add_argument("--tokens-file", type=Path, help="bearer tokens → namespaces (YAML)")
+    serve.add_argument("--log-level", default="info")
     return parser
 
 
@@ -55,4 +80,28 @@ def main(argv: Sequence[str] | None = None) -> None:
             namespace_grace=args.namespace_grace,
         )
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_forever(settings))
+            asyncio.run(_run_controlplane(settings, controllers=not args.no_controllers))
+    elif args.command == "serve":
+        from .app.serving import serve
+
+        serve_settings = app_settings.ServeSettings(
+            host=args.host,
+            port=args.port,
+            data_dir=args.data_dir,
+            cluster=app_settings.ClusterSettings(
+                kubeconfig=args.kubeconfig, context=args.context, cluster=args.cluster
+            ),
+            embedded=app_settings.EmbeddedSettings(controlplane_port=args.controlplane_port),
+            auth=app_settings.AuthSettings(tokens_file=args.tokens_file),
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(serve_settings))
+
+
+async def _run_controlplane(settings: ControlPlaneSettings, *, controllers: bool) -> None:
+    from .embedded import EmbeddedCluster
+
+    async with EmbeddedCluster(settings, controllers=controllers) as cluster:
+        plane = cluster.plane
+        print(f"control plane: {plane.url}  kubeconfig: {plane.kubeconfig_path}", flush=True)
+        await asyncio.Event().wait()

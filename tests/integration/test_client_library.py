@@ -208,9 +208,7 @@ async def test_configmap_create_get_list_patch_delete(core: Any, namespace: str)
     await core.delete_namespaced_config_map(
         "alpha",
         namespace,
-        body=client.V1DeleteOptions(
-            preconditions=client.V1Preconditions(uid=created.metadata.uid)
-        ),
+        body=client.V1DeleteOptions(preconditions=client.V1Preconditions(uid=created.metadata.uid)),
     )
     with pytest.raises(ApiException) as gone:
         await core.read_namespaced_config_map("alpha", namespace)

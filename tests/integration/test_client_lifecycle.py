@@ -301,13 +301,20 @@ async def test_foreground_deletion_order_seen_by_a_watch(core: Any, namespace: s
     assert seen[-1] == ("DELETED", "owner")
 
 
-async def test_orphan_deletion_keeps_dependents(core: Any, namespace: str) -> None:
+ORPHAN_REQUESTS: dict[str, dict[str, Any]] = {
+    "body-propagationPolicy": {"body": client.V1DeleteOptions(propagation_policy="Orphan")},
+    "query-propagationPolicy": {"propagation_policy": "Orphan"},
+    "body-orphanDependents": {"body": client.V1DeleteOptions(orphan_dependents=True)},
+    "query-orphanDependents": {"orphan_dependents": True},
+}
+
+
+@pytest.mark.parametrize("how", list(ORPHAN_REQUESTS))
+async def test_orphan_deletion_keeps_dependents(core: Any, namespace: str, how: str) -> None:
     owner = await core.create_namespaced_config_map(namespace, configmap("owner"))
     dependent = await core.create_namespaced_config_map(namespace, configmap("orphaned", owner))
 
-    await core.delete_namespaced_config_map(
-        "owner", namespace, body=client.V1DeleteOptions(propagation_policy="Orphan")
-    )
+    await core.delete_namespaced_config_map("owner", namespace, **ORPHAN_REQUESTS[how])
     await eventually(lambda: gone(core, "owner", namespace), "the owner to go")
     survivor = await core.read_namespaced_config_map("orphaned", namespace)
     assert survivor.metadata.uid == dependent.metadata.uid
@@ -317,12 +324,36 @@ async def test_orphan_deletion_keeps_dependents(core: Any, namespace: str) -> No
     assert await read_or_none(core, "orphaned", namespace) is not None
 
 
+async def test_dependent_of_an_absent_owner_is_collected(core: Any, namespace: str) -> None:
+    """An ownerReference to a uid that does not exist counts as absent (as kube's GC does)."""
+    owner = await core.create_namespaced_config_map(namespace, configmap("short-lived"))
+    await core.delete_namespaced_config_map("short-lived", namespace)
+    await core.create_namespaced_config_map(namespace, configmap("too-late", owner))
+    ghost = client.V1ConfigMap(
+        metadata=client.V1ObjectMeta(uid="00000000-0000-4000-8000-000000000000", name="ghost")
+    )
+    await core.create_namespaced_config_map(namespace, configmap("never-owned", ghost))
+    live = await core.create_namespaced_config_map(namespace, configmap("live"))
+    await core.create_namespaced_config_map(namespace, configmap("half", live, ghost))
+
+    await eventually(lambda: gone(core, "too-late", namespace), "the dependent of a gone owner")
+    await eventually(lambda: gone(core, "never-owned", namespace), "the dependent of no owner")
+
+    async def only_live_owner() -> bool:
+        half = await read_or_none(core, "half", namespace)
+        assert half is not None, "a dependent with a live owner was deleted"
+        return [r.uid for r in half.metadata.owner_references or []] == [live.metadata.uid]
+
+    await eventually(only_live_owner, "the absent owner's reference to be dropped")
+
+
 async def test_deleting_a_namespace_terminates_it_and_its_contents(core: Any) -> None:
     name = f"doomed-{uuid.uuid4().hex[:8]}"
     await core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
     for i in range(3):
         await core.create_namespaced_config_map(name, configmap(f"content-{i}"))
 
+    start = (await core.list_namespace()).metadata.resource_version
     await core.delete_namespace(name)
     terminating = await core.read_namespace(name)
     assert terminating.status.phase == "Terminating"
@@ -347,3 +378,70 @@ async def test_deleting_a_namespace_terminates_it_and_its_contents(core: Any) ->
     assert leftovers.items == []
     names = {ns.metadata.name for ns in (await core.list_namespace()).items}
     assert name not in names
+
+    # a namespace watch saw it turn Terminating, then go, after its contents
+    events: list[tuple[str, str, str]] = []
+
+    async def watch_until_deleted() -> None:
+        async with Watch() as watch:
+            async for event in watch.stream(
+                core.list_namespace, resource_version=start, timeout_seconds=int(DEADLINE)
+            ):
+                meta = event["raw_object"]["metadata"]
+                phase = (event["raw_object"].get("status") or {}).get("phase", "")
+                if meta["name"] == name:
+                    events.append((event["type"], phase, meta["resourceVersion"]))
+                    if event["type"] == "DELETED":
+                        return
+
+    await asyncio.wait_for(watch_until_deleted(), DEADLINE)
+    assert events[0][:2] == ("MODIFIED", "Terminating")
+    assert events[-1][0] == "DELETED"
+    assert [int(e[2]) for e in events] == sorted({int(e[2]) for e in events})
+
+
+async def test_namespace_termination_resumes_after_restart(
+    restart_plane: ControlPlaneProcess,
+) -> None:
+    api = await _client_for(restart_plane)
+    try:
+        core = client.CoreV1Api(api)
+        await core.create_namespace(
+            client.V1Namespace(metadata=client.V1ObjectMeta(name="interrupted"))
+        )
+        await core.create_namespaced_config_map("interrupted", configmap("inside"))
+        owner = await core.create_namespaced_config_map("default", configmap("gc-owner"))
+        await core.create_namespaced_config_map("default", configmap("gc-dependent", owner))
+        await core.delete_namespace("interrupted")
+    finally:
+        await api.close()
+    # stop before the namespace grace period runs out
+    restart_plane.stop()
+    restart_plane.start()
+
+    api = await _client_for(restart_plane)
+    try:
+        core = client.CoreV1Api(api)
+        assert (await core.read_namespace("interrupted")).status.phase == "Terminating"
+
+        async def namespace_gone() -> bool:
+            try:
+                await core.read_namespace("interrupted")
+            except ApiException as error:
+                if error.status == 404:
+                    return True
+                raise
+            return False
+
+        await eventually(namespace_gone, "the interrupted namespace to finish terminating")
+        leftovers = await core.list_config_map_for_all_namespaces(
+            field_selector="metadata.namespace=interrupted"
+        )
+        assert leftovers.items == []
+        # the collector still works after the restart
+        await core.delete_namespaced_config_map("gc-owner", "default")
+        await eventually(
+            lambda: gone(core, "gc-dependent", "default"), "the dependent after a restart"
+        )
+    finally:
+        await api.close()

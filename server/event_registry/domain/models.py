@@ -65,8 +65,8 @@ class Meta:
     resource_version: str = ""
     generation: int = 0
     created_at: str = ""
-    labels: Mapping[str, str] = EMPTY
-    annotations: Mapping[str, str] = EMPTY
+    labels: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    annotations: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     owner: Reference | None = None
     deleting: bool = False
 
@@ -144,7 +144,7 @@ class Trigger:
     meta: Meta
     broker: str
     broker_ref: Reference | None = None
-    filter_attributes: Mapping[str, str] = EMPTY
+    filter_attributes: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     filters: tuple[Mapping[str, Any], ...] = ()
     subscriber: Destination = field(default_factory=Destination)
     subscriber_uri: str | None = None

@@ -91,12 +91,20 @@ class Cache:
         self.snapshot = Snapshot()
         self._listeners: list[Listener] = []
         self._synced: dict[Kind, bool] = dict.fromkeys(KINDS, False)
+        self._all_synced = asyncio.Event()
         self._waiters: list[tuple[Callable[[Snapshot], bool], asyncio.Future[None]]] = []
 
     # sync state ----------------------------------------------------------------------------
 
     def set_synced(self, kind: Kind, synced: bool) -> None:
         self._synced[kind] = synced
+        if self.synced:
+            self._all_synced.set()
+        else:
+            self._all_synced.clear()
+
+    async def wait_synced(self) -> None:
+        await self._all_synced.wait()
 
     @property
     def sync_state(self) -> dict[Kind, bool]:

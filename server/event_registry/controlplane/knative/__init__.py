@@ -1,1 +1,22 @@
 """Knative Eventing semantics of the embedded control plane."""
+
+# --- enable(): Knative admission, EventType conversion and built-in CRDs -------------------
+# enable(api) makes an ApiServer behave like a cluster with Knative Eventing installed: it
+# registers the EventType converter (v1beta1/v1beta2/v1beta3), the admission plugins of
+# .admitting (Knative's webhook defaults and validation) and installs the CRDs of .definitions
+# by the rule documented in .installing. It is synchronous and idempotent; call it once the
+# namespaces exist (ControlPlane.start, after _ensure_namespaces).
+
+from ..apiserver import ApiServer as _ApiServer
+from . import admitting as _admitting
+from . import installing as _installing
+from .eventtype_conversion import GROUP as _EVENTTYPE_GROUP
+from .eventtype_conversion import KIND as _EVENTTYPE_KIND
+from .eventtype_conversion import convert_eventtype as _convert_eventtype
+
+
+def enable(api: _ApiServer) -> None:
+    """Give ``api`` Knative Eventing semantics: conversion, admission and built-in CRDs."""
+    api.conversion.register(_EVENTTYPE_GROUP, _EVENTTYPE_KIND, _convert_eventtype)
+    _admitting.register(api.admission)
+    _installing.install_builtin_crds(api)

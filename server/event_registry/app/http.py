@@ -1,0 +1,104 @@
+"""The registry's HTTP app: ``/graphql`` (POST, GET for queries, GraphiQL for browsers),
+``/healthz``, ``/readyz`` (503 until every informer has synced) and the static assets.
+
+Authentication runs before GraphQL: in ``tokens`` mode a request without a known bearer
+token gets 401 and never reaches a resolver.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from ..graphql.context import Context
+from ..graphql.schema import schema
+from ..store.caching import Cache
+from . import graphiql
+from .auth import Authenticator
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+@dataclass
+class Runtime:
+    """What the app serves from: the cache, authentication, and write-side services."""
+
+    cache: Cache
+    authenticator: Authenticator
+    services: Any = None
+
+
+class RegistryGraphQL(GraphQL[Context, None]):
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        self.runtime = runtime
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        principal = request.scope["state"]["principal"]
+        cache = self.runtime.cache
+        return Context(
+            principal=principal,
+            snapshot=cache.snapshot,
+            cache=cache,
+            services=self.runtime.services,
+        )
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(graphiql.PAGE)
+
+
+class Authenticate:
+    """Resolve the principal of HTTP requests to ``/graphql``; refuse unknown tokens."""
+
+    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
+        self.app = app
+        self.authenticator = authenticator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        principal = self.authenticator.principal_for_header(headers.get("authorization"))
+        if principal is None:
+            body = {"errors": [{"message": "a valid bearer token is required"}]}
+            response = JSONResponse(
+                body, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="event-registry"'}
+            )
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
+def create_app(runtime: Runtime) -> Starlette:
+    graphql_app = Authenticate(RegistryGraphQL(runtime), runtime.authenticator)
+
+    async def healthz(request: Request) -> Response:
+        return Response(b"ok", media_type="text/plain")
+
+    async def readyz(request: Request) -> Response:
+        state = runtime.cache.sync_state
+        body = json.dumps({"synced": runtime.cache.synced, "informers": state})
+        status = 200 if runtime.cache.synced else 503
+        return Response(body, status_code=status, media_type="application/json")
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ]
+    )

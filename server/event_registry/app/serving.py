@@ -1,0 +1,92 @@
+"""``event-registry serve``: pick the cluster, start the informers, serve HTTP until stopped.
+
+Start-up order: (embedded control plane and its controllers, when no cluster is configured)
+→ API client → informers → HTTP. The chosen connection mode is logged first thing.
+Shutdown (SIGINT/SIGTERM) stops accepting requests, lets in-flight ones finish, then stops
+the informers and the embedded cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from pathlib import Path
+
+import uvicorn
+
+from ..cluster.connecting import Connection, choose, open_client
+from ..cluster.informing import Informer
+from ..controlplane.server import ControlPlaneSettings
+from ..embedded import EmbeddedCluster
+from ..store.caching import Cache
+from .auth import Authenticator
+from .http import Runtime, create_app
+from .settings import ServeSettings
+
+log = logging.getLogger(__name__)
+
+
+def connection_for(settings: ServeSettings) -> Connection:
+    return choose(
+        kubeconfig=settings.cluster.kubeconfig,
+        context=settings.cluster.context,
+        cluster=settings.cluster.cluster,
+        environ=os.environ,
+        home=Path.home(),
+    )
+
+
+def authenticator_for(settings: ServeSettings) -> Authenticator:
+    if settings.auth.tokens_file is not None:
+        return Authenticator.from_file(settings.auth.tokens_file)
+    return Authenticator.open()
+
+
+async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) -> None:
+    connection = connection_for(settings)
+    authenticator = authenticator_for(settings)
+    log.info("registry backend: %s; auth mode: %s", connection.describe(), authenticator.mode)
+    async with contextlib.AsyncExitStack() as stack:
+        embedded_kubeconfig = None
+        if connection.mode == "embedded":
+            embedded = EmbeddedCluster(
+                ControlPlaneSettings(
+                    data_dir=settings.data_dir,
+                    port=settings.embedded.controlplane_port,
+                    history_limit=settings.embedded.history_limit,
+                )
+            )
+            await stack.enter_async_context(embedded)
+            embedded_kubeconfig = embedded.plane.kubeconfig_path
+            log.info(
+                "embedded control plane at %s; kubeconfig for kubectl: %s",
+                embedded.plane.url,
+                embedded_kubeconfig,
+            )
+        client = await open_client(connection, embedded_kubeconfig=embedded_kubeconfig)
+        stack.push_async_callback(client.close)
+        cache = Cache()
+        informer = Informer(client, cache)
+        await informer.start()
+        stack.push_async_callback(informer.stop)
+        runtime = Runtime(cache=cache, authenticator=authenticator)
+        sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((settings.host, settings.port))
+        port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            create_app(runtime),
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+            ws="websockets-sansio",
+        )
+        server = uvicorn.Server(config)
+        log.info("GraphQL and GraphiQL at http://%s:%d/graphql", settings.host, port)
+        print(f"registry: http://{settings.host}:{port}/graphql", flush=True)
+        if ready is not None:
+            ready.set()
+        await server.serve(sockets=[sock])

@@ -1,0 +1,38 @@
+"""Settings of ``event-registry serve``: one frozen dataclass made of small groups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..cluster.connecting import ClusterOption
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    kubeconfig: Path | None = None
+    context: str | None = None
+    cluster: ClusterOption = "auto"
+
+
+@dataclass(frozen=True)
+class EmbeddedSettings:
+    controlplane_port: int = 8001
+    history_limit: int = 100_000
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    tokens_file: Path | None = None
+    """When set, ``tokens`` mode; otherwise ``open`` (development) mode."""
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("data")
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    embedded: EmbeddedSettings = field(default_factory=EmbeddedSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    mutation_timeout: float = 10.0

@@ -1,0 +1,1 @@
+"""Controllers: ordinary API clients that watch and patch, never touching storage directly."""

@@ -1,0 +1,54 @@
+"""The ``EventTypeFilter`` of the API as a pure predicate over EventTypes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import models, readiness
+
+
+@dataclass(frozen=True)
+class EventTypeFilter:
+    broker: str | None = None
+    type: str | None = None
+    type_prefix: str | None = None
+    source: str | None = None
+    ready: bool | None = None
+    consumable: bool | None = None
+    search: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return all(value is None for value in vars(self).values())
+
+
+def matches(
+    event_type: models.EventType, broker: models.Broker | None, selection: EventTypeFilter
+) -> bool:
+    """Whether the EventType passes every set criterion (``broker`` is its resolved Broker)."""
+    if selection.broker is not None and event_type.broker != selection.broker:
+        return False
+    if selection.type is not None and event_type.type != selection.type:
+        return False
+    if selection.type_prefix is not None and not event_type.type.startswith(selection.type_prefix):
+        return False
+    if selection.source is not None and event_type.source != selection.source:
+        return False
+    if (
+        selection.ready is not None
+        and (readiness.ready(event_type.status) is True) != selection.ready
+    ):
+        return False
+    if (
+        selection.consumable is not None
+        and readiness.consumable(event_type, broker) != selection.consumable
+    ):
+        return False
+    if selection.search:
+        needle = selection.search.casefold()
+        haystack = " ".join(
+            part for part in (event_type.type, event_type.source, event_type.description) if part
+        ).casefold()
+        if needle not in haystack:
+            return False
+    return True

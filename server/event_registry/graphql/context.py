@@ -1,0 +1,30 @@
+"""Per-request context: the caller, and the one snapshot every resolver of the request reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+
+from ..domain.access import Principal
+from ..store.caching import Cache
+from ..store.snapshots import Snapshot
+
+
+@dataclass
+class Context:
+    principal: Principal
+    snapshot: Snapshot
+    cache: Cache
+    services: Any = None
+    """Write-side services for mutations (set by the app; None in read-only tests)."""
+    memo: dict[Any, Any] = field(default_factory=dict)
+    """Per-request memo for derived data shared by resolvers (consumers per namespace...)."""
+
+
+Info = strawberry.Info[Context, None]
+
+
+def context_of(info: Info) -> Context:
+    return info.context

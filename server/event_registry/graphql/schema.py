@@ -1,0 +1,45 @@
+"""The federated schema and its safety limits.
+
+Federation v2 (``_service``, ``_entities``). Query depth, aliases and tokens are limited by
+default so one request cannot make the server do unbounded work. Errors raised for
+expected client mistakes (bad paging arguments, GraphQL validation errors) stay readable;
+anything else is masked as "Unexpected error." and logged.
+"""
+
+from __future__ import annotations
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.federation import Schema
+
+from .connections import InvalidPage
+from .queries import Query
+from .types import Broker, EventType, Namespace, Trigger
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 2_000
+EXPECTED_ERRORS = (InvalidPage,)
+
+
+def should_mask(error: GraphQLError) -> bool:
+    original = error.original_error
+    if original is None:
+        return False  # syntax, validation and limit errors are the client's own
+    return not isinstance(original, EXPECTED_ERRORS)
+
+
+def build_schema() -> Schema:
+    return Schema(
+        query=Query,
+        types=[Broker, EventType, Namespace, Trigger],
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: MaskErrors(should_mask_error=should_mask),
+        ],
+    )
+
+
+schema = build_schema()
