@@ -107,7 +107,7 @@ async def test_objects_survive_a_restart(restart_plane: ControlPlaneProcess) -> 
         await client.ApiextensionsV1Api(api).create_custom_resource_definition(
             yaml.safe_load(knative_crd("eventtype"))
         )
-        await core.create_namespace(
+        ns = await core.create_namespace(
             client.V1Namespace(metadata=client.V1ObjectMeta(name="durable"))
         )
         before: dict[str, tuple[str, str]] = {}
@@ -158,7 +158,10 @@ async def test_objects_survive_a_restart(restart_plane: ControlPlaneProcess) -> 
         kept = await custom.get_namespaced_custom_object(GROUP, VERSION, "durable", PLURAL, "kept")
         assert kept["metadata"]["uid"] == et["metadata"]["uid"]
         assert kept["metadata"]["resourceVersion"] == et["metadata"]["resourceVersion"]
-        assert (await core.read_namespace("durable")).status.phase == "Active"
+        ns_after = await core.read_namespace("durable")
+        assert ns_after.status.phase == "Active"
+        assert ns_after.metadata.uid == ns.metadata.uid
+        assert ns_after.metadata.resource_version == ns.metadata.resource_version
 
         # the change history survived too: a watch from before the restart replays it
         async with Watch() as watch:

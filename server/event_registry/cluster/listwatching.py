@@ -9,7 +9,7 @@ error instead of freezing the cache. Watch lines are parsed by a pure function.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,9 +114,17 @@ class ListerWatcher:
                 continue  # the continue token expired: start the list again
 
     async def watch(
-        self, resource_version: str, *, timeout_seconds: int, read_timeout: float
+        self,
+        resource_version: str,
+        *,
+        timeout_seconds: int,
+        read_timeout: float,
+        on_connected: Callable[[], None] = lambda: None,
     ) -> AsyncIterator[WatchEvent]:
-        """Events after ``resource_version`` until the server ends the stream."""
+        """Events after ``resource_version`` until the server ends the stream.
+
+        ``on_connected`` runs once the server has accepted the watch (status 200).
+        """
         query: list[tuple[str, Any]] = [
             ("watch", "true"),
             ("resourceVersion", resource_version),
@@ -124,6 +132,7 @@ class ListerWatcher:
             ("timeoutSeconds", timeout_seconds),
         ]
         response = await self._get(query, read_timeout=read_timeout)
+        on_connected()
         async with response:
             while True:
                 try:

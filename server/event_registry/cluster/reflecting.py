@@ -6,7 +6,8 @@ the last position; on 410 Expired, relist and let the cache apply the difference
 what vanished), so nothing is lost or duplicated; on any other failure back off
 exponentially with full jitter (capped) and resume. Each read has a timeout, so a half-open
 connection is detected and replaced. Sync state is reported to the cache for ``/readyz``:
-a resource is synced from its first complete list until it fails and has to relist.
+a resource is synced after a complete list, and again whenever a watch is (re)established;
+it is unsynced from any failure until then, so a lost API server shows as not ready.
 """
 
 from __future__ import annotations
@@ -86,9 +87,9 @@ class Reflector:
             except errors.ClusterError as error:
                 delay = backoff.next_delay()
                 log.warning("%s: %s; retrying in %.2fs", self._kind, error, delay)
-                if need_list or error.code not in (0, 500, 503, 504, 429):
+                if error.code not in (0, 500, 503, 504, 429):
                     need_list = True
-                self._cache.set_synced(self._kind, not need_list)
+                self._cache.set_synced(self._kind, False)
                 await asyncio.sleep(delay)
 
     async def _relist(self) -> None:
@@ -104,6 +105,7 @@ class Reflector:
             self.resource_version,
             timeout_seconds=random.randint(low, high),
             read_timeout=self._settings.read_timeout,
+            on_connected=lambda: self._cache.set_synced(self._kind, True),
         )
         async for event in stream:
             if event.type != "BOOKMARK":
