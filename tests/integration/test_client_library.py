@@ -9,10 +9,12 @@ subresource.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -26,9 +28,20 @@ GROUP = "eventing.knative.dev"
 VERSION = "v1beta2"
 PLURAL = "eventtypes"
 MERGE_PATCH = "application/merge-patch+json"
+TRIGGERS = "triggers"
 
 
 # fixtures and helpers ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def controlplane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlaneProcess]:
+    """The control plane alone: no embedded controller writes objects behind these tests."""
+    plane = ControlPlaneProcess(
+        tmp_path_factory.mktemp("client-library"), "--no-controllers"
+    ).start()
+    yield plane
+    plane.stop()
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +67,29 @@ def custom(api_client: Any) -> Any:
 
 @pytest.fixture(scope="module")
 async def eventtype_crd(api_client: Any) -> Any:
-    """The real Knative EventType CRD, created once for the module through ApiextensionsV1Api."""
+    """The real Knative EventType CRD, created once for the module through ApiextensionsV1Api.
+
+    The control plane installs its own EventType CRD at start; it is deleted first, so the
+    real one is created as a user would apply it (the plane then leaves it alone).
+    """
     extensions = client.ApiextensionsV1Api(api_client)
     body = yaml.safe_load(knative_crd("eventtype"))
+    name = body["metadata"]["name"]
+    try:
+        await extensions.delete_custom_resource_definition(name)
+    except ApiException as error:
+        if error.status != 404:
+            raise
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            await extensions.read_custom_resource_definition(name)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+            break
+        assert time.monotonic() < deadline, f"{name} was not deleted"
+        await asyncio.sleep(0.05)
     created, status, _ = await extensions.create_custom_resource_definition_with_http_info(body)
     assert status == 201
     return created
@@ -297,6 +330,7 @@ async def test_crd_is_established_with_its_names(api_client: Any, eventtype_crd:
     assert crd.status.accepted_names.kind == "EventType"
     assert crd.status.accepted_names.plural == "eventtypes"
     assert crd.status.stored_versions == ["v1beta2"]
+    assert [v.name for v in crd.spec.versions] == ["v1beta3", "v1beta2", "v1beta1"]
     with pytest.raises(ApiException) as duplicate:
         await extensions.create_custom_resource_definition(yaml.safe_load(knative_crd("eventtype")))
     assert duplicate.value.status == 409
@@ -384,6 +418,7 @@ async def test_paging_is_consistent_across_writes(
     assert [i["metadata"]["name"] for i in first["items"]] == ["et-0", "et-1"]
 
     # between pages: one object the pages have not reached yet goes away, a new one appears
+    # and another one changes
     await custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "et-3")
     await custom.create_namespaced_custom_object(
         GROUP, VERSION, namespace, PLURAL, eventtype("et-25")
@@ -394,7 +429,7 @@ async def test_paging_is_consistent_across_writes(
         namespace,
         PLURAL,
         "et-4",
-        {"spec": {"description": "changed after the first page"}},
+        {"metadata": {"labels": {"changed": "after-first-page"}}},
         _content_type=MERGE_PATCH,
     )
 
@@ -411,7 +446,7 @@ async def test_paging_is_consistent_across_writes(
             seen.append(item["metadata"]["name"])
             assert int(item["metadata"]["resourceVersion"]) <= int(snapshot_rv)
             if item["metadata"]["name"] == "et-4":
-                assert "description" not in item["spec"]
+                assert "changed" not in (item["metadata"].get("labels") or {})
         token = page["metadata"].get("continue")
     assert seen == original
     assert pages == 3
@@ -469,23 +504,25 @@ async def test_custom_object_update_with_stale_resource_version_conflicts(
     created = await custom.create_namespaced_custom_object(
         GROUP, VERSION, namespace, PLURAL, eventtype("occ")
     )
-    fresh = {**created, "spec": {**created["spec"], "description": "first writer"}}
-    updated = await custom.replace_namespaced_custom_object(
-        GROUP, VERSION, namespace, PLURAL, "occ", fresh
-    )
-    assert updated["spec"]["description"] == "first writer"
-    assert int(updated["metadata"]["resourceVersion"]) > int(created["metadata"]["resourceVersion"])
-    assert updated["metadata"]["generation"] == 2
 
-    stale = {**created, "spec": {**created["spec"], "description": "second writer"}}
+    def annotated(obj: dict[str, Any], writer: str) -> dict[str, Any]:
+        return {**obj, "metadata": {**obj["metadata"], "annotations": {"writer": writer}}}
+
+    updated = await custom.replace_namespaced_custom_object(
+        GROUP, VERSION, namespace, PLURAL, "occ", annotated(created, "first")
+    )
+    assert updated["metadata"]["annotations"] == {"writer": "first"}
+    assert int(updated["metadata"]["resourceVersion"]) > int(created["metadata"]["resourceVersion"])
+    assert updated["metadata"]["generation"] == 1
+
     with pytest.raises(ApiException) as caught:
         await custom.replace_namespaced_custom_object(
-            GROUP, VERSION, namespace, PLURAL, "occ", stale
+            GROUP, VERSION, namespace, PLURAL, "occ", annotated(created, "second")
         )
     assert caught.value.status == 409
     assert status_body(caught.value)["reason"] == "Conflict"
     current = await custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "occ")
-    assert current["spec"]["description"] == "first writer"
+    assert current["metadata"]["annotations"] == {"writer": "first"}
     assert current["metadata"]["resourceVersion"] == updated["metadata"]["resourceVersion"]
 
     unconditional = {
@@ -500,67 +537,42 @@ async def test_custom_object_update_with_stale_resource_version_conflicts(
     assert status_body(no_rv.value)["reason"] == "Invalid"
 
 
-async def test_merge_patch_bumps_generation_only_for_spec(
+async def test_eventtype_spec_is_immutable_but_metadata_patches(
     custom: Any, eventtype_crd: Any, namespace: str
 ) -> None:
     created = await custom.create_namespaced_custom_object(
-        GROUP, VERSION, namespace, PLURAL, eventtype("gen")
+        GROUP, VERSION, namespace, PLURAL, eventtype("fixed")
     )
-    spec_patched = await custom.patch_namespaced_custom_object(
-        GROUP,
-        VERSION,
-        namespace,
-        PLURAL,
-        "gen",
-        {"spec": {"description": "patched"}},
-        _content_type=MERGE_PATCH,
-    )
-    assert spec_patched["metadata"]["generation"] == 2
-    assert spec_patched["spec"]["description"] == "patched"
-    assert spec_patched["spec"]["type"] == "dev.example.ping"
-    assert spec_patched["metadata"]["uid"] == created["metadata"]["uid"]
-    assert int(spec_patched["metadata"]["resourceVersion"]) > int(
-        created["metadata"]["resourceVersion"]
-    )
+    with pytest.raises(ApiException) as immutable:
+        await custom.patch_namespaced_custom_object(
+            GROUP,
+            VERSION,
+            namespace,
+            PLURAL,
+            "fixed",
+            {"spec": {"description": "patched"}},
+            _content_type=MERGE_PATCH,
+        )
+    assert immutable.value.status == 422
+    body = status_body(immutable.value)
+    assert body["reason"] == "Invalid"
+    assert body["details"]["causes"][0]["field"] == "spec"
 
-    label_patched = await custom.patch_namespaced_custom_object(
+    labelled = await custom.patch_namespaced_custom_object(
         GROUP,
         VERSION,
         namespace,
         PLURAL,
-        "gen",
+        "fixed",
         {"metadata": {"labels": {"team": "a"}}},
         _content_type=MERGE_PATCH,
     )
-    assert label_patched["metadata"]["generation"] == 2
-    assert label_patched["metadata"]["labels"] == {"team": "a"}
-    assert int(label_patched["metadata"]["resourceVersion"]) > int(
-        spec_patched["metadata"]["resourceVersion"]
+    assert labelled["metadata"]["labels"] == {"team": "a"}
+    assert labelled["metadata"]["generation"] == 1
+    assert labelled["metadata"]["uid"] == created["metadata"]["uid"]
+    assert int(labelled["metadata"]["resourceVersion"]) > int(
+        created["metadata"]["resourceVersion"]
     )
-
-    removed = await custom.patch_namespaced_custom_object(
-        GROUP,
-        VERSION,
-        namespace,
-        PLURAL,
-        "gen",
-        {"spec": {"description": None}},
-        _content_type=MERGE_PATCH,
-    )
-    assert "description" not in removed["spec"]
-    assert removed["metadata"]["generation"] == 3
-
-    noop = await custom.patch_namespaced_custom_object(
-        GROUP,
-        VERSION,
-        namespace,
-        PLURAL,
-        "gen",
-        {"spec": {"type": "dev.example.ping"}},
-        _content_type=MERGE_PATCH,
-    )
-    assert noop["metadata"]["resourceVersion"] == removed["metadata"]["resourceVersion"]
-    assert noop["metadata"]["generation"] == 3
 
     with pytest.raises(ApiException) as strategic:
         await custom.patch_namespaced_custom_object(
@@ -568,12 +580,67 @@ async def test_merge_patch_bumps_generation_only_for_spec(
             VERSION,
             namespace,
             PLURAL,
-            "gen",
-            {"spec": {"description": "strategic"}},
+            "fixed",
+            {"metadata": {"labels": {"team": "b"}}},
             _content_type="application/strategic-merge-patch+json",
         )
     assert strategic.value.status == 415
     assert status_body(strategic.value)["reason"] == "UnsupportedMediaType"
+
+
+async def test_merge_patch_bumps_generation_only_for_spec(
+    custom: Any, eventtype_crd: Any, namespace: str
+) -> None:
+    """Generation on a Knative kind whose spec is mutable: a Trigger's subscriber."""
+    trigger = {
+        "apiVersion": f"{GROUP}/v1",
+        "kind": "Trigger",
+        "metadata": {"name": "gen"},
+        "spec": {"broker": "default", "subscriber": {"uri": "http://example.com/a"}},
+    }
+    args = (GROUP, "v1", namespace, TRIGGERS)
+    created = await custom.create_namespaced_custom_object(*args, trigger)
+    assert created["metadata"]["generation"] == 1
+
+    spec_patched = await custom.patch_namespaced_custom_object(
+        *args,
+        "gen",
+        {"spec": {"subscriber": {"uri": "http://example.com/b"}}},
+        _content_type=MERGE_PATCH,
+    )
+    assert spec_patched["metadata"]["generation"] == 2
+    assert spec_patched["spec"]["subscriber"]["uri"] == "http://example.com/b"
+    assert spec_patched["spec"]["broker"] == "default"
+    assert spec_patched["metadata"]["uid"] == created["metadata"]["uid"]
+    assert int(spec_patched["metadata"]["resourceVersion"]) > int(
+        created["metadata"]["resourceVersion"]
+    )
+
+    label_patched = await custom.patch_namespaced_custom_object(
+        *args, "gen", {"metadata": {"labels": {"team": "a"}}}, _content_type=MERGE_PATCH
+    )
+    assert label_patched["metadata"]["generation"] == 2
+    assert label_patched["metadata"]["labels"]["team"] == "a"
+    assert int(label_patched["metadata"]["resourceVersion"]) > int(
+        spec_patched["metadata"]["resourceVersion"]
+    )
+
+    filtered = await custom.patch_namespaced_custom_object(
+        *args,
+        "gen",
+        {"spec": {"filter": {"attributes": {"type": "dev.example.ping"}}}},
+        _content_type=MERGE_PATCH,
+    )
+    assert filtered["metadata"]["generation"] == 3
+
+    noop = await custom.patch_namespaced_custom_object(
+        *args,
+        "gen",
+        {"spec": {"subscriber": {"uri": "http://example.com/b"}}},
+        _content_type=MERGE_PATCH,
+    )
+    assert noop["metadata"]["resourceVersion"] == filtered["metadata"]["resourceVersion"]
+    assert noop["metadata"]["generation"] == 3
 
 
 async def test_status_subresource_is_separate_from_the_main_resource(
@@ -582,7 +649,7 @@ async def test_status_subresource_is_separate_from_the_main_resource(
     body = eventtype("stat")
     body["status"] = {"observedGeneration": 7}
     created = await custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body)
-    assert "status" not in created or not created["status"]
+    assert not created.get("status")
 
     ready = {"type": "Ready", "status": "True", "reason": "Reconciled"}
     with_status = await custom.patch_namespaced_custom_object_status(
@@ -615,18 +682,21 @@ async def test_status_subresource_is_separate_from_the_main_resource(
     assert ignored["metadata"]["resourceVersion"] == with_status["metadata"]["resourceVersion"]
     assert ignored["metadata"]["generation"] == 1
 
-    # a spec change through the main resource keeps the status
-    spec_changed = await custom.patch_namespaced_custom_object(
+    # a write to the main resource keeps the status, whatever status it carries
+    relabelled = await custom.patch_namespaced_custom_object(
         GROUP,
         VERSION,
         namespace,
         PLURAL,
         "stat",
-        {"spec": {"description": "new"}, "status": {"observedGeneration": 98}},
+        {"metadata": {"labels": {"x": "y"}}, "status": {"observedGeneration": 98}},
         _content_type=MERGE_PATCH,
     )
-    assert spec_changed["metadata"]["generation"] == 2
-    assert spec_changed["status"] == with_status["status"]
+    assert relabelled["metadata"]["labels"] == {"x": "y"}
+    assert int(relabelled["metadata"]["resourceVersion"]) > int(
+        with_status["metadata"]["resourceVersion"]
+    )
+    assert relabelled["status"] == with_status["status"]
     status_read = await custom.get_namespaced_custom_object_status(
         GROUP, VERSION, namespace, PLURAL, "stat"
     )

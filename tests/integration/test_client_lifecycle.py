@@ -14,12 +14,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
-import yaml
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client import ApiClient, ApiException, Configuration
 from kubernetes_asyncio.watch import Watch
 
-from tests.support.controlplane import ControlPlaneProcess, knative_crd
+from tests.support.controlplane import ControlPlaneProcess
 
 GROUP = "eventing.knative.dev"
 VERSION = "v1beta2"
@@ -37,6 +36,14 @@ async def _client_for(plane: ControlPlaneProcess) -> Any:
 
 
 @pytest.fixture(scope="module")
+def controlplane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlaneProcess]:
+    """The control plane alone (the shared ``namespace`` fixture uses it too)."""
+    plane = ControlPlaneProcess(tmp_path_factory.mktemp("lifecycle"), "--no-controllers").start()
+    yield plane
+    plane.stop()
+
+
+@pytest.fixture(scope="module")
 async def core(controlplane: ControlPlaneProcess) -> AsyncIterator[Any]:
     api = await _client_for(controlplane)
     yield client.CoreV1Api(api)
@@ -45,8 +52,13 @@ async def core(controlplane: ControlPlaneProcess) -> AsyncIterator[Any]:
 
 @pytest.fixture(scope="module")
 def restart_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlaneProcess]:
-    """A plane of its own, since the restart test stops and starts it."""
-    plane = ControlPlaneProcess(tmp_path_factory.mktemp("restart-plane")).start()
+    """A plane of its own, since the restart tests stop and start it.
+
+    Its namespace grace period outlasts a stop, so a restart can interrupt a termination.
+    """
+    plane = ControlPlaneProcess(
+        tmp_path_factory.mktemp("restart-plane"), "--namespace-grace", "3", "--no-controllers"
+    ).start()
     yield plane
     plane.stop()
 
@@ -104,9 +116,8 @@ async def test_objects_survive_a_restart(restart_plane: ControlPlaneProcess) -> 
     try:
         core = client.CoreV1Api(api)
         custom = client.CustomObjectsApi(api)
-        await client.ApiextensionsV1Api(api).create_custom_resource_definition(
-            yaml.safe_load(knative_crd("eventtype"))
-        )
+        extensions = client.ApiextensionsV1Api(api)
+        crd = await extensions.read_custom_resource_definition(f"{PLURAL}.{GROUP}")
         ns = await core.create_namespace(
             client.V1Namespace(metadata=client.V1ObjectMeta(name="durable"))
         )
@@ -158,6 +169,11 @@ async def test_objects_survive_a_restart(restart_plane: ControlPlaneProcess) -> 
         kept = await custom.get_namespaced_custom_object(GROUP, VERSION, "durable", PLURAL, "kept")
         assert kept["metadata"]["uid"] == et["metadata"]["uid"]
         assert kept["metadata"]["resourceVersion"] == et["metadata"]["resourceVersion"]
+        crd_after = await client.ApiextensionsV1Api(api).read_custom_resource_definition(
+            f"{PLURAL}.{GROUP}"
+        )
+        assert crd_after.metadata.uid == crd.metadata.uid
+        assert crd_after.metadata.resource_version == crd.metadata.resource_version
         ns_after = await core.read_namespace("durable")
         assert ns_after.status.phase == "Active"
         assert ns_after.metadata.uid == ns.metadata.uid

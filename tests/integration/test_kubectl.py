@@ -104,37 +104,84 @@ def test_label_selector_all_namespaces_and_show_labels(
     assert "app=other" in lines[1]
 
 
+WIDGETS = "widgets.example.com"
+WIDGET_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": WIDGETS},
+    "spec": {
+        "group": "example.com",
+        "scope": "Namespaced",
+        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "subresources": {"status": {}},
+                "additionalPrinterColumns": [
+                    {"name": "Size", "type": "integer", "jsonPath": ".spec.size"},
+                    {
+                        "name": "Ready",
+                        "type": "string",
+                        "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
+                    },
+                ],
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "spec": {
+                                "type": "object",
+                                "properties": {
+                                    "size": {"type": "integer"},
+                                    "color": {"type": "string"},
+                                },
+                            },
+                            "status": {
+                                "type": "object",
+                                "x-kubernetes-preserve-unknown-fields": True,
+                            },
+                        },
+                    }
+                },
+            }
+        ],
+    },
+}
+
+
 def test_patch_types_and_status_subresource(
     controlplane: ControlPlaneProcess, namespace: str
 ) -> None:
-    controlplane.kubectl("apply", "-f", "-", input=manifest(eventtype("p", namespace)), check=True)
+    controlplane.kubectl("apply", "-f", "-", input=manifest(WIDGET_CRD), check=True)
+    widget = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "p", "namespace": namespace},
+        "spec": {"size": 1},
+    }
+    controlplane.kubectl("apply", "-f", "-", input=manifest(widget), check=True)
     base = ("-n", namespace)
     controlplane.kubectl(
-        "patch",
-        ET,
-        "p",
-        *base,
-        "--type=merge",
-        "-p",
-        '{"spec":{"description":"merged"}}',
-        check=True,
+        "patch", WIDGETS, "p", *base, "--type=merge", "-p", '{"spec":{"size":2}}', check=True
     )
     controlplane.kubectl(
         "patch",
-        ET,
+        WIDGETS,
         "p",
         *base,
         "--type=json",
         "-p",
-        '[{"op":"add","path":"/spec/schema","value":"https://example.com/schema.json"}]',
+        '[{"op":"add","path":"/spec/color","value":"blue"}]',
         check=True,
     )
-    strategic = controlplane.kubectl("patch", ET, "p", *base, "-p", '{"spec":{"description":"x"}}')
+    strategic = controlplane.kubectl("patch", WIDGETS, "p", *base, "-p", '{"spec":{"size":3}}')
     assert strategic.returncode == 1
     assert "application/strategic-merge-patch+json is not supported" in strategic.stderr
     controlplane.kubectl(
         "patch",
-        ET,
+        WIDGETS,
         "p",
         *base,
         "--subresource=status",
@@ -143,19 +190,22 @@ def test_patch_types_and_status_subresource(
         '{"status":{"conditions":[{"type":"Ready","status":"True","reason":"Fine"}]}}',
         check=True,
     )
-    controlplane.kubectl("label", ET, "p", *base, "team=a", check=True)
-    controlplane.kubectl("annotate", ET, "p", *base, "note=x", check=True)
-    obj = json.loads(controlplane.kubectl("get", ET, "p", *base, "-o", "json", check=True).stdout)
-    assert obj["spec"]["description"] == "merged"
-    assert obj["spec"]["schema"] == "https://example.com/schema.json"
+    controlplane.kubectl("label", WIDGETS, "p", *base, "team=a", check=True)
+    controlplane.kubectl("annotate", WIDGETS, "p", *base, "note=x", check=True)
+    obj = json.loads(
+        controlplane.kubectl("get", WIDGETS, "p", *base, "-o", "json", check=True).stdout
+    )
+    assert obj["spec"] == {"size": 2, "color": "blue"}
     assert obj["metadata"]["generation"] == 3  # two spec patches; status/labels don't count
     assert obj["metadata"]["labels"]["team"] == "a"
     assert obj["metadata"]["annotations"]["note"] == "x"
     assert obj["status"]["conditions"][0]["status"] == "True"
-    row = controlplane.kubectl("get", ET, "p", *base, "--no-headers", check=True).stdout.split()
-    assert row[-2:] == ["True", "Fine"]
-    controlplane.kubectl("label", ET, "p", *base, "team-", check=True)
-    obj = json.loads(controlplane.kubectl("get", ET, "p", *base, "-o", "json", check=True).stdout)
+    row = controlplane.kubectl("get", WIDGETS, "p", *base, "--no-headers", check=True).stdout
+    assert row.split() == ["p", "2", "True"]
+    controlplane.kubectl("label", WIDGETS, "p", *base, "team-", check=True)
+    obj = json.loads(
+        controlplane.kubectl("get", WIDGETS, "p", *base, "-o", "json", check=True).stdout
+    )
     assert "team" not in obj["metadata"]["labels"]
 
 

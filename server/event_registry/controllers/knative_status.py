@@ -179,7 +179,10 @@ def _happy(dependents: Sequence[Mapping[str, Any]], order: Sequence[str]) -> Con
 
 
 def _with_ready(
-    dependents: Iterable[Condition], order: Sequence[str], previous: Mapping[str, Any] | None, now: str
+    dependents: Iterable[Condition],
+    order: Sequence[str],
+    previous: Mapping[str, Any] | None,
+    now: str,
 ) -> list[Condition]:
     timed = preserve_transition_times(dependents, previous, now)
     ready = preserve_transition_times([_happy(timed, order)], previous, now)
@@ -209,11 +212,7 @@ def _canonical_conditions(value: Any) -> Any:
     if not isinstance(value, list):
         return _canonical(value)
     conditions = [
-        {
-            str(k): v
-            for k, v in c.items()
-            if k != "lastTransitionTime" and v is not None and v != ""
-        }
+        {str(k): v for k, v in c.items() if k != "lastTransitionTime" and v is not None and v != ""}
         for c in value
         if isinstance(c, Mapping)
     ]
@@ -327,7 +326,7 @@ def resolve_object(
             return SubscriberResolution(
                 error="absolute URI is not allowed when Ref or [apiVersion, kind, name] exists"
             )
-        url = urljoin(url, uri)
+        url = urljoin(url or "", uri)
     return SubscriberResolution(uri=url)
 
 
@@ -559,7 +558,9 @@ def _reconcile_ready_broker(
         set_["DeadLetterSinkResolved"] = condition("DeadLetterSinkResolved", TRUE)
         desired["deadLetterSinkUri"] = broker_sink
     else:
-        set_["DeadLetterSinkResolved"] = condition("DeadLetterSinkResolved", TRUE, *DLS_NOT_CONFIGURED)
+        set_["DeadLetterSinkResolved"] = condition(
+            "DeadLetterSinkResolved", TRUE, *DLS_NOT_CONFIGURED
+        )
         desired["deadLetterSinkUri"] = None
     set_["OIDCIdentityCreated"] = condition("OIDCIdentityCreated", TRUE, OIDC_DISABLED_REASON)
     set_["SubscriptionReady"] = condition("SubscriptionReady", TRUE)

@@ -4,7 +4,9 @@
 registry) or alone (``event-registry controlplane``). It listens on loopback unless told
 otherwise, and once :meth:`ControlPlane.start` returns it is accepting connections and its
 kubeconfig (with the real port, also when asked for port 0) is on disk. The namespaces
-``default``, ``kube-system`` and ``kube-public`` always exist, as on a real cluster.
+``default``, ``kube-system`` and ``kube-public`` always exist, as on a real cluster, and the
+Knative Eventing CRDs, admission rules and EventType conversion are installed
+(:mod:`.knative`), so the control plane behaves like a cluster running Knative Eventing.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from types import TracebackType
 
 import uvicorn
 
-from . import errors, kubeconfig
+from . import errors, knative, kubeconfig
 from .apiserver import ApiServer, Target
 from .catalog import Catalog
 from .collecting import GarbageCollector
@@ -52,6 +54,7 @@ class ControlPlane:
         self.collector: GarbageCollector | None = None
         self._storage: Storage | None = None
         self._server: uvicorn.Server | None = None
+        self._broadcaster: Broadcaster | None = None
         self._serving: asyncio.Task[None] | None = None
         self.port = settings.port
 
@@ -68,11 +71,12 @@ class ControlPlane:
         self._storage = Storage(settings.data_dir, history_limit=settings.history_limit)
         catalog = Catalog()
         self.api = api = ApiServer(self._storage, catalog=catalog)
-        broadcaster = Broadcaster(queue_limit=settings.watch_queue_limit)
+        self._broadcaster = broadcaster = Broadcaster(queue_limit=settings.watch_queue_limit)
         broadcaster.last_revision = self._storage.revision
         api.add_listener(broadcaster.publish)
         self.collector = GarbageCollector(api, namespace_grace=settings.namespace_grace)
         self._ensure_namespaces(api)
+        knative.enable(api)
         await self.collector.start()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -111,6 +115,8 @@ class ControlPlane:
                     api.create(target, {"metadata": {"name": name}})
 
     async def stop(self) -> None:
+        if self._broadcaster is not None:
+            self._broadcaster.end_all()
         if self._server is not None:
             self._server.should_exit = True
         if self._serving is not None:

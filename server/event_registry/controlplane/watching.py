@@ -62,6 +62,7 @@ class Subscriber:
         self._events: deque[Event] = deque()
         self._wake = asyncio.Event()
         self.overflowed = False
+        self.closed = False
 
     def push(self, event: Event) -> None:
         if self.overflowed:
@@ -73,19 +74,24 @@ class Subscriber:
             self._events.append(event)
         self._wake.set()
 
+    def end(self) -> None:
+        """End the watch (server shutdown): the stream closes after what it has sent."""
+        self.closed = True
+        self._wake.set()
+
     @property
     def idle(self) -> bool:
         return not self._events
 
     async def next(self, wait: float) -> Event | None:
         """The next change, or None after ``wait`` seconds (or on overflow)."""
-        if not self._events and not self.overflowed:
+        if not self._events and not self.overflowed and not self.closed:
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), wait)
             except TimeoutError:
                 return None
-        if self.overflowed or not self._events:
+        if self.overflowed or self.closed or not self._events:
             return None
         return self._events.popleft()
 
@@ -115,6 +121,11 @@ class Broadcaster:
         subscribers = self._subscribers.get(subscriber.resource)
         if subscribers is not None:
             subscribers.discard(subscriber)
+
+    def end_all(self) -> None:
+        for subscribers in self._subscribers.values():
+            for subscriber in subscribers:
+                subscriber.end()
 
     @property
     def watcher_count(self) -> int:
@@ -251,7 +262,7 @@ async def _stream(
             if options.allow_bookmarks:
                 wait = min(wait, max(0.0, next_bookmark - now))
             received = await subscriber.next(wait)
-            if subscriber.overflowed:
+            if subscriber.overflowed or subscriber.closed:
                 return
             if received is None:
                 if options.allow_bookmarks and loop.time() >= next_bookmark:

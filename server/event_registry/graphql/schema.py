@@ -13,6 +13,7 @@ from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimite
 from strawberry.federation import Schema
 
 from .connections import InvalidPage
+from .fast_execution import FastExecutionContext
 from .queries import Query
 from .types import Broker, EventType, Namespace, Trigger
 
@@ -29,8 +30,10 @@ def should_mask(error: GraphQLError) -> bool:
     return not isinstance(original, EXPECTED_ERRORS)
 
 
-def build_schema() -> Schema:
+def build_schema(*, fast: bool = True) -> Schema:
+    """The registry schema; ``fast=False`` gives plain Strawberry execution (bench baseline)."""
     return Schema(
+        execution_context_class=FastExecutionContext if fast else None,
         query=Query,
         types=[Broker, EventType, Namespace, Trigger],
         extensions=[

@@ -29,7 +29,9 @@ Guarantees:
   ``spec.source``/``spec.schema`` must be URI references; unknown keys in Trigger specs,
   filter expressions and delivery specs are rejected (Knative's webhook decodes strictly);
   values of ``exact``/``prefix``/``suffix`` must be non-empty strings (Knative's filters
-  refuse empty ones when they are built).
+  refuse empty ones when they are built); a destination's ``ref`` is checked whenever it is
+  set (Knative skips it when a relative ``uri`` accompanies it). CloudEvents SQL expressions
+  are not parsed.
 * An EventType's spec is immutable in every version: an update must leave both its v1beta2
   spec and its v1beta3 view (the attributes carried in the
   ``registry.knative.dev/v1beta3-attributes`` annotation) unchanged. An EventType that came in
@@ -165,7 +167,8 @@ def _short_diff(old: Any, new: Any, path: str = "") -> list[str]:
     def shown(value: Any) -> str:
         return "<none>" if value is _ABSENT else json.dumps(value, sort_keys=True)
 
-    return [f"{path or '.'}: -{shown(old)} +{shown(new)}"]
+    change = f"-{shown(old)} +{shown(new)}"
+    return [f"{path}: {change}" if path else change]
 
 
 _ABSENT = object()
@@ -518,6 +521,11 @@ def _trigger_spec_causes(spec: dict[str, Any]) -> list[errors.Cause]:
     attributes = _mapping(spec.get("filter")).get("attributes")
     if isinstance(attributes, dict):
         causes += _attribute_name_causes(attributes, "spec.filter.attributes")
+        causes += [
+            errors.invalid_value(f"spec.filter.attributes[{name}]", value, "must be a string")
+            for name, value in attributes.items()
+            if not isinstance(value, str)
+        ]
     filters = spec.get("filters")
     if isinstance(filters, list):
         for index, expression in enumerate(filters):

@@ -13,7 +13,11 @@ Guarantees:
   ``x-kubernetes-preserve-unknown-fields: true`` / ``x-kubernetes-int-or-string: true``), so
   pruning keeps every field Knative defines and drops only fields no Knative version knows.
   Objects Knative leaves open (``Trigger.spec``, delivery specs, Subscriptions API filter
-  expressions, selectors' ``matchLabels``) preserve unknown fields here too.
+  expressions, selectors' ``matchLabels``) preserve unknown fields here too. Two deliberate
+  differences: ``Trigger.spec.filter.attributes`` is a map of strings (Knative keeps it open,
+  but its Go type is ``map[string]string``), and the sources' status schemas list every field
+  of Knative's ``SourceStatus`` (GitHubSource's own CRD omits ``ceAttributes``, which the
+  registry needs).
 * Every version of every kind has the ``status`` subresource.
 * :data:`BUILTIN_CRDS` is immutable in practice (callers must deep-copy before changing an
   entry) and ordered; :data:`DEFINITIONS_HASH` is the SHA-256 of its canonical JSON (sorted
@@ -539,7 +543,7 @@ def _trigger_filter() -> Schema:
     """A Subscriptions API filter expression; nested expressions are kept as sent."""
     nested = _open_object("A nested filter expression.")
     return _object(
-        "One filter expression; it sets exactly one dialect.",
+        "One filter expression; it sets at most one dialect.",
         exact=_open_object("Attributes whose values must equal these strings."),
         prefix=_open_object("Attributes whose values must start with these strings."),
         suffix=_open_object("Attributes whose values must end with these strings."),

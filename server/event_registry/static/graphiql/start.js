@@ -10,11 +10,12 @@
  *
  * and reload: every request then carries "Authorization: Bearer YOUR-TOKEN" (a value that
  * already starts with "Bearer " is sent as it is). Remove it with
- * localStorage.removeItem('event-registry-token'). An Authorization header typed into
- * GraphiQL's Headers editor takes precedence over the stored token.
+ * localStorage.removeItem('event-registry-token'). A header typed into GraphiQL's Headers
+ * editor as "Authorization" (same spelling) takes precedence over the stored token.
  *
- * A link can open GraphiQL on a given operation: /graphql?query=...&variables=...
- * (URL-encoded), as GraphiQL's own examples do.
+ * A link can open GraphiQL on a given operation: /graphql#query=...&variables=...
+ * (URL-encoded, operationName= too). It is the fragment, not GraphiQL's usual ?query=: this
+ * server answers GET /graphql?query=... by running the query and returning JSON.
  */
 (function () {
   'use strict';
@@ -24,9 +25,10 @@
   var DEFAULT_QUERY = [
     '# Knative Event Registry',
     '#',
-    '# Every namespace (registry) you can see, with the EventTypes it offers:',
-    '# ready is the EventType\'s own Ready condition; consumable also needs its Broker Ready.',
-    '# Run it with the ▶ button or Ctrl-Enter; the Docs pane lists the whole schema.',
+    '# The namespaces you can see and the EventTypes in each.',
+    '# ready: the EventType\'s own Ready condition.',
+    '# consumable: ready, and its Broker is Ready too.',
+    '# Run it with ▶ or Ctrl-Enter; the schema is in Docs.',
     '',
     'query Registry {',
     '  namespaces {',
@@ -59,8 +61,18 @@
   }
 
   function fromUrl(name) {
-    var value = new URLSearchParams(window.location.search).get(name);
+    var value = new URLSearchParams(window.location.hash.replace(/^#/, '')).get(name);
     return value === null ? undefined : value;
+  }
+
+  // An inline icon, so the browser does not ask this server for /favicon.ico (a 404).
+  if (!document.querySelector('link[rel~="icon"]')) {
+    var icon = document.createElement('link');
+    icon.rel = 'icon';
+    icon.href = 'data:image/svg+xml,' + encodeURIComponent(
+      '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">' +
+      '<circle cx="8" cy="8" r="7" fill="#e10098"/></svg>');
+    document.head.appendChild(icon);
   }
 
   var root = document.getElementById('graphiql');

@@ -1,0 +1,292 @@
+"""GraphiQL in a real browser with no network: every asset comes from the registry itself.
+
+A real ``event-registry serve`` process (with its embedded control plane) and Debian's
+headless Chromium driven by Playwright. Every request that is not to 127.0.0.1 is aborted and
+recorded, so a CDN reference anywhere would both break the page and fail the test. Needs
+/usr/bin/chromium (``scripts/install-browser``); Playwright never downloads a browser of its
+own here. Screenshots go to ``tests/browser/artifacts/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+LOCAL_HOST = "127.0.0.1"
+TOKEN_KEY = "event-registry-token"
+QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
+RESPONSE_EDITOR = ".graphiql-response .CodeMirror"
+
+if not CHROMIUM.exists():
+    message = f"{CHROMIUM} is missing: run scripts/install-browser"
+    if os.environ.get("CI"):
+        raise RuntimeError(message)  # never skip silently in CI
+    pytest.skip(message, allow_module_level=True)
+
+
+@dataclass
+class Registry:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[str]
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.origin}/readyz", timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except urllib.error.HTTPError as error:
+                last = error.read().decode(errors="replace")
+                error.close()
+            time.sleep(0.2)
+        raise AssertionError(f"registry not ready after {timeout}s: {last}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+def start_registry(data_dir: Path, timeout: float = 60.0) -> Registry:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "event_registry",
+            "serve",
+            "--port",
+            "0",
+            "--controlplane-port",
+            "0",
+            "--data-dir",
+            str(data_dir),
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    registry = Registry(url="", data_dir=data_dir, process=process)
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    line = ""
+    while not line and process.poll() is None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        readable, _, _ = select.select([process.stdout], [], [], remaining)
+        if readable:
+            line = process.stdout.readline()
+            if not line:  # the process closed stdout: it is exiting
+                break
+    if not line.startswith("registry: "):
+        registry.stop()
+        raise RuntimeError(f"event-registry serve did not start: {line!r}")
+    registry.url = line.split()[1]
+    return registry
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    running = start_registry(tmp_path_factory.mktemp("registry"))
+    try:
+        # The embedded control plane installs Knative's CRDs; once the informers have synced,
+        # the registry lists the control plane's namespaces (which always include "default").
+        running.wait_ready(timeout=60)
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Offline:
+    """A browser context that may reach only 127.0.0.1, and what its page reported."""
+
+    context: BrowserContext
+    page: Page
+    left_localhost: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    graphql_requests: list[Request] = field(default_factory=list)
+
+    def assert_clean(self) -> None:
+        assert self.left_localhost == [], f"requests left localhost: {self.left_localhost}"
+        assert self.console_errors == [], f"console errors: {self.console_errors}"
+
+
+@pytest.fixture
+def offline(browser: Browser) -> Iterator[Offline]:
+    context = browser.new_context(viewport={"width": 1400, "height": 850})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    state = Offline(context=context, page=page)
+
+    def only_localhost(route: Route) -> None:
+        url = route.request.url
+        if urlsplit(url).hostname == LOCAL_HOST:
+            route.continue_()
+        else:
+            state.left_localhost.append(url)
+            route.abort("internetdisconnected")
+
+    def on_request(request: Request) -> None:
+        parts = urlsplit(request.url)
+        leaves = parts.scheme in ("http", "https", "ws", "wss") and parts.hostname != LOCAL_HOST
+        if leaves and request.url not in state.left_localhost:
+            state.left_localhost.append(request.url)
+        if parts.path == "/graphql" and request.method == "POST":
+            state.graphql_requests.append(request)
+
+    context.route("**/*", only_localhost)
+    page.on("request", on_request)
+    page.on(
+        "console",
+        lambda message: (
+            state.console_errors.append(message.text) if message.type == "error" else None
+        ),
+    )
+    page.on("pageerror", lambda error: state.console_errors.append(f"uncaught: {error}"))
+    yield state
+    context.close()
+
+
+def open_graphiql(page: Page, url: str) -> None:
+    page.goto(url)
+    page.locator(".graphiql-container").wait_for()
+    page.locator(QUERY_EDITOR).wait_for()
+
+
+def editor_value(page: Page, selector: str) -> str:
+    """The whole text of a GraphiQL (CodeMirror 5) editor, not only its rendered lines."""
+    value = page.locator(selector).first.evaluate("element => element.CodeMirror.getValue()")
+    assert isinstance(value, str)
+    return value
+
+
+def run_query(page: Page) -> dict[str, Any]:
+    """Click GraphiQL's run button; the ``data`` of the result its response pane shows."""
+    page.locator("button.graphiql-execute-button").click()
+    # The response editor stays empty until the result arrives.
+    page.wait_for_function(
+        f"() => document.querySelector({RESPONSE_EDITOR!r}).CodeMirror.getValue().trim().length > 0"
+    )
+    result = json.loads(editor_value(page, RESPONSE_EDITOR))
+    assert isinstance(result, dict)
+    assert "errors" not in result, result
+    data = result["data"]
+    assert isinstance(data, dict)
+    return data
+
+
+def test_graphiql_runs_a_query_with_no_network(registry: Registry, offline: Offline) -> None:
+    page = offline.page
+    open_graphiql(page, registry.url)
+    # The default query shows the registry until the user types something else.
+    default = editor_value(page, QUERY_EDITOR)
+    assert "namespaces" in default
+    assert "consumable" in default
+
+    query = "{ namespaces { name } }"
+    page.locator(QUERY_EDITOR).click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(query)  # one input event: no auto-closed brackets
+    assert editor_value(page, QUERY_EDITOR) == query
+    # GraphiQL takes edits in after a debounce (the operation name with them); its saved tab
+    # state is written last, so once that holds the new query a run sends the new operation.
+    page.wait_for_function(
+        """query => {
+            const state = JSON.parse(localStorage.getItem('graphiql:tabState') || 'null');
+            return state !== null && state.tabs[state.activeTabIndex].query === query;
+        }""",
+        arg=query,
+    )
+
+    data = run_query(page)
+    assert {"name": "default"} in data["namespaces"]
+    assert '"default"' in page.locator(".graphiql-response").inner_text()  # what a person sees
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "graphiql-offline.png"))
+    assert offline.graphql_requests, "GraphiQL sent no POST to /graphql"
+    assert all(r.url == registry.url for r in offline.graphql_requests)
+    offline.assert_clean()
+
+
+def test_default_query_shows_the_registry(registry: Registry, offline: Offline) -> None:
+    page = offline.page
+    open_graphiql(page, registry.url)  # a fresh browser: no stored tabs
+    data = run_query(page)
+    default = next(ns for ns in data["namespaces"] if ns["name"] == "default")
+    assert default["eventTypes"] == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "graphiql-default-query.png"))
+    offline.assert_clean()
+
+
+def test_link_fragment_opens_an_operation(registry: Registry, offline: Offline) -> None:
+    page = offline.page
+    query = "query Names { namespaces { name } }"
+    open_graphiql(page, f"{registry.url}#query={quote(query, safe='')}")
+    assert editor_value(page, QUERY_EDITOR) == query
+    data = run_query(page)
+    assert {"name": "default"} in data["namespaces"]
+    offline.assert_clean()
+
+
+def test_stored_token_is_sent_as_bearer_authorization(registry: Registry, offline: Offline) -> None:
+    offline.context.add_init_script(f"localStorage.setItem({TOKEN_KEY!r}, 'browser-test-token')")
+    page = offline.page
+    open_graphiql(page, f"{registry.url}#query={quote('{ namespaces { name } }', safe='')}")
+    run_query(page)
+    assert offline.graphql_requests  # the schema introspection and the query
+    for request in offline.graphql_requests:
+        assert request.headers.get("authorization") == "Bearer browser-test-token"
+    offline.assert_clean()
