@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from ..domain import access
 from ..graphql.context import Context
 from ..graphql.schema import schema
 from ..store.caching import Cache
@@ -58,8 +59,21 @@ class RegistryGraphQL(GraphQL[Context, None]):
         return HTMLResponse(graphiql.PAGE)
 
 
+def _is_ide_page_request(scope: Scope, headers: dict[str, str]) -> bool:
+    """A browser asking for the GraphiQL page itself (no operation): no data is served."""
+    return (
+        scope["method"] == "GET"
+        and "text/html" in headers.get("accept", "")
+        and b"query=" not in scope.get("query_string", b"")
+    )
+
+
 class Authenticate:
-    """Resolve the principal of HTTP requests to ``/graphql``; refuse unknown tokens."""
+    """Resolve the principal of HTTP requests to ``/graphql``; refuse unknown tokens.
+
+    The GraphiQL page itself is served to anyone (it holds no data), so a person can open it
+    and store a token; every operation it sends is authenticated like any other request.
+    """
 
     def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
         self.app = app
@@ -71,6 +85,8 @@ class Authenticate:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         principal = self.authenticator.principal_for_header(headers.get("authorization"))
+        if principal is None and _is_ide_page_request(scope, headers):
+            principal = access.NOBODY
         if principal is None:
             body = {"errors": [{"message": "a valid bearer token is required"}]}
             response = JSONResponse(

@@ -356,15 +356,17 @@ class ApiServer:
         if old is not None:
             self._commit("DELETED", target.resource, copy.deepcopy(old), old)
 
-    def remove_owner_reference(
-        self, resource: Resource, namespace: str, name: str, owner_uid: str
+    def remove_owner_references(
+        self, resource: Resource, namespace: str, name: str, owner_uids: set[str]
     ) -> None:
         old = self.storage.get(resource.key, namespace, name)
         if old is None:
             return
         new = copy.deepcopy(old)
         references = [
-            r for r in new["metadata"].get("ownerReferences") or [] if r.get("uid") != owner_uid
+            r
+            for r in new["metadata"].get("ownerReferences") or []
+            if r.get("uid") not in owner_uids
         ]
         if references:
             new["metadata"]["ownerReferences"] = references

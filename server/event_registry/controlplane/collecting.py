@@ -2,9 +2,10 @@
 
 The collector plays kube-controller-manager's garbage collector and namespace controller:
 
-- when an owner is deleted, each dependent whose ownerReferences now name no live owner is
-  deleted (background propagation); a dependent with another live owner only loses the
-  dangling reference;
+- when an owner is deleted, or an object is written whose ownerReferences name an owner
+  that does not exist, each dependent whose ownerReferences name no live owner is deleted
+  (background propagation); a dependent with another live owner only loses the dangling
+  reference;
 - ``foregroundDeletion``: the owner keeps a ``deletionTimestamp`` until its dependents are
   gone, then its finalizer is removed and it disappears;
 - ``orphan``: dependents lose their reference to the owner, then the owner disappears;
@@ -83,7 +84,7 @@ class GarbageCollector:
         if event.type == "DELETED":
             uid = meta["uid"]
             for dependent in self._api.storage.dependents(uid):
-                self._defer(partial(self._check_dependent, *dependent, uid))
+                self._defer(partial(self._check_dependent, *dependent))
             for reference in meta.get("ownerReferences") or ():
                 self._defer(partial(self._check_owner, reference["uid"]))
             if event.resource == CRD_KEY:
@@ -91,6 +92,16 @@ class GarbageCollector:
             if event.namespace in self._terminating:
                 self._defer(partial(self._finish_namespace, event.namespace))
             return
+        for reference in meta.get("ownerReferences") or ():
+            if self._api.storage.locate_uid(reference["uid"]) is None:
+                self._defer(
+                    partial(
+                        self._check_dependent,
+                        event.resource,
+                        event.namespace,
+                        event.name,
+                    )
+                )
         if not meta.get("deletionTimestamp"):
             return
         if event.resource == NAMESPACES_KEY:
@@ -116,7 +127,6 @@ class GarbageCollector:
                                 resource.key,
                                 meta.get("namespace", ""),
                                 meta["name"],
-                                reference["uid"],
                             )
                         )
                 if meta.get("deletionTimestamp"):
@@ -130,7 +140,7 @@ class GarbageCollector:
             return None
         return Target(resource, resource.storage_version.name, namespace, name)
 
-    def _check_dependent(self, resource_key: str, namespace: str, name: str, gone: str) -> None:
+    def _check_dependent(self, resource_key: str, namespace: str, name: str) -> None:
         storage = self._api.storage
         obj = storage.get(resource_key, namespace, name)
         target = self._target(resource_key, namespace, name)
@@ -139,8 +149,9 @@ class GarbageCollector:
         references = obj["metadata"].get("ownerReferences") or []
         live = [r for r in references if storage.locate_uid(r["uid"]) is not None]
         if live:
-            if len(live) < len(references):
-                self._api.remove_owner_reference(target.resource, namespace, name, gone)
+            dangling = {r["uid"] for r in references} - {r["uid"] for r in live}
+            if dangling:
+                self._api.remove_owner_references(target.resource, namespace, name, dangling)
             return
         self._api.delete(target, {"propagationPolicy": "Background"})
 
@@ -159,7 +170,7 @@ class GarbageCollector:
             for resource_key, namespace, name in dependents:
                 dependent = self._target(resource_key, namespace, name)
                 if dependent is not None:
-                    self._api.remove_owner_reference(dependent.resource, namespace, name, uid)
+                    self._api.remove_owner_references(dependent.resource, namespace, name, {uid})
             self._api.finalize(target, "orphan")
         elif "foregroundDeletion" in finalizers:
             for resource_key, namespace, name in dependents:

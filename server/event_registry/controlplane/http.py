@@ -274,9 +274,11 @@ class Handler:
     async def _delete_options(self, request: Request) -> dict[str, Any]:
         body = await _body(request, allow_empty=True)
         options: dict[str, Any] = dict(body) if isinstance(body, dict) else {}
-        policy = request.query_params.get("propagationPolicy")
-        if policy:
-            options["propagationPolicy"] = policy
+        query = request.query_params
+        if query.get("propagationPolicy"):
+            options["propagationPolicy"] = query["propagationPolicy"]
+        if query.get("orphanDependents") is not None:
+            options["orphanDependents"] = _truthy(query["orphanDependents"])
         return options
 
     def _get(self, request: Request, target: Target) -> Response:

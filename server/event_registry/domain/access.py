@@ -66,6 +66,14 @@ def principals_from_tokens(document: object) -> dict[str, Principal]:
             raise InvalidTokenFile(f"{where}: needs a 'namespaces' mapping")
         readable, writable = set(), set()
         for namespace, permissions in namespaces.items():
+            if permissions is None:
+                permissions = ["read"]
+            if not isinstance(permissions, list) or not all(
+                isinstance(p, str) for p in permissions
+            ):
+                raise InvalidTokenFile(
+                    f"{where}.namespaces.{namespace}: expected a list of 'read'/'write'"
+                )
             granted = set(permissions or ["read"])
             if not granted <= {"read", "write"}:
                 raise InvalidTokenFile(f"{where}.namespaces.{namespace}: unknown permission")

@@ -41,21 +41,39 @@ class Match(enum.Enum):
         return {Match.YES: Match.NO, Match.NO: Match.YES, Match.UNKNOWN: Match.UNKNOWN}[self]
 
 
+def _is_template(value: str) -> bool:
+    return "{" in value and "}" in value
+
+
 def known_attributes(event_type: models.EventType) -> dict[str, str]:
-    """Attribute values every event of this type carries (templates excluded)."""
-    known = {a.name: a.value for a in event_type.attributes if a.value and not a.is_template}
-    if event_type.type:
-        known["type"] = event_type.type
-    if event_type.source:
-        known["source"] = event_type.source
-    if event_type.schema:
-        known["dataschema"] = event_type.schema
+    """Attribute values every event of this type carries.
+
+    Templated values (``{...}``) and attributes marked ``required: false`` are not known:
+    an event may carry another value, or none.
+    """
+    known = {
+        a.name: a.value
+        for a in event_type.attributes
+        if a.value and not a.is_template and (a.required or a.name in _CORE)
+    }
+    for name, value in (
+        ("type", event_type.type),
+        ("source", event_type.source),
+        ("dataschema", event_type.schema),
+    ):
+        if value and not _is_template(value) and name not in known:
+            optional = event_type.attribute(name)
+            if optional is None or optional.required or name in _CORE:
+                known[name] = value
     return known
 
 
-def _compare(
-    known: Mapping[str, str], expected: Mapping[str, Any], test: Callable[[str, str], bool]
-) -> Match:
+_CORE = frozenset({"type", "source"})
+
+
+def _compare(known: Mapping[str, str], expected: Any, test: Callable[[str, str], bool]) -> Match:
+    if not isinstance(expected, Mapping):
+        return Match.UNKNOWN
     result = Match.YES
     for name, value in expected.items():
         if name not in known:
@@ -65,7 +83,10 @@ def _compare(
     return result
 
 
-def _filter(known: Mapping[str, str], entry: Mapping[str, Any]) -> Match:
+def _filter(known: Mapping[str, str], entry: Any) -> Match:
+    """One ``filters[]`` entry; anything malformed is UNKNOWN (it cannot be decided)."""
+    if not isinstance(entry, Mapping):
+        return Match.UNKNOWN
     if "exact" in entry:
         return _compare(known, entry["exact"], lambda actual, want: actual == want)
     if "prefix" in entry:
@@ -73,13 +94,17 @@ def _filter(known: Mapping[str, str], entry: Mapping[str, Any]) -> Match:
     if "suffix" in entry:
         return _compare(known, entry["suffix"], lambda actual, want: actual.endswith(want))
     if "all" in entry:
+        if not isinstance(entry["all"], list | tuple):
+            return Match.UNKNOWN
         result = Match.YES
-        for nested in entry["all"] or ():
+        for nested in entry["all"]:
             result &= _filter(known, nested)
         return result
     if "any" in entry:
+        if not isinstance(entry["any"], list | tuple):
+            return Match.UNKNOWN
         result = Match.NO
-        for nested in entry["any"] or ():
+        for nested in entry["any"]:
             result |= _filter(known, nested)
         return result
     if "not" in entry:

@@ -1,9 +1,10 @@
 """Raw Kubernetes objects (any served Knative version) → immutable domain models.
 
-Each function accepts the JSON dict the API returned and never raises on missing optional
-fields: a malformed optional field reads as absent. Fields that differ between EventType
-versions are filled both ways: v1beta3 ``attributes`` give ``type``/``source``/``schema``, and
-v1beta1/v1beta2 fields give the equivalent ``attributes``.
+Each function accepts the JSON dict the API returned and never raises: a missing or a
+malformed field (of the wrong JSON type) reads as absent. Fields that differ between
+EventType versions are filled both ways: v1beta3 ``attributes`` give ``type``/``source``/
+``schema``, and v1beta1/v1beta2 fields give the equivalent ``attributes``. A Trigger whose
+``brokerRef`` names a Broker in another namespace has no local Broker (``broker == ""``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,24 @@ Raw = Mapping[str, Any]
 
 def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value != "" else None
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _items(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return 0
 
 
 def _map(value: object) -> Mapping[str, str]:
@@ -39,11 +58,11 @@ def reference(raw: object) -> models.Reference | None:
 
 
 def meta(raw: Raw) -> models.Meta:
-    metadata = raw.get("metadata") or {}
+    metadata = _mapping(raw.get("metadata"))
     owner = next(
         (
             reference(ref)
-            for ref in metadata.get("ownerReferences") or ()
+            for ref in _items(metadata.get("ownerReferences"))
             if isinstance(ref, Mapping) and ref.get("controller")
         ),
         None,
@@ -53,7 +72,7 @@ def meta(raw: Raw) -> models.Meta:
         name=str(metadata.get("name") or ""),
         uid=str(metadata.get("uid") or ""),
         resource_version=str(metadata.get("resourceVersion") or ""),
-        generation=int(metadata.get("generation") or 0),
+        generation=_int(metadata.get("generation")),
         created_at=str(metadata.get("creationTimestamp") or ""),
         labels=_map(metadata.get("labels")),
         annotations=_map(metadata.get("annotations")),
@@ -63,7 +82,7 @@ def meta(raw: Raw) -> models.Meta:
 
 
 def status(raw: Raw) -> models.Status:
-    body = raw.get("status") or {}
+    body = _mapping(raw.get("status"))
     conditions = tuple(
         models.Condition(
             type=str(c.get("type") or ""),
@@ -73,26 +92,25 @@ def status(raw: Raw) -> models.Status:
             last_transition_time=str(c.get("lastTransitionTime") or ""),
             severity=str(c.get("severity") or ""),
         )
-        for c in body.get("conditions") or ()
+        for c in _items(body.get("conditions"))
         if isinstance(c, Mapping) and c.get("type")
     )
-    return models.Status(conditions, int(body.get("observedGeneration") or 0))
+    return models.Status(conditions, _int(body.get("observedGeneration")))
 
 
 def namespace(raw: Raw) -> models.Namespace:
-    phase = str((raw.get("status") or {}).get("phase") or "Active")
+    phase = str(_mapping(raw.get("status")).get("phase") or "Active")
     return models.Namespace(meta(raw), phase)
 
 
 def broker(raw: Raw) -> models.Broker:
-    body = raw.get("status") or {}
-    address = body.get("address") or {}
+    address = _mapping(_mapping(raw.get("status")).get("address"))
     object_meta = meta(raw)
     return models.Broker(
         meta=object_meta,
         broker_class=object_meta.annotations.get("eventing.knative.dev/broker.class", ""),
-        url=_str(address.get("url")) if isinstance(address, Mapping) else None,
-        config=reference((raw.get("spec") or {}).get("config")),
+        url=_str(address.get("url")),
+        config=reference(_mapping(raw.get("spec")).get("config")),
         status=status(raw),
     )
 
@@ -101,7 +119,7 @@ _V1BETA3_FIELDS = (("type", "type"), ("source", "source"), ("dataschema", "schem
 
 
 def event_type(raw: Raw) -> models.EventType:
-    spec = raw.get("spec") or {}
+    spec = _mapping(raw.get("spec"))
     api_version = str(raw.get("apiVersion") or "")
     raw_attributes = spec.get("attributes")
     if isinstance(raw_attributes, list):
@@ -146,23 +164,30 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def trigger(raw: Raw) -> models.Trigger:
-    spec = raw.get("spec") or {}
+def _trigger_broker(spec: Mapping[str, Any], namespace: str) -> str:
+    """The Broker name in the Trigger's own namespace ("" for a Broker elsewhere)."""
     broker_ref = reference(spec.get("brokerRef"))
-    subscriber = spec.get("subscriber") or {}
+    if broker_ref is not None:
+        return broker_ref.name if broker_ref.namespace in ("", namespace) else ""
+    return _str(spec.get("broker")) or ""
+
+
+def trigger(raw: Raw) -> models.Trigger:
+    spec = _mapping(raw.get("spec"))
+    object_meta = meta(raw)
+    subscriber = _mapping(spec.get("subscriber"))
     filters = spec.get("filters")
     return models.Trigger(
-        meta=meta(raw),
-        broker=_str(spec.get("broker")) or (broker_ref.name if broker_ref else ""),
-        broker_ref=broker_ref,
-        filter_attributes=_map((spec.get("filter") or {}).get("attributes")),
+        meta=object_meta,
+        broker=_trigger_broker(spec, object_meta.namespace),
+        broker_ref=reference(spec.get("brokerRef")),
+        filter_attributes=_map(_mapping(spec.get("filter")).get("attributes")),
         filters=tuple(_freeze(f) for f in filters if isinstance(f, Mapping))
         if isinstance(filters, list)
         else (),
         subscriber=models.Destination(
-            ref=reference(subscriber.get("ref")) if isinstance(subscriber, Mapping) else None,
-            uri=_str(subscriber.get("uri")) if isinstance(subscriber, Mapping) else None,
+            ref=reference(subscriber.get("ref")), uri=_str(subscriber.get("uri"))
         ),
-        subscriber_uri=_str((raw.get("status") or {}).get("subscriberUri")),
+        subscriber_uri=_str(_mapping(raw.get("status")).get("subscriberUri")),
         status=status(raw),
     )

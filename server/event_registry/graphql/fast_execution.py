@@ -193,7 +193,7 @@ _BUILTIN_SCALARS: dict[str, tuple[type, ...]] = {
 def _null(nullable: bool) -> None:
     if not nullable:
         raise Unsupported  # the standard path reports the non-null violation
-    return None
+    return
 
 
 def _leaf(leaf_type: GraphQLScalarType | GraphQLEnumType, nullable: bool) -> Completer:
