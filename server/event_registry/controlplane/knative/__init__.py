@@ -7,12 +7,12 @@
 # by the rule documented in .installing. It is synchronous and idempotent; call it once the
 # namespaces exist (ControlPlane.start, after _ensure_namespaces).
 
+from ...domain.eventtype_versions import GROUP as _EVENTTYPE_GROUP
+from ...domain.eventtype_versions import KIND as _EVENTTYPE_KIND
+from ...domain.eventtype_versions import convert_eventtype as _convert_eventtype
 from ..apiserver import ApiServer as _ApiServer
 from . import admitting as _admitting
 from . import installing as _installing
-from .eventtype_conversion import GROUP as _EVENTTYPE_GROUP
-from .eventtype_conversion import KIND as _EVENTTYPE_KIND
-from .eventtype_conversion import convert_eventtype as _convert_eventtype
 
 
 def enable(api: _ApiServer) -> None:

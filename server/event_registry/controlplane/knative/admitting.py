@@ -53,9 +53,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...domain.eventtype_versions import API_VERSIONS, ATTRIBUTES_ANNOTATION, convert_eventtype
 from .. import errors
 from ..admission import Admission, Request
-from .eventtype_conversion import API_VERSIONS, ATTRIBUTES_ANNOTATION, convert_eventtype
 
 __all__ = [
     "BROKERS",
