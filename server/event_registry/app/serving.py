@@ -19,12 +19,14 @@ import uvicorn
 
 from ..cluster.connecting import Connection, choose, open_client
 from ..cluster.informing import Informer
+from ..cluster.writing import Writer
 from ..controlplane.server import ControlPlaneSettings
 from ..embedded import EmbeddedCluster
 from ..store.caching import Cache
 from .auth import Authenticator
 from .http import Runtime, create_app
 from .settings import ServeSettings
+from .writing import ClusterWriteService
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +74,8 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
         informer = Informer(client, cache)
         await informer.start()
         stack.push_async_callback(informer.stop)
-        runtime = Runtime(cache=cache, authenticator=authenticator)
+        services = ClusterWriteService(Writer(client), timeout=settings.mutation_timeout)
+        runtime = Runtime(cache=cache, authenticator=authenticator, services=services)
         sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((settings.host, settings.port))

@@ -14,13 +14,15 @@ from strawberry.federation import Schema
 
 from .connections import InvalidPage
 from .fast_execution import FastExecutionContext
+from .mutations import Mutation
 from .queries import Query
 from .types import Broker, EventType, Namespace, Trigger
+from .writing import CacheLagged
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 2_000
-EXPECTED_ERRORS = (InvalidPage,)
+EXPECTED_ERRORS = (InvalidPage, CacheLagged)
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -35,6 +37,7 @@ def build_schema(*, fast: bool = True) -> Schema:
     return Schema(
         execution_context_class=FastExecutionContext if fast else None,
         query=Query,
+        mutation=Mutation,
         types=[Broker, EventType, Namespace, Trigger],
         extensions=[
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
