@@ -164,6 +164,8 @@ class Run:
 
 @dataclass(frozen=True)
 class Timed:
+    """One kubectl invocation: wall time (seconds) and standard output."""
+
     seconds: float
     output: str
 
@@ -177,6 +179,10 @@ def percentile(samples: Sequence[float], q: float) -> float:
     position = (len(ordered) - 1) * q / 100
     low, high = math.floor(position), math.ceil(position)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def p50ms(samples: Sequence[float]) -> float:
+    return percentile(samples, 50) * 1000
 
 
 def ms(seconds: Sequence[float]) -> list[float]:
@@ -547,7 +553,7 @@ def list_figures(
             created.rate,
             "obj/s",
             f"ConfigMap creates, {CONCURRENCY} concurrent",
-            math.nan,  # filled in by main() from the creates section
+            math.nan,  # filled in by link_baselines() from the creates section
         ),
         figure(f"list {n}, kubernetes_asyncio p50", decoded, 50, kubectl_json, p50ms(as_json)),
         figure(f"list {n}, kubernetes_asyncio p99", decoded, 99, kubectl_json, p50ms(as_json)),
@@ -568,10 +574,6 @@ def list_figures(
             p50ms(decoded),
         ),
     ]
-
-
-def p50ms(samples: Sequence[float]) -> float:
-    return percentile(samples, 50) * 1000
 
 
 # 3. watches --------------------------------------------------------------------------------
@@ -745,49 +747,34 @@ class WatchBench:
         )
 
 
+STATS = ((50, "p50"), (99, "p99"), (100, "max"))
+
+
 def watch_figures(phases: list[Phase]) -> list[Figure]:
     base, *others = phases
     figures = []
-    for q, stat in ((50, "p50"), (99, "p99"), (100, "max")):
+    for q, stat in STATS:
         rtt = f"patch round trip {stat}"
-        figures.append(
-            watch_figure(
-                f"watch latency {stat}, kubernetes_asyncio", base.client, q, rtt, base.round_trips
-            )
-        )
-        figures.append(
-            watch_figure(f"watch latency {stat}, raw aiohttp", base.raw, q, rtt, base.round_trips)
-        )
+        client_name = f"watch latency {stat}, kubernetes_asyncio"
+        figures.append(watch_figure(client_name, base.client, q, rtt, base.round_trips))
+        raw_name = f"watch latency {stat}, raw aiohttp"
+        figures.append(watch_figure(raw_name, base.raw, q, rtt, base.round_trips))
     for phase in others:
-        for q, stat in ((50, "p50"), (99, "p99"), (100, "max")):
-            figures.append(
-                watch_figure(
-                    f"watch latency {stat}, raw aiohttp, {phase.label}",
-                    phase.raw,
-                    q,
-                    "same, no extra watchers",
-                    base.raw,
-                )
-            )
-        figures.append(
-            watch_figure(
-                f"watch latency p50, kubernetes_asyncio, {phase.label}",
-                phase.client,
-                50,
-                "same, no extra watchers",
-                base.client,
-            )
-        )
-        figures.append(
-            watch_figure(
-                f"patch round trip p50, {phase.label}",
-                phase.round_trips,
-                50,
-                "same, no extra watchers",
-                base.round_trips,
-            )
-        )
+        figures += fan_out_figures(base, phase)
     return figures
+
+
+def fan_out_figures(base: Phase, phase: Phase) -> list[Figure]:
+    """A phase with extra watchers beside the same figure without them."""
+    series = [(f"watch latency {stat}, raw aiohttp", phase.raw, base.raw, q) for q, stat in STATS]
+    series += [
+        ("watch latency p50, kubernetes_asyncio", phase.client, base.client, 50),
+        ("patch round trip p50", phase.round_trips, base.round_trips, 50),
+    ]
+    return [
+        watch_figure(f"{name}, {phase.label}", samples, q, "same, no extra watchers", baseline)
+        for name, samples, baseline, q in series
+    ]
 
 
 def watch_figure(
@@ -813,7 +800,10 @@ async def bench_watches(clients: Clients, scale: Scale) -> list[Figure]:
 
 def machine() -> dict[str, Any]:
     kubectl = subprocess.run(
-        [str(KUBECTL), "version", "--client", "-o", "json"], capture_output=True, text=True
+        [str(KUBECTL), "version", "--client", "-o", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -862,7 +852,10 @@ def write_results(path: Path, info: dict[str, Any], scale: Scale, figures: list[
         "machine": info,
         "scale": asdict(scale),
         "ratio": "value / baseline",
-        "figures": [{**asdict(figure), "ratio": figure.ratio} for figure in figures],
+        "figures": [
+            {**asdict(figure), "ratio": figure.ratio if math.isfinite(figure.ratio) else None}
+            for figure in figures
+        ],
     }
     path.write_text(json.dumps(document, indent=2) + "\n")
 
@@ -888,9 +881,15 @@ async def measure(plane: ControlPlaneProcess, scale: Scale) -> list[Figure]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="small sizes, one round")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help=f"JSON results (default: {RESULTS.relative_to(RESULTS.parents[2])}; "
+        "none with --quick, so a quick check never replaces the full figures)",
+    )
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
+    output: Path | None = args.output or (None if args.quick else RESULTS)
     info = machine()
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-controlplane-") as directory:
@@ -901,13 +900,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             plane.stop()
     info["loadavg_at_end"] = list(os.getloadavg())
     info["duration_seconds"] = round(time.perf_counter() - began, 1)
-    write_results(args.output, info, scale, figures)
     print(
         f"control plane benchmark, {info['date']}, {info['nproc']} cores, "
         f"Python {info['python']}, {info['duration_seconds']} s; ratio = value / baseline"
     )
     print(table(figures))
-    print(f"results: {args.output}")
+    if output is not None:
+        write_results(output, info, scale, figures)
+        print(f"results: {output}")
 
 
 if __name__ == "__main__":

@@ -394,9 +394,7 @@ def broker_reference(name: str = "default", namespace: str | None = None) -> Jso
 # polling -------------------------------------------------------------------------------------
 
 
-def eventually(
-    predicate: Callable[[], T], timeout: float = 10.0, *, interval: float = 0.05
-) -> T:
+def eventually(predicate: Callable[[], T], timeout: float = 10.0, *, interval: float = 0.05) -> T:
     """Call ``predicate`` until it returns a truthy value; return that value.
 
     An AssertionError raised by ``predicate`` counts as "not yet"; after ``timeout`` seconds

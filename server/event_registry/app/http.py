@@ -15,11 +15,13 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
 from ..domain import access
 from ..graphql.context import Context
@@ -38,6 +40,7 @@ class Runtime:
     cache: Cache
     authenticator: Authenticator
     services: Any = None
+    hub: Any = None
 
 
 class RegistryGraphQL(GraphQL[Context, None]):
@@ -46,14 +49,35 @@ class RegistryGraphQL(GraphQL[Context, None]):
         self.runtime = runtime
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        principal = request.scope["state"]["principal"]
+        # WebSockets authenticate in connection_init (on_ws_connect); until then, nothing.
+        principal = request.scope.get("state", {}).get("principal", access.NOBODY)
         cache = self.runtime.cache
         return Context(
             principal=principal,
             snapshot=cache.snapshot,
             cache=cache,
             services=self.runtime.services,
+            hub=self.runtime.hub,
+            request=request,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a WebSocket: a bearer token in the connection_init payload
+        (``Authorization``/``authorization``/``token``) or the handshake's header; 4403 if not."""
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        if not header and isinstance(params.get("token"), str):
+            header = f"Bearer {params['token']}"
+        if not header and context.request is not None:
+            header = context.request.headers.get("authorization")
+        principal = self.runtime.authenticator.principal_for_header(
+            header if isinstance(header, str) else None
+        )
+        if principal is None:
+            raise ConnectionRejectionError()
+        context.principal = principal
+        unset: UnsetType = UNSET
+        return unset
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql.PAGE)
@@ -99,7 +123,8 @@ class Authenticate:
 
 
 def create_app(runtime: Runtime) -> Starlette:
-    graphql_app = Authenticate(RegistryGraphQL(runtime), runtime.authenticator)
+    graphql_ws = RegistryGraphQL(runtime)
+    graphql_app = Authenticate(graphql_ws, runtime.authenticator)
 
     async def healthz(request: Request) -> Response:
         return Response(b"ok", media_type="text/plain")
@@ -115,6 +140,7 @@ def create_app(runtime: Runtime) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_ws),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
     )

@@ -22,6 +22,7 @@ from ..cluster.informing import Informer
 from ..cluster.writing import Writer
 from ..controlplane.server import ControlPlaneSettings
 from ..embedded import EmbeddedCluster
+from ..hub.hub import Hub
 from ..store.caching import Cache
 from .auth import Authenticator
 from .http import Runtime, create_app
@@ -71,11 +72,12 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
         client = await open_client(connection, embedded_kubeconfig=embedded_kubeconfig)
         stack.push_async_callback(client.close)
         cache = Cache()
+        hub = Hub(cache)
         informer = Informer(client, cache)
         await informer.start()
         stack.push_async_callback(informer.stop)
         services = ClusterWriteService(Writer(client), timeout=settings.mutation_timeout)
-        runtime = Runtime(cache=cache, authenticator=authenticator, services=services)
+        runtime = Runtime(cache=cache, authenticator=authenticator, services=services, hub=hub)
         sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((settings.host, settings.port))

@@ -26,6 +26,16 @@ def matches(
     event_type: models.EventType, broker: models.Broker | None, selection: EventTypeFilter
 ) -> bool:
     """Whether the EventType passes every set criterion (``broker`` is its resolved Broker)."""
+    consumable = (
+        readiness.consumable(event_type, broker) if selection.consumable is not None else False
+    )
+    return matches_state(event_type, consumable, selection)
+
+
+def matches_state(
+    event_type: models.EventType, consumable: bool, selection: EventTypeFilter
+) -> bool:
+    """:func:`matches` with ``consumable`` already known (as recorded in a change)."""
     if selection.broker is not None and event_type.broker != selection.broker:
         return False
     if selection.type is not None and event_type.type != selection.type:
@@ -39,10 +49,7 @@ def matches(
         and (readiness.ready(event_type.status) is True) != selection.ready
     ):
         return False
-    if (
-        selection.consumable is not None
-        and readiness.consumable(event_type, broker) != selection.consumable
-    ):
+    if selection.consumable is not None and consumable != selection.consumable:
         return False
     if selection.search:
         needle = selection.search.casefold()

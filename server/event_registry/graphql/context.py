@@ -19,6 +19,11 @@ class Context:
     cache: Cache
     services: Any = None
     """Write-side services for mutations (set by the app; None in read-only tests)."""
+    hub: Any = None
+    """The live-change hub for subscriptions (set by the app)."""
+    connection_params: dict[str, Any] | None = None
+    """The WebSocket ``connection_init`` payload (subscriptions only)."""
+    request: Any = None
     memo: dict[Any, Any] = field(default_factory=dict)
     """Per-request memo for derived data shared by resolvers (consumers per namespace...)."""
 

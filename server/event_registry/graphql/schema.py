@@ -16,13 +16,14 @@ from .connections import InvalidPage
 from .fast_execution import FastExecutionContext
 from .mutations import Mutation
 from .queries import Query
+from .subscriptions import InvalidSubscription, Subscription
 from .types import Broker, EventType, Namespace, Trigger
 from .writing import CacheLagged
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 2_000
-EXPECTED_ERRORS = (InvalidPage, CacheLagged)
+EXPECTED_ERRORS = (InvalidPage, CacheLagged, InvalidSubscription)
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -38,6 +39,7 @@ def build_schema(*, fast: bool = True) -> Schema:
         execution_context_class=FastExecutionContext if fast else None,
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Broker, EventType, Namespace, Trigger],
         extensions=[
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),

@@ -1,0 +1,259 @@
+"""The Subscription root: EventType changes, readiness transitions and Broker changes.
+
+Each subscription reads the hub's shared log from its own position. Payload objects are
+resolved against the snapshot recorded with their change (set on the context before each
+yield; Strawberry executes one payload at a time), so an event shows the registry as it was
+right after that change. Only namespaces the caller may read are delivered.
+
+``includeExisting`` first sends the matching EventTypes (EXISTING), then one
+INITIAL_SET_COMPLETE marker, then live changes — the snapshot and the log position are taken
+in one step, so nothing is missed or sent twice. ``since`` resumes after a cursor; when the
+cursor is too old (or from before a restart) one RESYNC_REQUIRED event tells the client to
+re-query, and live changes follow.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from ..domain import filtering, readiness
+from ..hub.changes import BrokerChanged, EventTypeChanged, HubChange
+from ..hub.hub import Behind, Hub, InvalidCursor
+from .context import Info
+from .queries import EventTypeFilter, select_event_types
+from .types import Broker, EventType
+
+
+@strawberry.enum(description="What a change event says.")
+class ChangeKind(enum.Enum):
+    EXISTING = "EXISTING"
+    INITIAL_SET_COMPLETE = "INITIAL_SET_COMPLETE"
+    ADDED = "ADDED"
+    UPDATED = "UPDATED"
+    DELETED = "DELETED"
+    RESYNC_REQUIRED = "RESYNC_REQUIRED"
+
+
+@strawberry.enum(description="An object entered or left the subscription's filter.")
+class FilterTransition(enum.Enum):
+    ENTERED = "ENTERED"
+    LEFT = "LEFT"
+
+
+@strawberry.type(description="One change of the EventTypes a subscription follows.")
+class EventTypeChange:
+    kind: ChangeKind
+    event_type: EventType | None = strawberry.field(
+        description="The EventType (its last known state when DELETED; null for markers)."
+    )
+    cursor: str = strawberry.field(description="Resume after this event with since: cursor.")
+    filter_transition: FilterTransition | None = None
+    message: str | None = None
+
+
+@strawberry.type(description="An EventType's ready or consumable value changed.")
+class EventTypeReadinessChange:
+    kind: ChangeKind
+    event_type: EventType | None
+    previous_ready: bool | None
+    ready: bool | None
+    previous_consumable: bool | None
+    consumable: bool | None
+    reason: str | None = strawberry.field(description="Why: the EventType's or Broker's reason.")
+    cause: str | None = strawberry.field(description="EventType or Broker.")
+    cursor: str
+    filter_transition: FilterTransition | None = None
+
+
+@strawberry.type
+class BrokerChange:
+    kind: ChangeKind
+    broker: Broker | None
+    cursor: str
+    message: str | None = None
+
+
+class InvalidSubscription(ValueError):
+    """A bad cursor or argument; shown to the client as is."""
+
+
+def _hub(info: Info) -> Hub:
+    hub = info.context.hub
+    if not isinstance(hub, Hub):
+        raise RuntimeError("subscriptions are not enabled on this server")
+    return hub
+
+
+def _start(hub: Hub, since: str | None) -> tuple[int, bool]:
+    """(position to read after, whether the client must resync)."""
+    if since is None:
+        return hub.seq, False
+    try:
+        return hub.position(since), False
+    except Behind:
+        return hub.seq, True
+    except InvalidCursor as error:
+        raise InvalidSubscription(str(error)) from error
+
+
+def _visible(info: Info, namespace: str | None, event_namespace: str) -> bool:
+    if namespace is not None and event_namespace != namespace:
+        return False
+    return info.context.principal.can_read(event_namespace)
+
+
+def _membership(
+    change: EventTypeChanged, selection: filtering.EventTypeFilter
+) -> tuple[bool, bool]:
+    before = change.old is not None and filtering.matches_state(
+        change.old, change.old_consumable, selection
+    )
+    after = change.new is not None and filtering.matches_state(
+        change.new, change.new_consumable, selection
+    )
+    return before, after
+
+
+async def _changes(info: Info, hub: Hub, position: int) -> AsyncGenerator[HubChange, None]:
+    while True:
+        try:
+            changes = await hub.wait_after(position)
+        except Behind:
+            return
+        for change in changes:
+            position = change.seq
+            info.context.snapshot = change.snapshot
+            yield change
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="ADDED / UPDATED / DELETED EventTypes, in order.")
+    async def event_type_changes(
+        self,
+        info: Info,
+        namespace: str | None = None,
+        filter: EventTypeFilter | None = None,
+        include_existing: bool = False,
+        since: str | None = None,
+    ) -> AsyncGenerator[EventTypeChange, None]:
+        hub = _hub(info)
+        selection = filter.to_domain() if filter else filtering.EventTypeFilter()
+        position, resync = _start(hub, since)
+        snapshot = hub.cache.snapshot  # same step as the position: no gap, no duplicate
+        info.context.snapshot = snapshot
+        if resync:
+            yield EventTypeChange(
+                kind=ChangeKind.RESYNC_REQUIRED,
+                event_type=None,
+                cursor=hub.cursor(position),
+                message="the cursor is older than the retained history: query again",
+            )
+        if include_existing and since is None:
+            for model in select_event_types(info, namespace, selection):
+                yield EventTypeChange(
+                    kind=ChangeKind.EXISTING,
+                    event_type=EventType(model=model),
+                    cursor=hub.cursor(position),
+                )
+            yield EventTypeChange(
+                kind=ChangeKind.INITIAL_SET_COMPLETE, event_type=None, cursor=hub.cursor(position)
+            )
+        async for change in _changes(info, hub, position):
+            if not isinstance(change, EventTypeChanged):
+                continue
+            if not _visible(info, namespace, change.namespace):
+                continue
+            before, after = _membership(change, selection)
+            if not before and not after:
+                continue
+            if before and after:
+                kind, transition = ChangeKind(change.type), None
+            elif after:
+                kind = ChangeKind.ADDED
+                transition = FilterTransition.ENTERED if change.old is not None else None
+            else:
+                kind = ChangeKind.DELETED
+                transition = FilterTransition.LEFT if change.new is not None else None
+            yield EventTypeChange(
+                kind=kind,
+                event_type=EventType(model=change.latest),
+                cursor=hub.cursor(change.seq),
+                filter_transition=transition,
+            )
+        yield EventTypeChange(
+            kind=ChangeKind.RESYNC_REQUIRED,
+            event_type=None,
+            cursor=hub.cursor(hub.seq),
+            message="this subscription fell behind the retained history: query again",
+        )
+
+    @strawberry.subscription(
+        description="Transitions of ready or consumable (a Broker flip reports each EventType)."
+    )
+    async def event_type_readiness_changed(
+        self,
+        info: Info,
+        namespace: str | None = None,
+        filter: EventTypeFilter | None = None,
+    ) -> AsyncGenerator[EventTypeReadinessChange, None]:
+        hub = _hub(info)
+        selection = filter.to_domain() if filter else filtering.EventTypeFilter()
+        position = hub.seq
+        async for change in _changes(info, hub, position):
+            if not isinstance(change, EventTypeChanged):
+                continue
+            if not _visible(info, namespace, change.namespace):
+                continue
+            old_ready = readiness.ready(change.old.status) if change.old else None
+            new_ready = readiness.ready(change.new.status) if change.new else None
+            old_consumable = change.old_consumable if change.old else None
+            new_consumable = change.new_consumable if change.new else None
+            if old_ready == new_ready and old_consumable == new_consumable:
+                continue
+            before, after = _membership(change, selection)
+            if not before and not after:
+                continue
+            transition = None
+            if after and not before and change.old is not None:
+                transition = FilterTransition.ENTERED
+            elif before and not after and change.new is not None:
+                transition = FilterTransition.LEFT
+            reason = readiness.reason(change.latest.status)
+            if change.cause == "Broker":
+                broker = change.snapshot.broker_of(change.latest)
+                reason = (
+                    readiness.reason(broker.status) if broker else "BrokerDoesNotExist"
+                ) or reason
+            yield EventTypeReadinessChange(
+                kind=ChangeKind(change.type),
+                event_type=EventType(model=change.latest),
+                previous_ready=old_ready,
+                ready=new_ready,
+                previous_consumable=old_consumable,
+                consumable=new_consumable,
+                reason=reason,
+                cause=change.cause,
+                cursor=hub.cursor(change.seq),
+                filter_transition=transition,
+            )
+
+    @strawberry.subscription(description="ADDED / UPDATED / DELETED Brokers.")
+    async def broker_changes(
+        self, info: Info, namespace: str | None = None
+    ) -> AsyncGenerator[BrokerChange, None]:
+        hub = _hub(info)
+        async for change in _changes(info, hub, hub.seq):
+            if not isinstance(change, BrokerChanged):
+                continue
+            if not _visible(info, namespace, change.namespace):
+                continue
+            model = change.new or change.old
+            yield BrokerChange(
+                kind=ChangeKind(change.type),
+                broker=Broker(model=model) if model else None,
+                cursor=hub.cursor(change.seq),
+            )

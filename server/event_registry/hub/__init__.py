@@ -1,0 +1,1 @@
+"""Live changes: from cache changes to the events subscriptions deliver."""
