@@ -11,12 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +19,8 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, sync_playwright
+
+from tests.support.registry import RegistryProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,84 +46,9 @@ if not CHROMIUM.exists():
     pytest.skip(message, allow_module_level=True)
 
 
-@dataclass
-class Registry:
-    url: str
-    data_dir: Path
-    process: subprocess.Popen[str]
-
-    @property
-    def origin(self) -> str:
-        parts = urlsplit(self.url)
-        return f"{parts.scheme}://{parts.netloc}"
-
-    def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        last = ""
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.origin}/readyz", timeout=5) as response:
-                    if response.status == 200:
-                        return
-            except urllib.error.HTTPError as error:
-                last = error.read().decode(errors="replace")
-                error.close()
-            time.sleep(0.2)
-        raise AssertionError(f"registry not ready after {timeout}s: {last}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-
-
-def start_registry(data_dir: Path, timeout: float = 60.0) -> Registry:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "event_registry",
-            "serve",
-            "--port",
-            "0",
-            "--controlplane-port",
-            "0",
-            "--data-dir",
-            str(data_dir),
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    registry = Registry(url="", data_dir=data_dir, process=process)
-    assert process.stdout is not None
-    deadline = time.monotonic() + timeout
-    line = ""
-    while not line and process.poll() is None:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        readable, _, _ = select.select([process.stdout], [], [], remaining)
-        if readable:
-            line = process.stdout.readline()
-            if not line:  # the process closed stdout: it is exiting
-                break
-    if not line.startswith("registry: "):
-        registry.stop()
-        raise RuntimeError(f"event-registry serve did not start: {line!r}")
-    registry.url = line.split()[1]
-    return registry
-
-
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    running = start_registry(tmp_path_factory.mktemp("registry"))
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryProcess]:
+    running = RegistryProcess(tmp_path_factory.mktemp("registry")).start()
     try:
         # The embedded control plane installs Knative's CRDs; once the informers have synced,
         # the registry lists the control plane's namespaces (which always include "default").
@@ -226,7 +147,7 @@ def run_query(page: Page) -> dict[str, Any]:
     return data
 
 
-def test_graphiql_runs_a_query_with_no_network(registry: Registry, offline: Offline) -> None:
+def test_graphiql_runs_a_query_with_no_network(registry: RegistryProcess, offline: Offline) -> None:
     page = offline.page
     open_graphiql(page, registry.url)
     # The default query shows the registry until the user types something else.
@@ -260,7 +181,7 @@ def test_graphiql_runs_a_query_with_no_network(registry: Registry, offline: Offl
     offline.assert_clean()
 
 
-def test_default_query_shows_the_registry(registry: Registry, offline: Offline) -> None:
+def test_default_query_shows_the_registry(registry: RegistryProcess, offline: Offline) -> None:
     page = offline.page
     open_graphiql(page, registry.url)  # a fresh browser: no stored tabs
     data = run_query(page)
@@ -271,7 +192,7 @@ def test_default_query_shows_the_registry(registry: Registry, offline: Offline) 
     offline.assert_clean()
 
 
-def test_link_fragment_opens_an_operation(registry: Registry, offline: Offline) -> None:
+def test_link_fragment_opens_an_operation(registry: RegistryProcess, offline: Offline) -> None:
     page = offline.page
     query = "query Names { namespaces { name } }"
     open_graphiql(page, f"{registry.url}#query={quote(query, safe='')}")
@@ -281,7 +202,9 @@ def test_link_fragment_opens_an_operation(registry: Registry, offline: Offline) 
     offline.assert_clean()
 
 
-def test_stored_token_is_sent_as_bearer_authorization(registry: Registry, offline: Offline) -> None:
+def test_stored_token_is_sent_as_bearer_authorization(
+    registry: RegistryProcess, offline: Offline
+) -> None:
     offline.context.add_init_script(f"localStorage.setItem({TOKEN_KEY!r}, 'browser-test-token')")
     page = offline.page
     open_graphiql(page, f"{registry.url}#query={quote('{ namespaces { name } }', safe='')}")

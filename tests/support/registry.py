@@ -416,7 +416,7 @@ def eventually(predicate: Callable[[], T], timeout: float = 10.0, *, interval: f
 
 
 async def eventually_async(
-    predicate: Callable[[], Awaitable[T]], timeout: float = 10.0, *, interval: float = 0.05
+    predicate: Callable[[], Awaitable[T | None]], timeout: float = 10.0, *, interval: float = 0.05
 ) -> T:
     """:func:`eventually` for a coroutine function, sleeping without blocking the loop."""
     deadline = time.monotonic() + timeout

@@ -1,4 +1,5 @@
-"""The registry's HTTP app: ``/graphql`` (POST, GET for queries, GraphiQL for browsers),
+"""The registry's HTTP app: ``/graphql`` (POST, GET for queries, GraphiQL for browsers, and
+WebSocket subscriptions over graphql-transport-ws and graphql-ws, see :mod:`.live`),
 ``/healthz``, ``/readyz`` (503 until every informer has synced) and the static assets.
 
 Authentication runs before GraphQL: in ``tokens`` mode a request without a known bearer
@@ -20,8 +21,6 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.types.unset import UNSET, UnsetType
 
 from ..domain import access
 from ..graphql.context import Context
@@ -29,6 +28,8 @@ from ..graphql.schema import schema
 from ..store.caching import Cache
 from . import graphiql
 from .auth import Authenticator
+from .live.connection import LiveConnection, LiveSettings
+from .live.fanout import Fanout
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -49,7 +50,6 @@ class RegistryGraphQL(GraphQL[Context, None]):
         self.runtime = runtime
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        # WebSockets authenticate in connection_init (on_ws_connect); until then, nothing.
         principal = request.scope.get("state", {}).get("principal", access.NOBODY)
         cache = self.runtime.cache
         return Context(
@@ -60,24 +60,6 @@ class RegistryGraphQL(GraphQL[Context, None]):
             hub=self.runtime.hub,
             request=request,
         )
-
-    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """Authenticate a WebSocket: a bearer token in the connection_init payload
-        (``Authorization``/``authorization``/``token``) or the handshake's header; 4403 if not."""
-        params = context.connection_params or {}
-        header = params.get("Authorization") or params.get("authorization")
-        if not header and isinstance(params.get("token"), str):
-            header = f"Bearer {params['token']}"
-        if not header and context.request is not None:
-            header = context.request.headers.get("authorization")
-        principal = self.runtime.authenticator.principal_for_header(
-            header if isinstance(header, str) else None
-        )
-        if principal is None:
-            raise ConnectionRejectionError()
-        context.principal = principal
-        unset: UnsetType = UNSET
-        return unset
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql.PAGE)
@@ -122,9 +104,13 @@ class Authenticate:
         await self.app(scope, receive, send)
 
 
-def create_app(runtime: Runtime) -> Starlette:
-    graphql_ws = RegistryGraphQL(runtime)
-    graphql_app = Authenticate(graphql_ws, runtime.authenticator)
+def create_app(runtime: Runtime, live_settings: LiveSettings | None = None) -> Starlette:
+    graphql_app = Authenticate(RegistryGraphQL(runtime), runtime.authenticator)
+    fanout = Fanout()
+    settings = live_settings or LiveSettings()
+
+    async def graphql_ws(websocket: WebSocket) -> None:
+        await LiveConnection(websocket, runtime, fanout, settings).serve()
 
     async def healthz(request: Request) -> Response:
         return Response(b"ok", media_type="text/plain")

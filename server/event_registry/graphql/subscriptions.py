@@ -76,6 +76,10 @@ class BrokerChange:
     message: str | None = None
 
 
+OBJECT_KEY = "object_key"
+"""Context memo entry naming the object of the payload being executed (for coalescing)."""
+
+
 class InvalidSubscription(ValueError):
     """A bad cursor or argument; shown to the client as is."""
 
@@ -126,7 +130,9 @@ async def _changes(info: Info, hub: Hub, position: int) -> AsyncGenerator[HubCha
         for change in changes:
             position = change.seq
             info.context.snapshot = change.snapshot
+            info.context.memo[OBJECT_KEY] = f"{change.namespace}/{change.name}"
             yield change
+            info.context.memo[OBJECT_KEY] = None
 
 
 @strawberry.type

@@ -1,0 +1,1 @@
+"""GraphQL over WebSocket with shared execution and bounded, coalescing per-client outboxes."""
