@@ -758,58 +758,20 @@ def delete_variables(name: str, namespace: str = TEAM_A) -> Json:
     return {"namespace": namespace, "name": name}
 
 
-def writes_as(token: str, typename: str, namespace: str = TEAM_A) -> list[Refusal]:
-    """Every mutation in ``namespace`` as ``token``, each refused with ``typename``."""
+def writes_as(token: str, who: str, typename: str) -> list[Refusal]:
+    """Every mutation in team-a as ``token``, each refused with ``typename``."""
+    requests = [
+        ("register", REGISTER, register_input(name=unique("refused"))),
+        ("create-trigger", CREATE_TRIGGER, trigger_input()),
+        ("create-broker", CREATE_BROKER, broker_input()),
+        ("subscribe", SUBSCRIBE, subscribe_variables()),
+        ("delete-event-type", DELETE_EVENT_TYPE, delete_variables(EXISTING_EVENT_TYPE)),
+        ("delete-trigger", DELETE_TRIGGER, delete_variables(EXISTING_TRIGGER)),
+        ("delete-broker", DELETE_BROKER, delete_variables(BROKER)),
+    ]
     return [
-        Refusal(
-            f"register-{token}",
-            REGISTER,
-            register_input(namespace=namespace, name=unique("refused")),
-            typename,
-            token=token,
-        ),
-        Refusal(
-            f"create-trigger-{token}",
-            CREATE_TRIGGER,
-            trigger_input(namespace=namespace),
-            typename,
-            token=token,
-        ),
-        Refusal(
-            f"create-broker-{token}",
-            CREATE_BROKER,
-            broker_input(namespace=namespace),
-            typename,
-            token=token,
-        ),
-        Refusal(
-            f"subscribe-{token}",
-            SUBSCRIBE,
-            subscribe_variables(namespace),
-            typename,
-            token=token,
-        ),
-        Refusal(
-            f"delete-event-type-{token}",
-            DELETE_EVENT_TYPE,
-            delete_variables(EXISTING_EVENT_TYPE, namespace),
-            typename,
-            token=token,
-        ),
-        Refusal(
-            f"delete-trigger-{token}",
-            DELETE_TRIGGER,
-            delete_variables(EXISTING_TRIGGER, namespace),
-            typename,
-            token=token,
-        ),
-        Refusal(
-            f"delete-broker-{token}",
-            DELETE_BROKER,
-            delete_variables(BROKER, namespace),
-            typename,
-            token=token,
-        ),
+        Refusal(f"{what}-as-{who}", document, variables, typename, token=token)
+        for what, document, variables in requests
     ]
 
 
@@ -894,8 +856,8 @@ REFUSALS = [
     Refusal("delete-in-missing-namespace", DELETE_TRIGGER,
             delete_variables(EXISTING_TRIGGER, MISSING), "NotFound"),
     # authorization: read-only → Forbidden; another team's token → the namespace is hidden
-    *writes_as(READER, "Forbidden"),
-    *writes_as(OTHER, "NotFound"),
+    *writes_as(READER, "reader", "Forbidden"),
+    *writes_as(OTHER, "other-team", "NotFound"),
 ]
 # fmt: on
 
