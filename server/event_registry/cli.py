@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -79,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             bookmark_interval=args.bookmark_interval,
             namespace_grace=args.namespace_grace,
         )
-        with contextlib.suppress(KeyboardInterrupt):
+        with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
             asyncio.run(_run_controlplane(settings, controllers=not args.no_controllers))
     elif args.command == "serve":
         from .app.serving import serve
@@ -101,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 async def _run_controlplane(settings: ControlPlaneSettings, *, controllers: bool) -> None:
     from .embedded import EmbeddedCluster
 
+    main = asyncio.current_task()
+    assert main is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
     async with EmbeddedCluster(settings, controllers=controllers) as cluster:
         plane = cluster.plane
         print(f"control plane: {plane.url}  kubeconfig: {plane.kubeconfig_path}", flush=True)

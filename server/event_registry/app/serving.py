@@ -12,7 +12,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
@@ -30,6 +32,20 @@ from .settings import ServeSettings
 from .writing import ClusterWriteService
 
 log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn whose shutdown we trigger: on SIGINT/SIGTERM it stops serving, then ``serve``
+    stops the informers and the embedded cluster (controllers before the control plane)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def request_exit(self) -> None:
+        if self.should_exit:
+            self.force_exit = True
+        self.should_exit = True
 
 
 def connection_for(settings: ServeSettings) -> Connection:
@@ -78,7 +94,8 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
         stack.push_async_callback(informer.stop)
         services = ClusterWriteService(Writer(client), timeout=settings.mutation_timeout)
         runtime = Runtime(cache=cache, authenticator=authenticator, services=services, hub=hub)
-        sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
+        family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((settings.host, settings.port))
         port = sock.getsockname()[1]
@@ -89,7 +106,11 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
             timeout_graceful_shutdown=5,
             ws="websockets-sansio",
         )
-        server = uvicorn.Server(config)
+        server = _Server(config)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, server.request_exit)
+            stack.callback(loop.remove_signal_handler, signum)
         log.info("GraphQL and GraphiQL at http://%s:%d/graphql", settings.host, port)
         print(f"registry: http://{settings.host}:{port}/graphql", flush=True)
         if ready is not None:

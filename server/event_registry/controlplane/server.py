@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -78,7 +79,9 @@ class ControlPlane:
         self._ensure_namespaces(api)
         knative.enable(api)
         await self.collector.start()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP (not 0) so asyncio sets TCP_NODELAY on accepted connections; with
+        # Nagle on, every request after the first on a connection waits ~40 ms for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((settings.host, settings.port))
         self.port = sock.getsockname()[1]
@@ -96,7 +99,7 @@ class ControlPlane:
             lifespan="off",
             timeout_graceful_shutdown=1,
         )
-        self._server = uvicorn.Server(config)
+        self._server = _EmbeddedServer(config)
         self._serving = asyncio.create_task(
             self._server.serve(sockets=[sock]), name="controlplane-http"
         )
@@ -141,8 +144,10 @@ class ControlPlane:
         await self.stop()
 
 
-async def run_forever(settings: ControlPlaneSettings) -> None:
-    """Run until cancelled (SIGINT/SIGTERM through ``asyncio.run``)."""
-    async with ControlPlane(settings) as plane:
-        print(f"control plane: {plane.url}  kubeconfig: {plane.kubeconfig_path}", flush=True)
-        await asyncio.Event().wait()
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn without its own signal handling: whoever embeds the control plane decides
+    when it stops (and stops its API clients, such as controllers, first)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield

@@ -1,0 +1,339 @@
+"""The subscription benchmark's load generator: many GraphQL-over-WebSocket clients, one process.
+
+``bench.subscriptions`` starts it as a child process (``python -m bench.subscription_load``)
+and drives it with one JSON command per line on its standard input; each command is answered
+by one JSON line on standard output. One asyncio loop holds every client connection.
+
+A client is the least that speaks ``graphql-transport-ws``: the sans-I/O
+:class:`websockets.client.ClientProtocol` under a plain :class:`asyncio.Protocol` (no task,
+queue or keepalive timer per connection, unlike ``websockets.asyncio``), so thousands of them
+cost the generator little. It sends ``connection_init``, then one ``subscribe`` once
+acknowledged, answers the server's ``ping`` with ``pong`` (the WebSocket-level pings are
+answered by ``websockets`` itself) and records, for every readiness event, the wall-clock time
+(``time.time()``) at which the bytes carrying it arrived, before any parsing. Both processes
+run on one machine, so these times compare with the send times the driver records.
+
+A *stalled* client stops reading its socket once subscribed (``transport.pause_reading()``)
+while keeping the connection; its receive buffer is made small before connecting, so the
+server's writes back up into TCP at once, as with a client that hangs.
+
+Commands (``cmd``): ``connect`` (open ``count`` clients), ``arm`` (start recording the events
+of one change: those whose ``consumable`` is the given value and whose EventType name has the
+given prefix), ``collect`` (wait until every healthy client has ``expected`` such events, or
+the timeout; answer their latencies from ``sent``), ``resume`` (let stalled clients read again
+and tell how their connection ended), ``disconnect`` (reset every connection) and ``exit``.
+Every wait is bounded, and the process exits by itself after ``LIFETIME`` seconds or when its
+standard input closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import struct
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from websockets.client import ClientProtocol
+from websockets.exceptions import InvalidState
+from websockets.frames import Close, Opcode
+from websockets.http11 import Response
+from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
+
+PROTOCOL = Subprotocol("graphql-transport-ws")
+STALLED_RCVBUF = 4096  # bytes; the kernel doubles it
+LIFETIME = 1800.0  # seconds: the generator exits by itself after this, whatever happens
+FIELD = "eventTypeReadinessChanged"
+
+
+class Client(asyncio.Protocol):
+    """One graphql-transport-ws connection with one subscription."""
+
+    def __init__(self, load: Load, url: str, query: str, stalled: bool) -> None:
+        self.load = load
+        self.query = query
+        self.stalled = stalled
+        self.protocol = ClientProtocol(parse_uri(url), subprotocols=[PROTOCOL])
+        self.transport: asyncio.Transport | None = None
+        self.acked = False
+        self.subscribed = False
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self.frames = 0
+        self.times: dict[str, float] = {}
+        self.errors: list[str] = []
+
+    # asyncio.Protocol -------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.protocol.send_request(self.protocol.connect())
+        self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        received = time.time()
+        self.protocol.receive_data(data)
+        events = self.protocol.events_received()
+        self._flush()
+        for event in events:
+            if isinstance(event, Response):
+                self._handshake(event)
+            elif event.opcode is Opcode.TEXT:
+                self.frames += 1
+                self._message(json.loads(event.data), received)
+            elif event.opcode is Opcode.CLOSE:
+                close = Close.parse(event.data) if event.data else None
+                self.close_code = close.code if close else 1005
+                self.close_reason = close.reason if close else ""
+        if self.protocol.close_expected() and self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.close_code is None:
+            self.close_code = 1006
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError(f"closed ({self.close_code}) before ready"))
+            self.ready.exception()  # retrieved: connect() reads it from the client instead
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    # protocol ---------------------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        data = self.protocol.data_to_send()
+        if data and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"".join(data))
+
+    def send(self, message: dict[str, Any]) -> None:
+        with contextlib.suppress(InvalidState):
+            self.protocol.send_text(json.dumps(message, separators=(",", ":")).encode())
+        self._flush()
+
+    def _handshake(self, response: Response) -> None:
+        if response.status_code != 101 or self.protocol.handshake_exc is not None:
+            self.errors.append(f"handshake: {response.status_code} {self.protocol.handshake_exc}")
+            return
+        self.send({"type": "connection_init", "payload": {}})
+
+    def _message(self, message: dict[str, Any], received: float) -> None:
+        kind = message.get("type")
+        if kind == "next":
+            change = ((message.get("payload") or {}).get("data") or {}).get(FIELD)
+            if change is not None:
+                self.load.record(self, change, received)
+        elif kind == "ping":
+            self.send({"type": "pong"})
+        elif kind == "connection_ack":
+            self.acked = True
+            self.send({"type": "subscribe", "id": "1", "payload": {"query": self.query}})
+            self.subscribed = True
+            if self.stalled and self.transport is not None:
+                self.transport.pause_reading()
+            if not self.ready.done():
+                self.ready.set_result(None)
+        elif kind in ("error", "complete"):
+            self.errors.append(json.dumps(message)[:300])
+
+    def abort(self) -> None:
+        """Reset the connection (SO_LINGER 0: no TIME_WAIT left on this side)."""
+        if self.transport is None or self.transport.is_closing():
+            return
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transport.abort()
+
+
+class Load:
+    """Every client of the current phase and the change being recorded."""
+
+    def __init__(self) -> None:
+        self.clients: list[Client] = []
+        self.expect_consumable: bool | None = None
+        self.prefix = ""
+        self.expected = 0
+        self.complete = 0
+        self.all_complete = asyncio.Event()
+        self.healthy = 0
+        self.armed_at_cpu = 0.0
+        self.armed_at = 0.0
+
+    def record(self, client: Client, change: dict[str, Any], received: float) -> None:
+        if change.get("consumable") is not self.expect_consumable:
+            return
+        name = (change.get("eventType") or {}).get("name") or ""
+        if not name.startswith(self.prefix) or name in client.times:
+            return
+        client.times[name] = received
+        if len(client.times) == self.expected and not client.stalled:
+            self.complete += 1
+            if self.complete >= self.healthy:
+                self.all_complete.set()
+
+    # commands ---------------------------------------------------------------------------------
+
+    async def connect(self, command: dict[str, Any]) -> dict[str, Any]:
+        url, query, count = command["url"], command["query"], int(command["count"])
+        stalled = set(command.get("stalled", []))
+        concurrency, timeout = int(command.get("concurrency", 100)), float(command["timeout"])
+        parts = parse_uri(url)
+        loop = asyncio.get_running_loop()
+        semaphore = asyncio.Semaphore(concurrency)
+        failures: dict[str, int] = {}
+        began = time.monotonic()
+        deadline = began + timeout
+
+        async def open_one(index: int) -> None:
+            async with semaphore:
+                client = Client(self, url, query, index in stalled)
+                self.clients.append(client)
+                try:
+                    async with asyncio.timeout(max(0.1, deadline - time.monotonic())):
+                        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                        sock.setblocking(False)
+                        if client.stalled:
+                            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, STALLED_RCVBUF)
+                        try:
+                            await loop.sock_connect(sock, (parts.host, parts.port))
+                        except BaseException:
+                            sock.close()
+                            raise
+                        await loop.create_connection(lambda: client, sock=sock)
+                        await client.ready
+                except (OSError, TimeoutError) as error:
+                    key = type(error).__name__
+                    failures[key] = failures.get(key, 0) + 1
+                    client.abort()
+
+        await asyncio.gather(*(open_one(index) for index in range(count)))
+        seconds = time.monotonic() - began
+        return {
+            "requested": count,
+            "connected": sum(1 for c in self.clients if c.transport is not None),
+            "acked": sum(1 for c in self.clients if c.acked),
+            "subscribed": sum(1 for c in self.clients if c.subscribed),
+            "failures": failures,
+            "errors": [e for c in self.clients for e in c.errors][:5],
+            "seconds": seconds,
+        }
+
+    def arm(self, command: dict[str, Any]) -> dict[str, Any]:
+        self.expect_consumable = bool(command["consumable"])
+        self.prefix = str(command["prefix"])
+        self.expected = int(command["expected"])
+        self.complete = 0
+        self.all_complete = asyncio.Event()
+        live = [c for c in self.clients if c.subscribed and not c.closed.done()]
+        self.healthy = sum(1 for c in live if not c.stalled)
+        for client in self.clients:
+            client.times = {}
+        self.armed_at_cpu, self.armed_at = time.process_time(), time.monotonic()
+        return {"armed": len(live), "healthy": self.healthy}
+
+    async def collect(self, command: dict[str, Any]) -> dict[str, Any]:
+        sent, timeout = float(command["sent"]), float(command["timeout"])
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                if self.healthy:
+                    await self.all_complete.wait()
+        cpu = time.process_time() - self.armed_at_cpu
+        wall = time.monotonic() - self.armed_at
+        latencies: list[int] = []
+        stalled_received = 0
+        for client in self.clients:
+            if client.stalled:
+                stalled_received += len(client.times)
+                continue
+            if client.subscribed:
+                latencies.extend(round((t - sent) * 1e6) for t in client.times.values())
+        return {
+            "latencies_us": latencies,
+            "expected": self.healthy * self.expected,
+            "complete_clients": self.complete,
+            "healthy_clients": self.healthy,
+            "stalled_received": stalled_received,
+            "open": sum(1 for c in self.clients if c.subscribed and not c.closed.done()),
+            "generator_cpu_seconds": cpu,
+            "generator_wall_seconds": wall,
+        }
+
+    async def resume(self, command: dict[str, Any]) -> dict[str, Any]:
+        """Let stalled clients read again; how their connections ended (or that they did not)."""
+        wait = float(command["wait"])
+        stalled = [c for c in self.clients if c.stalled]
+        frames_before = [c.frames for c in stalled]
+        closed_before = [c.closed.done() for c in stalled]
+        for client in stalled:
+            if client.transport is not None and not client.transport.is_closing():
+                client.transport.resume_reading()
+        pending = [c.closed for c in stalled if not c.closed.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=wait)
+        return {
+            "stalled": [
+                {
+                    "closed_before_resume": before,
+                    "closed": c.closed.done(),
+                    "close_code": c.close_code if c.closed.done() or c.close_code else None,
+                    "close_reason": c.close_reason,
+                    "frames_before_resume": frames,
+                    "frames_after_resume": c.frames - frames,
+                }
+                for c, frames, before in zip(stalled, frames_before, closed_before, strict=True)
+            ]
+        }
+
+    async def disconnect(self) -> dict[str, Any]:
+        count = len(self.clients)
+        for client in self.clients:
+            client.abort()
+        await asyncio.sleep(0.2)
+        self.clients = []
+        return {"disconnected": count}
+
+
+async def serve_commands() -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=1 << 24)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    load = Load()
+    handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "connect": load.connect,
+        "arm": load.arm,
+        "collect": load.collect,
+        "resume": load.resume,
+        "disconnect": lambda _: load.disconnect(),
+    }
+    async with asyncio.timeout(LIFETIME):
+        while line := await reader.readline():
+            command = json.loads(line)
+            if command["cmd"] == "exit":
+                break
+            result = handlers[command["cmd"]](command)
+            if asyncio.iscoroutine(result):
+                result = await result
+            sys.stdout.write(json.dumps(result, separators=(",", ":")) + "\n")
+            sys.stdout.flush()
+    await load.disconnect()
+
+
+def main() -> None:
+    try:
+        import uvloop
+    except ImportError:  # the plain asyncio loop works too, a little slower
+        asyncio.run(serve_commands())
+    else:
+        uvloop.run(serve_commands())
+
+
+if __name__ == "__main__":
+    main()
