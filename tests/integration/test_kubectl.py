@@ -227,7 +227,12 @@ def test_watch_prints_rows_as_changes_happen(
         text=True,
     )
     assert watcher.stdout is not None
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in watcher.stdout or ()])
+
+    def read() -> None:
+        for line in watcher.stdout or ():
+            lines.put(line)
+
+    reader = threading.Thread(target=read)
     reader.start()
     try:
         time.sleep(1.0)
