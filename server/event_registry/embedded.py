@@ -10,11 +10,11 @@ from __future__ import annotations
 import contextlib
 import logging
 from types import TracebackType
-from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
 from .cluster.connecting import Connection, open_client
+from .controllers.readiness import ReadinessController
 from .controlplane.server import ControlPlane, ControlPlaneSettings
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ class EmbeddedCluster:
         self.plane = ControlPlane(settings)
         self._with_controllers = controllers
         self._client: ApiClient | None = None
-        self.readiness: Any = None
+        self.readiness: ReadinessController | None = None
 
     async def start(self) -> None:
         await self.plane.start()
@@ -34,11 +34,6 @@ class EmbeddedCluster:
         self._client = await open_client(
             Connection("embedded"), embedded_kubeconfig=self.plane.kubeconfig_path
         )
-        try:  # TEMPORARY until controllers/readiness.py lands
-            from .controllers.readiness import ReadinessController
-        except ImportError:
-            log.error("readiness controller not available")
-            return
         self.readiness = ReadinessController(self._client)
         await self.readiness.start()
 
