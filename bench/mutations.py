@@ -33,7 +33,11 @@ one's backlog. The controller's reconciliation (one status write per new EventTy
 name; final counts through GraphQL and kubectl). The client, the server (with its control plane
 and controller in the same process) and kubectl share the machine's cores, so the figures are
 end-to-end costs. Latencies are percentiles of all samples (p99 of 30 kubectl runs is close to
-their maximum); rates are objects per second of wall time.
+their maximum); rates are objects per second of wall time. "Server CPU" is the registry
+process's user + system CPU time (Linux /proc) from the start of a path until every object it
+wrote is Ready, per object: the server's whole cost of one create, the readiness
+controller's reconciliation and kubectl's discovery requests included (and the settle loop's
+small count queries, one every 100 ms).
 
 A full run writes ``bench/results/mutations.json`` and the "Mutations" section of
 ``bench/README.md`` (only that section is replaced or appended); ``--quick`` writes neither
@@ -149,10 +153,21 @@ class Figure:
     p99_ms: float
     mean_ms: float
     waits_for_cache: bool
+    server_cpu_ms: float
+    """CPU time of the registry process per object, from the path's start until every object
+    is reconciled (NaN when it cannot be read)."""
 
     @classmethod
     def of(
-        cls, key: str, path: str, mode: str, run: Run, objects: int, *, waits_for_cache: bool
+        cls,
+        key: str,
+        path: str,
+        mode: str,
+        run: Run,
+        objects: int,
+        *,
+        waits_for_cache: bool,
+        server_cpu: float,
     ) -> Figure:
         latencies = run.latencies
         return cls(
@@ -166,7 +181,34 @@ class Figure:
             p99_ms=round(percentile(latencies, 99) * 1000, 3),
             mean_ms=round(sum(latencies) / len(latencies) * 1000, 3) if latencies else math.nan,
             waits_for_cache=waits_for_cache,
+            server_cpu_ms=round(server_cpu / objects * 1000, 3),
         )
+
+
+def server_pid(data_dir: Path) -> int | None:
+    """The pid of the ``event-registry serve`` using ``data_dir`` (Linux /proc), or None."""
+    wanted = str(data_dir).encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in arguments and wanted in arguments:
+            return int(entry.name)
+    return None
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of process ``pid`` so far (NaN when unknown)."""
+    if pid is None:
+        return math.nan
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def drive(count: int, concurrency: int, call: Callable[[int, int], Awaitable[None]]) -> Run:
@@ -370,9 +412,11 @@ class Bench:
         self.work = work
         self.figures: list[Figure] = []
         self.expected: dict[str, int] = {}
+        self.pid = server_pid(registry.data_dir)
 
     async def path(
         self,
+        graphql: GraphQL,
         key: str,
         path: str,
         mode: str,
@@ -384,12 +428,23 @@ class Bench:
     ) -> None:
         namespace = NAMESPACES[key]
         print(f"  {path}, {mode} ...", flush=True)
+        cpu = cpu_seconds(self.pid)
         measured = await run(namespace)
-        self.figures.append(
-            Figure.of(key, path, mode, measured, objects, waits_for_cache=waits_for_cache)
-        )
         if writes:
             self.expected[namespace] = objects
+        await settle(graphql, self.expected)
+        cpu = cpu_seconds(self.pid) - cpu
+        self.figures.append(
+            Figure.of(
+                key,
+                path,
+                mode,
+                measured,
+                objects,
+                waits_for_cache=waits_for_cache,
+                server_cpu=cpu,
+            )
+        )
 
     async def kubectl_one_per_call(self, namespace: str) -> Run:
         files = []
@@ -503,11 +558,11 @@ class Bench:
                 ),
             ]
             for key, path, mode, run, objects, waits in paths:
-                await self.path(key, path, mode, run, objects, waits_for_cache=waits)
-                await settle(graphql, self.expected)
+                await self.path(graphql, key, path, mode, run, objects, waits_for_cache=waits)
             # the request refused by validation: HTTP + GraphQL alone, nothing written
             refused = min(n, REFUSED_N)
             await self.path(
+                graphql,
                 "graphql-refused",
                 "GraphQL registerEventType refused (ValidationFailed)",
                 "sequential",
@@ -556,7 +611,18 @@ def fmt(value: float) -> str:
 
 
 def table(figures: Sequence[Figure]) -> str:
-    rows = [("Path", "Mode", "Objects", "Objects/s", "p50 ms", "p99 ms", "Waits for cache")]
+    rows = [
+        (
+            "Path",
+            "Mode",
+            "Objects",
+            "Objects/s",
+            "p50 ms",
+            "p99 ms",
+            "Waits for cache",
+            "Server CPU ms/object",
+        )
+    ]
     for figure in figures:
         rows.append(
             (
@@ -567,6 +633,7 @@ def table(figures: Sequence[Figure]) -> str:
                 fmt(figure.p50_ms),
                 fmt(figure.p99_ms),
                 "yes" if figure.waits_for_cache else "no",
+                fmt(figure.server_cpu_ms),
             )
         )
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
@@ -595,34 +662,47 @@ def findings(figures: Sequence[Figure]) -> list[str]:
         f"{bulk.objects} objects in one invocation and {fmt(one.rate)}/s for one invocation "
         "per object.",
         f"The floor, the write alone through kubernetes_asyncio: {fmt(floor.rate)}/s "
-        f"sequential (p50 {fmt(floor.p50_ms)} ms), {fmt(floor_c.rate)}/s concurrent.",
+        f"sequential (p50 {fmt(floor.p50_ms)} ms), {fmt(floor_c.rate)}/s concurrent. A "
+        f"registerEventType costs {fmt(seq.p50_ms - floor.p50_ms)} ms more (p50): validation, "
+        f"GraphQL and the wait until the registry's informer has observed the write; a request "
+        f"refused by validation (HTTP and GraphQL alone) takes {fmt(refused.p50_ms)} ms.",
+        f"A new connection per request costs {fmt(fresh.p50_ms - seq.p50_ms)} ms more per "
+        f"registerEventType (p50 {fmt(fresh.p50_ms)} ms) and "
+        f"{fmt(floor_fresh.p50_ms - floor.p50_ms)} ms more per API create "
+        f"(p50 {fmt(floor_fresh.p50_ms)} ms).",
+        f"Server CPU per object, reconciliation included: {fmt(seq.server_cpu_ms)} ms through "
+        f"GraphQL (sequential), {fmt(floor.server_cpu_ms)} ms through kubernetes_asyncio, "
+        f"{fmt(bulk.server_cpu_ms)} ms through one bulk kubectl invocation and "
+        f"{fmt(one.server_cpu_ms)} ms through one kubectl invocation per object.",
+        *concurrency(seq, conc),
         *nagle(refused, fresh, floor_fresh),
     ]
 
 
 def nagle(refused: Figure, fresh: Figure, floor_fresh: Figure) -> list[str]:
-    overhead = (
-        f"the registry's own cost per mutation (validation, GraphQL, the write and the wait "
-        f"for its informer) is {fmt(fresh.p50_ms - floor_fresh.p50_ms)} ms (p50) over the write."
-    )
-    fresh_figures = (
-        f"with a new connection per request a registerEventType takes {fmt(fresh.p50_ms)} ms "
-        f"(p50; p99 {fmt(fresh.p99_ms)} ms, {fmt(fresh.rate)}/s) and the API's create alone "
-        f"{fmt(floor_fresh.p50_ms)} ms (p50): "
-    )
-    if refused.p50_ms > 30 and fresh.p50_ms < refused.p50_ms / 2:
-        return [
-            f"On a kept-alive connection every answer waits about 40 ms: even a request "
-            f"refused by validation (nothing written) takes {fmt(refused.p50_ms)} ms (p50). "
-            "The servers' listening sockets are created without IPPROTO_TCP, so asyncio leaves "
-            "Nagle's algorithm on for accepted connections, and the body of each response "
-            "waits for the client's delayed ACK of its headers. Where the ACK is immediate, "
-            + fresh_figures
-            + overhead
-        ]
+    """Why kept-alive answers are slow, when they are (servers that leave Nagle on)."""
+    if not (refused.p50_ms > 30 and fresh.p50_ms < refused.p50_ms / 2):
+        return []
     return [
-        f"A request refused by validation (nothing written) takes {fmt(refused.p50_ms)} ms "
-        "(p50); " + fresh_figures + overhead
+        f"On a kept-alive connection every answer waits about 40 ms: even a request refused "
+        f"by validation (nothing written) takes {fmt(refused.p50_ms)} ms (p50), against "
+        f"{fmt(fresh.p50_ms)} ms for a whole registerEventType on a new connection. The "
+        "servers' listening sockets are probably created without IPPROTO_TCP, so asyncio "
+        "leaves Nagle's algorithm on for accepted connections and the body of each response "
+        "waits for the client's delayed ACK of its headers."
+    ]
+
+
+def concurrency(seq: Figure, conc: Figure) -> list[str]:
+    if conc.rate >= 1.5 * seq.rate:
+        return []
+    return [
+        f"{CONCURRENCY} concurrent clients barely raise the rate ({fmt(conc.rate)}/s against "
+        f"{fmt(seq.rate)}/s sequential) and mostly add queueing (p50 {fmt(conc.p50_ms)} ms, "
+        f"p99 {fmt(conc.p99_ms)} ms): "
+        "the GraphQL server, the embedded control plane it writes to, its informers and the "
+        "readiness controller (one status write per new EventType) share one Python process, "
+        "so sequential requests already keep its one core busy."
     ]
 
 
@@ -655,7 +735,9 @@ def readme_section(info: dict[str, Any], scale: Scale, figures: Sequence[Figure]
         "controller); see the module's docstring for the method. Figures of "
         f"{info['date']} on {info['nproc']} cores (Python {info['python']}, kubectl "
         f"{info['kubectl']}), N = {scale.n}, {scale.concurrency} concurrent clients, "
-        f"{scale.kubectl_runs} kubectl runs; raw figures in `bench/results/mutations.json`.",
+        f"{scale.kubectl_runs} kubectl runs, load average {info['loadavg_at_start'][0]:.2f} at "
+        f"start and {info['loadavg_at_end'][0]:.2f} at the end (the machine is shared); raw "
+        "figures in `bench/results/mutations.json`.",
         "",
         table(figures),
         "",

@@ -205,6 +205,7 @@ class ApiServer:
             obj.pop("status", None)
         stored = self._to_storage(resource, obj)
         self.admission.admit(Request("CREATE", resource, stored, None))
+        self._validate_meta(target, stored)  # admission may have added labels or annotations
         if dry_run:
             return WriteResult(self.present(target, stored), warnings, created=True)
         self._commit("ADDED", resource, stored, None)
@@ -246,6 +247,7 @@ class ApiServer:
         self._validate_meta(target, obj)
         new = self._merge_update(target, old, self._to_storage(resource, obj))
         self.admission.admit(Request("UPDATE", resource, new, old, target.subresource))
+        self._validate_meta(target, new)
         return WriteResult(
             self.present(target, self._write_update(resource, old, new, dry_run)), warnings
         )

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from . import models
+from . import eventtype_versions, models
+
+V1BETA3 = "eventing.knative.dev/v1beta3"
 
 Raw = Mapping[str, Any]
 
@@ -122,6 +124,15 @@ def event_type(raw: Raw) -> models.EventType:
     spec = _mapping(raw.get("spec"))
     api_version = str(raw.get("apiVersion") or "")
     raw_attributes = spec.get("attributes")
+    annotations = _mapping(_mapping(raw.get("metadata")).get("annotations"))
+    if raw_attributes is None and eventtype_versions.ATTRIBUTES_ANNOTATION in annotations:
+        # Registered in v1beta3 form and stored as v1beta2: the full attribute list travels in
+        # an annotation; read it the way a v1beta3 client would see it.
+        try:
+            as_v1beta3 = eventtype_versions.convert_eventtype(dict(raw), V1BETA3)
+            raw_attributes = _mapping(as_v1beta3.get("spec")).get("attributes")
+        except (ValueError, TypeError, KeyError, AttributeError):
+            raw_attributes = None
     if isinstance(raw_attributes, list):
         attributes = tuple(
             models.Attribute(

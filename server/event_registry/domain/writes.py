@@ -77,6 +77,15 @@ def name_errors(value: str, path: str, *, label: bool = False) -> list[FieldErro
     return []
 
 
+def broker_name_errors(value: str, path: str) -> list[FieldError]:
+    """Broker names also become the ``eventing.knative.dev/broker`` label of Triggers, so they
+    must fit a label value (63 characters) as well as be a DNS-1123 subdomain."""
+    errors = name_errors(value, path)
+    if not errors and len(value) > 63:
+        errors.append(FieldError(path, "TooLong", "must be no more than 63 characters"))
+    return errors
+
+
 def uri_reference_errors(value: str | None, path: str, *, absolute: bool) -> list[FieldError]:
     if value is None:
         return []
@@ -180,7 +189,7 @@ class RegisterEventType:
 
 
 def register_event_type_errors(request: RegisterEventType) -> list[FieldError]:
-    errors = name_errors(request.namespace, "namespace", label=True)
+    errors = name_errors(request.namespace, "input.namespace", label=True)
     if request.name is not None and request.generate_name is not None:
         errors.append(FieldError("input.name", "Conflict", "give name or generateName, not both"))
     if request.name is not None:
@@ -230,7 +239,7 @@ def register_event_type_errors(request: RegisterEventType) -> list[FieldError]:
             FieldError("input.reference", "Conflict", "give broker or reference, not both")
         )
     if request.broker is not None:
-        errors.extend(name_errors(request.broker, "input.broker"))
+        errors.extend(broker_name_errors(request.broker, "input.broker"))
     if request.reference is not None:
         errors.extend(reference_errors(request.reference, "input.reference"))
     errors.extend(labels_errors(request.labels, "input.labels"))
@@ -385,7 +394,7 @@ def filter_errors(entry: Any, path: str) -> list[FieldError]:
 
 
 def create_trigger_errors(request: CreateTrigger) -> list[FieldError]:
-    errors = name_errors(request.namespace, "namespace", label=True)
+    errors = name_errors(request.namespace, "input.namespace", label=True)
     if request.name is not None and request.generate_name is not None:
         errors.append(FieldError("input.name", "Conflict", "give name or generateName, not both"))
     if request.name is not None:
@@ -394,7 +403,7 @@ def create_trigger_errors(request: CreateTrigger) -> list[FieldError]:
         errors.extend(
             name_errors(request.generate_name + "x" * GENERATED_SUFFIX, "input.generateName")
         )
-    errors.extend(name_errors(request.broker, "input.broker"))
+    errors.extend(broker_name_errors(request.broker, "input.broker"))
     for key, value in request.filter_attributes.items():
         if not _ATTRIBUTE_NAME.fullmatch(key):
             errors.append(
@@ -434,7 +443,11 @@ def trigger_manifest(request: CreateTrigger) -> dict[str, Any]:
 
 def subscription_trigger_name(event_type: models.EventType, subscriber: SubscriberInput) -> str:
     """A stable Trigger name for (EventType, subscriber), so subscribing twice is idempotent."""
-    target = subscriber.ref.manifest() if subscriber.ref else {"uri": subscriber.uri}
+    target = {"uri": subscriber.uri or ""}
+    if subscriber.ref is not None:
+        # The ref's namespace defaults to the Trigger's: spelled out or not, it is the same.
+        namespace = subscriber.ref.namespace or event_type.meta.namespace
+        target.update(subscriber.ref.manifest(), namespace=namespace)
     digest = hashlib.sha256(repr((event_type.meta.name, sorted(target.items()))).encode())
     base = readable_name(event_type.type).rstrip("-")[:40].rstrip("-.")
     return f"{base}-{digest.hexdigest()[:10]}"
@@ -466,7 +479,7 @@ class CreateBroker:
 
 
 def create_broker_errors(request: CreateBroker) -> list[FieldError]:
-    errors = name_errors(request.namespace, "namespace", label=True)
+    errors = name_errors(request.namespace, "input.namespace", label=True)
     errors.extend(name_errors(request.name, "input.name"))
     if request.broker_class is not None and not request.broker_class.strip():
         errors.append(FieldError("input.class", "Invalid", "the broker class must not be empty"))

@@ -244,11 +244,22 @@ async def _delete(info: Info, kind: Kind, namespace: str, name: str) -> results.
 def _same_subscription(existing: models.Trigger, request: writes.CreateTrigger) -> bool:
     subscriber = existing.subscriber
     wanted = request.subscriber
+    namespace = existing.meta.namespace
     same_ref = (subscriber.ref is None and wanted.ref is None) or (
         subscriber.ref is not None
         and wanted.ref is not None
-        and (subscriber.ref.api_version, subscriber.ref.kind, subscriber.ref.name)
-        == (wanted.ref.api_version, wanted.ref.kind, wanted.ref.name)
+        and (
+            subscriber.ref.api_version,
+            subscriber.ref.kind,
+            subscriber.ref.name,
+            subscriber.ref.namespace or namespace,
+        )
+        == (
+            wanted.ref.api_version,
+            wanted.ref.kind,
+            wanted.ref.name,
+            wanted.ref.namespace or namespace,
+        )
     )
     return (
         existing.broker == request.broker

@@ -1,0 +1,1066 @@
+"""Subscription load benchmark: thousands of subscribers, Broker flips, memory and stalled clients.
+
+Run from the repository root::
+
+    .venv/bin/python -m bench.subscriptions [--quick] [--subscribers 1000,10000]
+
+It starts ``event-registry serve`` (embedded control plane and readiness controller) in a
+temporary directory, one fresh process per measured size so that memory figures start clean,
+and a load generator in a separate process (:mod:`bench.subscription_load`: one asyncio loop
+holding every client connection). Setup: namespace ``bench``, a Broker ``default`` made Ready by
+the embedded controller and ten EventTypes on it (``et-00`` … ``et-09``). Every client runs the
+same subscription (:data:`QUERY`, ``eventTypeReadinessChanged(namespace: "bench")``), so the
+registry shares one execution among all of them.
+
+A *flip* is a merge patch of the Broker's ``status`` subresource on the control plane (Ready
+True ↔ False), sent with its wall-clock time (``time.time()``); the registry then emits one
+readiness event per EventType (consumable changes) and every client records when the bytes of
+its first event for each EventType arrived. Latency is receive time minus send time, over all
+(client, EventType) receptions of every flip; a reception that never came counts as infinite.
+
+1. **Held subscribers and memory**, for each size N: connect time, how many connections were
+   acknowledged and subscribed, the serve process's ``VmRSS`` before connecting and with N
+   idle subscribers (→ KB per idle subscriber), and again after the flips.
+2. **Latency**, for each size N: one warm-up flip (it also shows every subscription is live),
+   then ``flips`` measured flips: p50 / p99 / max.
+3. **Baseline A, a direct Kubernetes watch**: a raw aiohttp ``watch=true`` stream of Brokers on
+   the same control plane sees every flip; its latency with the registry idle (one subscriber)
+   is the floor, and the registry's own pipeline (its informer is such a watch) adds to it.
+4. **Baseline B, a naive Strawberry server** (:mod:`bench.naive_subscriptions_server`: one
+   queue and one GraphQL execution per subscriber) with the same N, the same load generator
+   and document; ``POST /trigger`` stands in for the patch (ten events, one per EventType).
+   Its flips repeat only while another fits in ``naive_budget`` seconds.
+5. **Stalled clients**: ``stall_subscribers`` clients, first all healthy, then with one of them
+   (1 in 100) no longer reading its socket. A second Broker, ``bulk``, carries ``bulk``
+   EventTypes with long descriptions; each round flips it (``bulk`` distinct events, enough
+   to fill the TCP buffers and then the stalled client's outbox, 1,000 frames) and then
+   flips ``default`` (measured). The healthy clients' p99 with the stalled client is set
+   beside the run without it; at the end the stalled client reads again and reports how its
+   connection ended (the registry should have closed it with 4503).
+
+Full mode takes about 6–8 minutes, ``--quick`` (sizes 200 and 1,000, 50 clients in the stall
+run) under 2. Results: ``bench/results/subscriptions.json`` and a ``Subscriptions`` section in
+``bench/README.md`` (full mode only, unless ``--output`` is given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import json
+import math
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+
+from tests.support.registry import AnnouncingProcess
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results" / "subscriptions.json"
+README = REPO / "bench" / "README.md"
+
+NAMESPACE = "bench"
+EVENTING = "eventing.knative.dev"
+BROKERS = f"/apis/{EVENTING}/v1/namespaces/{NAMESPACE}/brokers"
+EVENTTYPES = f"/apis/{EVENTING}/v1beta2/namespaces/{NAMESPACE}/eventtypes"
+MERGE_PATCH = "application/merge-patch+json"
+DEFAULT_BROKER, BULK_BROKER = "default", "bulk"
+DEFAULT_TYPES = 10
+DEFAULT_PREFIX, BULK_PREFIX = "et-", "bulk-"
+BULK_DESCRIPTION = 2000  # characters: big frames fill the stalled client's buffers sooner
+QUERY = (
+    'subscription { eventTypeReadinessChanged(namespace: "bench") { kind cursor cause reason '
+    "previousReady ready previousConsumable consumable "
+    "eventType { namespace name type source description } } }"
+)
+STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_read=None)
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=60)
+TARGET_KB = 35.0
+TARGET_P99 = {1_000: 0.100, 10_000: 0.500}
+TARGET_STALL_RATIO = 1.10
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Scale:
+    sizes: tuple[int, ...]
+    flips: int  # measured flips per size
+    naive_budget: float  # seconds of naive flips per size (at least one flip)
+    stall_subscribers: int
+    stall_rounds: int  # rounds of (bulk flip, default flip); further default flips follow
+    bulk: int  # EventTypes on the bulk Broker
+    connect_timeout: float
+    collect_timeout: float
+
+
+FULL = Scale(
+    sizes=(1_000, 10_000),
+    flips=5,
+    naive_budget=60.0,
+    stall_subscribers=100,
+    stall_rounds=3,
+    bulk=1_200,
+    connect_timeout=180.0,
+    collect_timeout=60.0,
+)
+QUICK = Scale(
+    sizes=(200, 1_000),
+    flips=5,
+    naive_budget=10.0,
+    stall_subscribers=50,
+    stall_rounds=3,
+    bulk=1_200,
+    connect_timeout=60.0,
+    collect_timeout=30.0,
+)
+
+
+def progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+# statistics ------------------------------------------------------------------------------
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    """The q-th percentile, linearly interpolated between the closest ranks (inf allowed)."""
+    if not samples:
+        return math.nan
+    ordered = sorted(samples)
+    position = (len(ordered) - 1) * q / 100
+    low, high = math.floor(position), math.ceil(position)
+    if math.isinf(ordered[high]):
+        return ordered[high] if position > low or high == low else ordered[low]
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclass
+class Latencies:
+    """Seconds from a change to each of its receptions; receptions that never came are inf."""
+
+    samples: list[float] = field(default_factory=list)
+    missing: int = 0
+
+    def add(self, samples: Sequence[float], missing: int) -> None:
+        self.samples.extend(samples)
+        self.missing += missing
+
+    def stat(self, q: float) -> float:
+        return percentile([*self.samples, *([math.inf] * self.missing)], q)
+
+    def summary(self) -> dict[str, Any]:
+        def ms(value: float) -> float | None:
+            return round(value * 1000, 3) if math.isfinite(value) else None
+
+        return {
+            "receptions": len(self.samples),
+            "missing": self.missing,
+            "p50_ms": ms(self.stat(50)),
+            "p90_ms": ms(self.stat(90)),
+            "p99_ms": ms(self.stat(99)),
+            "max_ms": ms(self.stat(100)),
+        }
+
+
+# processes ---------------------------------------------------------------------------------
+
+
+def raise_fd_limit() -> int:
+    """Raise this process's open-file limit to its hard limit; children inherit it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+class Server:
+    """A server child process that announces ``<name>: URL``; its log goes to a file."""
+
+    def __init__(self, name: str, args: Sequence[str], log: Path) -> None:
+        self.name = name
+        self.process = AnnouncingProcess(name, args, log, cwd=REPO)
+        self.url = ""
+
+    def start(self, timeout: float = 60.0) -> Server:
+        self.url = self.process.start(self.name, timeout)
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process.process is not None
+        return self.process.process.pid
+
+    @property
+    def origin(self) -> str:
+        return self.url.removesuffix("/graphql")
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.url.removeprefix("http")
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    async def wait_listening(self, session: aiohttp.ClientSession, path: str) -> None:
+        """Poll ``path`` until it answers 200 (the URL is announced before uvicorn listens)."""
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(self.origin + path) as response:
+                    if response.status == 200:
+                        return
+            if not self.process.running:
+                raise RuntimeError(f"{self.name} exited:\n{self.process.output()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} not ready:\n{self.process.output()}")
+            await asyncio.sleep(0.1)
+
+
+def registry_server(directory: Path) -> Server:
+    data = directory / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    args = [
+        sys.executable,
+        "-m",
+        "event_registry",
+        "serve",
+        "--cluster",
+        "embedded",
+        "--port",
+        "0",
+        "--controlplane-port",
+        "0",
+        "--data-dir",
+        str(data),
+        "--log-level",
+        "warning",
+    ]
+    return Server("registry", args, directory / "registry.log")
+
+
+def naive_server(directory: Path) -> Server:
+    args = [sys.executable, "-m", "bench.naive_subscriptions_server", "--port", "0"]
+    return Server("naive", args, directory / "naive.log")
+
+
+class Generator:
+    """The load generator process, driven one JSON command per line."""
+
+    def __init__(self) -> None:
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> Generator:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.subscription_load",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            cwd=REPO,
+            limit=1 << 28,
+        )
+        return self
+
+    async def call(self, command: str, wait: float, **arguments: Any) -> dict[str, Any]:
+        """Send one command; its answer, waiting up to ``wait`` seconds (plus a margin)."""
+        process = self.process
+        assert process is not None and process.stdin is not None and process.stdout is not None
+        process.stdin.write((json.dumps({"cmd": command, **arguments}) + "\n").encode())
+        await process.stdin.drain()
+        async with asyncio.timeout(wait + 30):
+            line = await process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the load generator exited during {command}")
+        result: dict[str, Any] = json.loads(line)
+        return result
+
+    async def stop(self) -> None:
+        process = self.process
+        if process is None:
+            return
+        with contextlib.suppress(Exception):
+            assert process.stdin is not None
+            process.stdin.write(b'{"cmd": "exit"}\n')
+            await process.stdin.drain()
+            process.stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), 15)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+        self.process = None
+
+
+# the control plane -------------------------------------------------------------------------
+
+
+class Plane:
+    """The embedded control plane, reached over HTTP with its kubeconfig's server and token."""
+
+    def __init__(self, kubeconfig: Path, session: aiohttp.ClientSession) -> None:
+        config = yaml.safe_load(kubeconfig.read_text())
+        self.url = str(config["clusters"][0]["cluster"]["server"]).rstrip("/")
+        token = config["users"][0]["user"].get("token")
+        self.headers = {"authorization": f"Bearer {token}"} if token else {}
+        self.session = session
+        self.conditions: dict[str, list[dict[str, Any]]] = {}
+        self.ready: dict[str, bool] = {}
+
+    async def request(self, method: str, path: str, body: Any = None, **headers: str) -> Any:
+        data = None if body is None else json.dumps(body)
+        all_headers = {"content-type": "application/json", **self.headers, **headers}
+        async with self.session.request(
+            method, self.url + path, data=data, headers=all_headers, timeout=REQUEST_TIMEOUT
+        ) as response:
+            text = await response.text()
+            if response.status >= 400:
+                raise RuntimeError(f"{method} {path} → {response.status}: {text[:500]}")
+            return json.loads(text)
+
+    async def create_many(self, path: str, bodies: Sequence[dict[str, Any]]) -> None:
+        pending = iter(bodies)
+
+        async def worker() -> None:
+            for body in pending:
+                await self.request("POST", path, body)
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(16):
+                group.create_task(worker())
+
+    async def remember_broker(self, name: str) -> None:
+        broker = await self.request("GET", f"{BROKERS}/{name}")
+        self.conditions[name] = list(broker["status"]["conditions"])
+        ready = next(c for c in self.conditions[name] if c["type"] == "Ready")
+        self.ready[name] = ready["status"] == "True"
+
+    async def flip(self, name: str) -> tuple[bool, float]:
+        """Patch the Broker's Ready condition to the other value: (new value, send time)."""
+        target = not self.ready[name]
+        conditions = [
+            {**c, "status": "True" if target else "False", "reason": "" if target else "BenchFlip"}
+            if c["type"] == "Ready"
+            else c
+            for c in self.conditions[name]
+        ]
+        body = json.dumps({"status": {"conditions": conditions}})
+        headers = {**self.headers, "content-type": MERGE_PATCH}
+        sent = time.time()
+        async with self.session.patch(
+            f"{self.url}{BROKERS}/{name}/status", data=body, headers=headers
+        ) as response:
+            if response.status >= 400:
+                raise RuntimeError(f"status patch → {response.status}: {await response.text()}")
+            await response.read()
+        self.ready[name] = target
+        return target, sent
+
+
+class BrokerWatch:
+    """Baseline A: a raw watch of the namespace's Brokers, as any Kubernetes client sees flips."""
+
+    def __init__(self, plane: Plane) -> None:
+        self.plane = plane
+        self.waiting: dict[tuple[str, bool], asyncio.Future[float]] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> BrokerWatch:
+        listed = await self.plane.request("GET", BROKERS)
+        version = listed["metadata"]["resourceVersion"]
+        url = f"{self.plane.url}{BROKERS}?watch=true&resourceVersion={version}"
+        response = await self.plane.session.get(
+            url, headers=self.plane.headers, timeout=STREAM_TIMEOUT
+        )
+        response.raise_for_status()
+        self.task = asyncio.create_task(self._read(response))
+        return self
+
+    async def _read(self, response: aiohttp.ClientResponse) -> None:
+        async with response:
+            while line := await response.content.readline():
+                received = time.time()
+                event = json.loads(line)
+                broker = event.get("object") or {}
+                name = (broker.get("metadata") or {}).get("name")
+                conditions = (broker.get("status") or {}).get("conditions") or []
+                ready = next(
+                    (c["status"] == "True" for c in conditions if c["type"] == "Ready"), None
+                )
+                future = self.waiting.pop((name, ready), None) if ready is not None else None
+                if future is not None and not future.done():
+                    future.set_result(received)
+
+    def expect(self, name: str, ready: bool) -> asyncio.Future[float]:
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiting[(name, ready)] = future
+        return future
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
+
+
+# setup ---------------------------------------------------------------------------------------
+
+
+def eventtype(name: str, index: int, broker: str, description: str) -> dict[str, Any]:
+    return {
+        "apiVersion": f"{EVENTING}/v1beta2",
+        "kind": "EventType",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {
+            "type": f"dev.knative.bench.event{index}",
+            "source": f"https://bench.example.com/{name}",
+            "description": description,
+            "reference": {"apiVersion": f"{EVENTING}/v1", "kind": "Broker", "name": broker},
+        },
+    }
+
+
+async def graphql(session: aiohttp.ClientSession, url: str, query: str) -> dict[str, Any]:
+    async with session.post(url, json={"query": query}, timeout=REQUEST_TIMEOUT) as response:
+        document = await response.json()
+    if "errors" in document:
+        raise RuntimeError(f"GraphQL errors: {document['errors']}")
+    data: dict[str, Any] = document["data"]
+    return data
+
+
+async def consumable_count(session: aiohttp.ClientSession, url: str, broker: str) -> int:
+    query = (
+        f'{{ eventTypes(namespace: "{NAMESPACE}", '
+        f'filter: {{broker: "{broker}", consumable: true}}, first: 1) {{ totalCount }} }}'
+    )
+    data = await graphql(session, url, query)
+    return int(data["eventTypes"]["totalCount"])
+
+
+async def setup(plane: Plane, registry: Server, bulk: int) -> None:
+    """Namespace ``bench``, Broker ``default`` with ten EventTypes (and ``bulk`` with ``bulk``),
+    all consumable as the registry sees them."""
+    session = plane.session
+    await plane.request("POST", "/api/v1/namespaces", {"metadata": {"name": NAMESPACE}})
+    brokers = [DEFAULT_BROKER] + ([BULK_BROKER] if bulk else [])
+    for name in brokers:
+        body = {
+            "apiVersion": f"{EVENTING}/v1",
+            "kind": "Broker",
+            "metadata": {"name": name, "namespace": NAMESPACE},
+            "spec": {},
+        }
+        await plane.request("POST", BROKERS, body)
+    types = [
+        eventtype(f"{DEFAULT_PREFIX}{i:02d}", i, DEFAULT_BROKER, f"bench EventType et-{i:02d}")
+        for i in range(DEFAULT_TYPES)
+    ]
+    long = "x" * BULK_DESCRIPTION
+    types += [eventtype(f"{BULK_PREFIX}{i:04d}", i, BULK_BROKER, long) for i in range(bulk)]
+    began = time.monotonic()
+    await plane.create_many(EVENTTYPES, types)
+    expected = {DEFAULT_BROKER: DEFAULT_TYPES, BULK_BROKER: bulk}
+    deadline = time.monotonic() + 180
+    for name in brokers:
+        while await consumable_count(session, registry.url, name) < expected[name]:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the EventTypes of Broker {name} did not become consumable")
+            await asyncio.sleep(0.2)
+        await plane.remember_broker(name)
+        if not plane.ready[name]:
+            raise RuntimeError(f"Broker {name} is not Ready")
+    progress(f"setup: {len(types)} EventTypes consumable in {time.monotonic() - began:.1f} s")
+
+
+# measuring -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Flip:
+    latencies: list[float]
+    missing: int
+    watch: float | None
+    server_cpu: float
+    generator_cpu: float
+    wall: float
+    stalled_received: int = 0
+
+
+@dataclass
+class Connected:
+    requested: int
+    connected: int
+    acked: int
+    subscribed: int
+    seconds: float
+    failures: dict[str, int]
+    errors: list[str]
+    live: int = 0  # received the warm-up flip
+
+
+@contextlib.asynccontextmanager
+async def holding(
+    generator: Generator,
+    url: str,
+    count: int,
+    timeout: float,
+    stalled: Sequence[int] = (),
+) -> AsyncIterator[Connected]:
+    reply = await generator.call(
+        "connect",
+        timeout,
+        url=url,
+        count=count,
+        query=QUERY,
+        stalled=list(stalled),
+        timeout=timeout,
+    )
+    connected = Connected(
+        reply["requested"],
+        reply["connected"],
+        reply["acked"],
+        reply["subscribed"],
+        reply["seconds"],
+        reply["failures"],
+        reply["errors"],
+    )
+    try:
+        yield connected
+    finally:
+        await generator.call("disconnect", 30)
+
+
+async def registry_flip(
+    generator: Generator,
+    plane: Plane,
+    watch: BrokerWatch,
+    pid: int,
+    broker: str,
+    expected: int,
+    timeout: float,
+) -> Flip:
+    target = not plane.ready[broker]
+    prefix = BULK_PREFIX if broker == BULK_BROKER else DEFAULT_PREFIX
+    await generator.call("arm", 10, consumable=target, prefix=prefix, expected=expected)
+    watched = watch.expect(broker, target)
+    cpu = cpu_seconds(pid)
+    _, sent = await plane.flip(broker)
+    reply = await generator.call("collect", timeout, sent=sent, timeout=timeout)
+    server_cpu = cpu_seconds(pid) - cpu
+    try:
+        watch_latency: float | None = await asyncio.wait_for(watched, 10) - sent
+    except TimeoutError:
+        watch_latency = None
+    return flip_of(reply, watch_latency, server_cpu)
+
+
+def flip_of(reply: dict[str, Any], watch: float | None, server_cpu: float) -> Flip:
+    latencies = [value / 1e6 for value in reply["latencies_us"]]
+    return Flip(
+        latencies,
+        max(0, reply["expected"] - len(latencies)),
+        watch,
+        server_cpu,
+        reply["generator_cpu_seconds"],
+        reply["generator_wall_seconds"],
+        reply["stalled_received"],
+    )
+
+
+async def naive_flip(
+    generator: Generator,
+    session: aiohttp.ClientSession,
+    server: Server,
+    state: list[bool],
+    timeout: float,
+) -> Flip:
+    target = not state[0]
+    await generator.call("arm", 10, consumable=target, prefix=DEFAULT_PREFIX, expected=10)
+    cpu = cpu_seconds(server.pid)
+    sent = time.time()
+    async with session.post(f"{server.origin}/trigger", json={"consumable": target}) as response:
+        response.raise_for_status()
+        await response.read()
+    state[0] = target
+    reply = await generator.call("collect", timeout, sent=sent, timeout=timeout)
+    return flip_of(reply, None, cpu_seconds(server.pid) - cpu)
+
+
+def summarize_flips(flips: Sequence[Flip]) -> dict[str, Any]:
+    latencies = Latencies()
+    for flip in flips:
+        latencies.add(flip.latencies, flip.missing)
+    watches = [f.watch for f in flips if f.watch is not None]
+    return {
+        "flips": len(flips),
+        "latency": latencies.summary(),
+        "per_flip_p99_ms": [
+            round(percentile([*f.latencies, *([math.inf] * f.missing)], 99) * 1000, 3)
+            for f in flips
+        ],
+        "watch_ms": [round(w * 1000, 3) for w in watches],
+        "server_cpu_seconds_per_flip": [round(f.server_cpu, 3) for f in flips],
+        "generator_cpu_seconds_per_flip": [round(f.generator_cpu, 3) for f in flips],
+        "generator_wall_seconds_per_flip": [round(f.wall, 3) for f in flips],
+    }
+
+
+def all_latencies(flips: Sequence[Flip]) -> Latencies:
+    latencies = Latencies()
+    for flip in flips:
+        latencies.add(flip.latencies, flip.missing)
+    return latencies
+
+
+async def settle_rss(pid: int, seconds: float = 2.0) -> int:
+    await asyncio.sleep(seconds)
+    return rss_kb(pid)
+
+
+# phases --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    scale: Scale
+    generator: Generator
+    session: aiohttp.ClientSession
+    directory: Path
+    results: dict[str, Any] = field(default_factory=dict)
+
+
+@contextlib.asynccontextmanager
+async def registry_running(
+    ctx: Context, label: str, bulk: int = 0
+) -> AsyncIterator[tuple[Server, Plane, BrokerWatch]]:
+    server = registry_server(ctx.directory / label).start()
+    try:
+        await server.wait_listening(ctx.session, "/readyz")
+        plane = Plane(ctx.directory / label / "data" / "kubeconfig", ctx.session)
+        await setup(plane, server, bulk)
+        watch = await BrokerWatch(plane).start()
+        try:
+            yield server, plane, watch
+        finally:
+            await watch.stop()
+    finally:
+        server.stop()
+
+
+async def measure_registry(ctx: Context, size: int, first: bool) -> dict[str, Any]:
+    scale, generator = ctx.scale, ctx.generator
+    result: dict[str, Any] = {}
+    async with registry_running(ctx, f"registry-{size}") as (server, plane, watch):
+
+        async def flip() -> Flip:
+            return await registry_flip(
+                generator,
+                plane,
+                watch,
+                server.pid,
+                DEFAULT_BROKER,
+                DEFAULT_TYPES,
+                scale.collect_timeout,
+            )
+
+        if first:
+            progress(f"baseline A: {scale.flips} flips, direct watch and 1 registry subscriber")
+            async with holding(generator, server.ws_url, 1, scale.connect_timeout):
+                await flip()
+                single = [await flip() for _ in range(scale.flips)]
+            ctx.results["single"] = summarize_flips(single)
+        rss_before = await settle_rss(server.pid)
+        progress(f"registry: connecting {size:,} subscribers")
+        async with holding(generator, server.ws_url, size, scale.connect_timeout) as held:
+            rss_idle = await settle_rss(server.pid)
+            progress(
+                f"registry: {held.subscribed:,}/{size:,} subscribed in {held.seconds:.1f} s; "
+                f"RSS {rss_before / 1024:.0f} → {rss_idle / 1024:.0f} MiB; warm-up flip"
+            )
+            warm = await flip()
+            held.live = size - math.ceil(warm.missing / DEFAULT_TYPES)
+            flips = []
+            for index in range(scale.flips):
+                flips.append(await flip())
+                summary = all_latencies(flips[-1:])
+                progress(
+                    f"registry N={size:,}: flip {index + 1}/{scale.flips} "
+                    f"p50 {summary.stat(50) * 1000:.1f} ms, p99 {summary.stat(99) * 1000:.1f} ms"
+                )
+            rss_after = await settle_rss(server.pid, 1.0)
+        result = {
+            "held": asdict(held),
+            "rss_kb_before": rss_before,
+            "rss_kb_idle": rss_idle,
+            "rss_kb_after_flips": rss_after,
+            "kb_per_idle_subscriber": (rss_idle - rss_before) / size,
+            "warm_up": summarize_flips([warm]),
+            **summarize_flips(flips),
+        }
+    return result
+
+
+async def measure_naive(ctx: Context, size: int) -> dict[str, Any]:
+    scale, generator = ctx.scale, ctx.generator
+    server = naive_server(ctx.directory / f"naive-{size}").start()
+    try:
+        await server.wait_listening(ctx.session, "/graphql?query=%7Bsubscribers%7D")
+        rss_before = await settle_rss(server.pid)
+        progress(f"naive: connecting {size:,} subscribers")
+        async with holding(generator, server.ws_url, size, scale.connect_timeout) as held:
+            rss_idle = await settle_rss(server.pid)
+            state = [True]
+            progress(f"naive: {held.subscribed:,}/{size:,} subscribed in {held.seconds:.1f} s")
+            warm = await naive_flip(generator, ctx.session, server, state, scale.collect_timeout)
+            held.live = size - math.ceil(warm.missing / DEFAULT_TYPES)
+            flips = []
+            began = time.monotonic()
+            while len(flips) < scale.flips:
+                flips.append(
+                    await naive_flip(generator, ctx.session, server, state, scale.collect_timeout)
+                )
+                summary = all_latencies(flips[-1:])
+                progress(
+                    f"naive N={size:,}: flip {len(flips)} p50 {summary.stat(50) * 1000:.1f} ms, "
+                    f"p99 {summary.stat(99) * 1000:.1f} ms"
+                )
+                spent = time.monotonic() - began
+                if spent + spent / len(flips) > scale.naive_budget:
+                    break
+            rss_after = await settle_rss(server.pid, 1.0)
+    finally:
+        server.stop()
+    return {
+        "held": asdict(held),
+        "rss_kb_before": rss_before,
+        "rss_kb_idle": rss_idle,
+        "rss_kb_after_flips": rss_after,
+        "kb_per_idle_subscriber": (rss_idle - rss_before) / size,
+        "warm_up": summarize_flips([warm]),
+        **summarize_flips(flips),
+    }
+
+
+async def stall_run(
+    ctx: Context, server: Server, plane: Plane, watch: BrokerWatch, stalled: bool
+) -> dict[str, Any]:
+    scale, generator = ctx.scale, ctx.generator
+    count = scale.stall_subscribers
+    stalled_indices = [count // 2] if stalled else []
+    label = "1 stalled" if stalled else "none stalled"
+
+    async def flip(broker: str, expected: int) -> Flip:
+        return await registry_flip(
+            generator, plane, watch, server.pid, broker, expected, scale.collect_timeout
+        )
+
+    async with holding(
+        generator, server.ws_url, count, scale.connect_timeout, stalled_indices
+    ) as held:
+        await flip(DEFAULT_BROKER, DEFAULT_TYPES)  # warm-up
+        bulk_flips: list[Flip] = []
+        default_flips: list[Flip] = []
+        for round_ in range(scale.flips):
+            if round_ < scale.stall_rounds:
+                bulk_flips.append(await flip(BULK_BROKER, scale.bulk))
+            default_flips.append(await flip(DEFAULT_BROKER, DEFAULT_TYPES))
+            progress(
+                f"stall ({label}): round {round_ + 1}/{scale.flips}, default p99 "
+                f"{all_latencies(default_flips[-1:]).stat(99) * 1000:.1f} ms"
+            )
+        resumed = await generator.call("resume", 10, wait=5.0) if stalled else {}
+    return {
+        "held": asdict(held),
+        "stalled_index": stalled_indices,
+        "default": summarize_flips(default_flips),
+        "bulk": summarize_flips(bulk_flips),
+        "stalled_received": [f.stalled_received for f in bulk_flips + default_flips],
+        "resumed": resumed,
+    }
+
+
+async def measure_stall(ctx: Context) -> dict[str, Any]:
+    scale = ctx.scale
+    progress(
+        f"stall: {scale.stall_subscribers} subscribers, Broker bulk with {scale.bulk} EventTypes"
+    )
+    async with registry_running(ctx, "registry-stall", bulk=scale.bulk) as (server, plane, watch):
+        control = await stall_run(ctx, server, plane, watch, stalled=False)
+        stalled = await stall_run(ctx, server, plane, watch, stalled=True)
+    return {"subscribers": scale.stall_subscribers, "control": control, "stalled": stalled}
+
+
+async def measure(scale: Scale, directory: Path) -> dict[str, Any]:
+    generator = await Generator().start()
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+            ctx = Context(scale, generator, session, directory)
+            registry: dict[str, Any] = {}
+            naive: dict[str, Any] = {}
+            for index, size in enumerate(scale.sizes):
+                registry[str(size)] = await measure_registry(ctx, size, first=index == 0)
+            for size in scale.sizes:
+                naive[str(size)] = await measure_naive(ctx, size)
+            ctx.results["registry"] = registry
+            ctx.results["naive"] = naive
+            ctx.results["stall"] = await measure_stall(ctx)
+            return ctx.results
+    finally:
+        await generator.stop()
+
+
+# report --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    ours: str
+    naive: str
+    watch: str
+    target: str
+    met: bool | None
+
+
+def fmt_ms(value: float | None) -> str:
+    if value is None:
+        return "timeout"
+    if value >= 100:
+        return f"{value:,.0f} ms"
+    return f"{value:.1f} ms"
+
+
+def rows(results: dict[str, Any]) -> list[Row]:
+    out: list[Row] = []
+    single = results["single"]["latency"]
+    watch_ms = results["single"]["watch_ms"]
+    watch = {"p50": percentile(watch_ms, 50), "p99": percentile(watch_ms, 99)}
+    for stat in ("p50", "p99"):
+        out.append(
+            Row(
+                f"Broker patch → event {stat}, 1 subscriber (idle registry)",
+                fmt_ms(single[f"{stat}_ms"]),
+                "",
+                fmt_ms(watch[stat]),
+                "",
+                None,
+            )
+        )
+    for size, ours in results["registry"].items():
+        n = int(size)
+        naive = results["naive"].get(size, {})
+        held, naive_held = ours["held"], naive.get("held", {})
+        all_held = held["live"] == n
+        out.append(
+            Row(
+                f"N={n:,}: subscribers held (live after warm-up) / connect time",
+                f"{held['live']:,}/{n:,}, {held['seconds']:.1f} s",
+                f"{naive_held.get('live', 0):,}/{n:,}, {naive_held.get('seconds', 0):.1f} s"
+                if naive_held
+                else "",
+                "",
+                f"{n:,} held",
+                all_held,
+            )
+        )
+        kb = ours["kb_per_idle_subscriber"]
+        out.append(
+            Row(
+                f"N={n:,}: server RSS per idle subscriber",
+                f"{kb:.1f} KB",
+                f"{naive['kb_per_idle_subscriber']:.1f} KB" if naive else "",
+                "",
+                f"≤ {TARGET_KB:.0f} KB",
+                kb <= TARGET_KB,
+            )
+        )
+        watch_under = ours["watch_ms"]
+        for stat, q in (("p50", 50), ("p99", 99), ("max", 100)):
+            target_s = TARGET_P99.get(n) if stat == "p99" else None
+            value = ours["latency"][f"{stat}_ms"]
+            out.append(
+                Row(
+                    f"N={n:,}: Broker patch → readiness event {stat} "
+                    f"({ours['latency']['receptions']:,} receptions)",
+                    fmt_ms(value),
+                    fmt_ms(naive["latency"][f"{stat}_ms"]) if naive else "",
+                    fmt_ms(percentile(watch_under, q)) if watch_under else "",
+                    f"≤ {target_s * 1000:.0f} ms" if target_s else "",
+                    (value is not None and value <= target_s * 1000) if target_s else None,
+                )
+            )
+    stall = results["stall"]
+    control, stalled = stall["control"], stall["stalled"]
+    for label, key in (("default flips", "default"), ("bulk flips (filling)", "bulk")):
+        base = control[key]["latency"]["p99_ms"]
+        value = stalled[key]["latency"]["p99_ms"]
+        ratio = value / base if value is not None and base else math.inf
+        primary = key == "default"
+        out.append(
+            Row(
+                f"{stall['subscribers']} subscribers, 1 stalled: healthy p99, {label}",
+                f"{fmt_ms(value)} (×{ratio:.2f})",
+                "",
+                "",
+                f"≤ ×{TARGET_STALL_RATIO:.2f} of {fmt_ms(base)} (none stalled)" if primary else "",
+                ratio <= TARGET_STALL_RATIO if primary else None,
+            )
+        )
+    ends = stalled["resumed"].get("stalled", [])
+    codes = [e["close_code"] for e in ends]
+    out.append(
+        Row(
+            "stalled client closed by the server (4503)",
+            ", ".join(describe_end(e) for e in ends) or "-",
+            "",
+            "",
+            "closed with 4503",
+            bool(codes) and all(code == 4503 for code in codes),
+        )
+    )
+    return out
+
+
+def describe_end(end: dict[str, Any]) -> str:
+    if not end["closed"]:
+        return f"still open ({end['frames_before_resume'] + end['frames_after_resume']} frames)"
+    reason = f" {end['close_reason']!r}" if end["close_reason"] else ""
+    return f"closed {end['close_code']}{reason}"
+
+
+def table(rows_: Sequence[Row]) -> str:
+    header = ("Figure", "Ours", "Naive Strawberry", "Direct K8s watch", "Target", "Met?")
+    cells = [header] + [
+        (
+            r.figure,
+            r.ours,
+            r.naive or "-",
+            r.watch or "-",
+            r.target or "-",
+            "-" if r.met is None else ("yes" if r.met else "NO"),
+        )
+        for r in rows_
+    ]
+    widths = [max(len(row[c]) for row in cells) for c in range(len(header))]
+    lines = [
+        "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |"
+        for row in cells
+    ]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg_at_start": list(os.getloadavg()),
+    }
+
+
+def update_readme(path: Path, info: dict[str, Any], text: str) -> None:
+    """Replace the ``## Subscriptions`` section of the README (append it when absent)."""
+    section = (
+        "## Subscriptions\n\n"
+        "`.venv/bin/python -m bench.subscriptions` (`--quick` for a short run): the registry's "
+        "GraphQL subscriptions under load, one server process, the load generator in another "
+        "(see the module docstring of `bench/subscriptions.py`). Baselines: a naive Strawberry "
+        "server (one queue and one GraphQL execution per subscriber, "
+        "`bench/naive_subscriptions_server.py`) and a direct Kubernetes watch of the Brokers on "
+        "the same control plane. Latency is from the Broker status patch to each client's "
+        "receipt of its readiness event, over all (client, EventType) receptions of "
+        f"{info['flips']} flips.\n\n"
+        f"Measured {info['date']}, {info['nproc']} cores, Python {info['python']}, "
+        f"{info['duration_seconds']} s; full figures in `bench/results/subscriptions.json`.\n\n"
+        f"{text}\n"
+    )
+    current = path.read_text() if path.exists() else ""
+    start = current.find("\n## Subscriptions\n")
+    if current.startswith("## Subscriptions\n"):
+        start = 0
+    if start < 0:
+        joined = current.rstrip("\n") + ("\n\n" if current.strip() else "") + section
+    else:
+        start = start + 1 if start else 0
+        end = current.find("\n## ", start + 1)
+        rest = current[end + 1 :] if end >= 0 else ""
+        joined = current[:start] + section + ("\n" + rest if rest else "")
+    path.write_text(joined)
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    return tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="sizes 200 and 1,000; short runs")
+    parser.add_argument("--subscribers", type=parse_sizes, help="sizes, e.g. 1000,10000")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="JSON results (default: bench/results/subscriptions.json and the README section; "
+        "none with --quick, so a quick check never replaces the full figures)",
+    )
+    args = parser.parse_args(argv)
+    scale = QUICK if args.quick else FULL
+    if args.subscribers:
+        scale = Scale(**{**asdict(scale), "sizes": args.subscribers})
+    output: Path | None = args.output or (None if args.quick else RESULTS)
+    fd_limit = raise_fd_limit()
+    needed = max(scale.sizes) + 500
+    if fd_limit < needed:
+        raise SystemExit(f"the open-file limit is {fd_limit}; {needed} are needed")
+    info = machine()
+    info["flips"] = scale.flips
+    began = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="bench-subscriptions-") as directory:
+        results = asyncio.run(measure(scale, Path(directory)))
+    info["loadavg_at_end"] = list(os.getloadavg())
+    info["duration_seconds"] = round(time.monotonic() - began, 1)
+    text = table(rows(results))
+    print(
+        f"subscription benchmark, {info['date']}, {info['nproc']} cores, "
+        f"Python {info['python']}, {info['duration_seconds']} s"
+    )
+    print(text)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        document = {"machine": info, "scale": asdict(scale), "query": QUERY, **results}
+        output.write_text(json.dumps(document, indent=2) + "\n")
+        print(f"results: {output}")
+        if output == RESULTS:
+            update_readme(README, info, text)
+            print(f"README section: {README}")
+
+
+if __name__ == "__main__":
+    main()
