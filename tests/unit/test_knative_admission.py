@@ -21,9 +21,9 @@ import yaml
 from event_registry.controlplane import errors, knative, tables
 from event_registry.controlplane.apiserver import ApiServer, Target, WriteResult
 from event_registry.controlplane.knative import admitting, definitions, installing
-from event_registry.domain.eventtype_versions import ATTRIBUTES_ANNOTATION
 from event_registry.controlplane.resources import CUSTOM_RESOURCE_DEFINITIONS, NAMESPACES
 from event_registry.controlplane.storage import Storage
+from event_registry.domain.eventtype_versions import ATTRIBUTES_ANNOTATION
 from tests.support.controlplane import KNATIVE_CRDS
 
 EVENTING = "eventing.knative.dev"

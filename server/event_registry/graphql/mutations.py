@@ -8,6 +8,7 @@ query right after the mutation sees its effect. A failed mutation writes nothing
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -120,6 +121,15 @@ class CreateTriggerInput:
     delivery: JSON | None = None
     labels: list[LabelInput] | None = None
 
+    def shape_errors(self) -> list[writes.FieldError]:
+        """JSON-typed fields whose shape GraphQL cannot check."""
+        errors = []
+        if self.filters is not None and not isinstance(self.filters, list):
+            errors.append(writes.FieldError("input.filters", "Invalid", "expected a list"))
+        if self.delivery is not None and not isinstance(self.delivery, dict):
+            errors.append(writes.FieldError("input.delivery", "Invalid", "expected an object"))
+        return errors
+
     def to_domain(self) -> writes.CreateTrigger:
         filters = self.filters
         return writes.CreateTrigger(
@@ -227,6 +237,22 @@ async def _create(
     return model, None
 
 
+async def _validated_create(
+    info: Info,
+    kind: Kind,
+    namespace: str,
+    errors: list[writes.FieldError],
+    manifest: Callable[[], dict[str, Any]],
+) -> tuple[Any, results.Failure | None]:
+    """Validate, authorize, then :func:`_create`; nothing is written unless all pass."""
+    if errors:
+        return None, _invalid(errors)
+    denied = _authorize(info, namespace)
+    if denied is not None:
+        return None, denied
+    return await _create(info, kind, namespace, manifest())
+
+
 async def _delete(info: Info, kind: Kind, namespace: str, name: str) -> results.DeleteResult:
     denied = _authorize(info, namespace)
     if denied is not None:
@@ -279,14 +305,12 @@ class Mutation:
         self, info: Info, input: RegisterEventTypeInput
     ) -> results.RegisterEventTypeResult:
         request = input.to_domain()
-        errors = writes.register_event_type_errors(request)
-        if errors:
-            return _invalid(errors)
-        denied = _authorize(info, request.namespace)
-        if denied is not None:
-            return denied
-        model, failure = await _create(
-            info, "EventType", request.namespace, writes.event_type_manifest(request)
+        model, failure = await _validated_create(
+            info,
+            "EventType",
+            request.namespace,
+            writes.register_event_type_errors(request),
+            lambda: writes.event_type_manifest(request),
         )
         if failure is not None:
             return failure
@@ -315,18 +339,12 @@ class Mutation:
         self, info: Info, input: CreateTriggerInput
     ) -> results.CreateTriggerResult:
         request = input.to_domain()
-        errors = writes.create_trigger_errors(request)
-        if input.filters is not None and not isinstance(input.filters, list):
-            errors.append(
-                writes.FieldError("input.filters", "Invalid", "expected a list of filters")
-            )
-        if errors:
-            return _invalid(errors)
-        denied = _authorize(info, request.namespace)
-        if denied is not None:
-            return denied
-        model, failure = await _create(
-            info, "Trigger", request.namespace, writes.trigger_manifest(request)
+        model, failure = await _validated_create(
+            info,
+            "Trigger",
+            request.namespace,
+            input.shape_errors() + writes.create_trigger_errors(request),
+            lambda: writes.trigger_manifest(request),
         )
         if failure is not None:
             return failure
@@ -400,14 +418,12 @@ class Mutation:
         self, info: Info, input: CreateBrokerInput
     ) -> results.CreateBrokerResult:
         request = input.to_domain()
-        errors = writes.create_broker_errors(request)
-        if errors:
-            return _invalid(errors)
-        denied = _authorize(info, request.namespace)
-        if denied is not None:
-            return denied
-        model, failure = await _create(
-            info, "Broker", request.namespace, writes.broker_manifest(request)
+        model, failure = await _validated_create(
+            info,
+            "Broker",
+            request.namespace,
+            writes.create_broker_errors(request),
+            lambda: writes.broker_manifest(request),
         )
         if failure is not None:
             return failure

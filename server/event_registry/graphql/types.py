@@ -27,6 +27,48 @@ class Node:
         raise NotImplementedError  # every implementation overrides it
 
 
+@strawberry.interface(description="A namespaced Kubernetes object.")
+class NamespacedObject:
+    model: strawberry.Private[Any]
+
+    @strawberry.field
+    def namespace(self) -> str:
+        return str(self.model.meta.namespace)
+
+    @strawberry.field
+    def name(self) -> str:
+        return str(self.model.meta.name)
+
+    @strawberry.field(description="metadata.creationTimestamp (RFC 3339).")
+    def created_at(self) -> str:
+        return str(self.model.meta.created_at)
+
+    @strawberry.field
+    def labels(self) -> list[Label]:
+        return _labels(self.model.meta.labels)
+
+
+@strawberry.interface(description="An object a controller reconciles: its Ready condition.")
+class Reconciled:
+    model: strawberry.Private[Any]
+
+    @strawberry.field(description="The Ready condition (null while Unknown or absent).")
+    def ready(self) -> bool | None:
+        return readiness.ready(self.model.status)
+
+    @strawberry.field(description="The Ready condition's reason.")
+    def reason(self) -> str | None:
+        return readiness.reason(self.model.status)
+
+    @strawberry.field(description="The Ready condition's message.")
+    def message(self) -> str | None:
+        return readiness.message(self.model.status)
+
+    @strawberry.field
+    def conditions(self) -> list[Condition]:
+        return _conditions(self.model.status)
+
+
 @strawberry.type(description="A Kubernetes status condition.")
 class Condition:
     type: str
@@ -95,20 +137,12 @@ class MatchKind(enum.Enum):
 
 
 @strawberry.federation.type(keys=["namespace name"], description="A Knative Broker.")
-class Broker(Node):
+class Broker(Node, NamespacedObject, Reconciled):
     model: strawberry.Private[models.Broker]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
         return strawberry.ID(ids.encode("Broker", self.model.meta.namespace, self.model.meta.name))
-
-    @strawberry.field
-    def namespace(self) -> str:
-        return self.model.meta.namespace
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.model.meta.name
 
     @strawberry.field(name="class", description="The broker.class annotation.")
     def broker_class(self) -> str | None:
@@ -117,30 +151,6 @@ class Broker(Node):
     @strawberry.field(description="The Broker's address (status.address.url).")
     def url(self) -> str | None:
         return self.model.url
-
-    @strawberry.field
-    def ready(self) -> bool | None:
-        return readiness.ready(self.model.status)
-
-    @strawberry.field
-    def reason(self) -> str | None:
-        return readiness.reason(self.model.status)
-
-    @strawberry.field
-    def message(self) -> str | None:
-        return readiness.message(self.model.status)
-
-    @strawberry.field
-    def conditions(self) -> list[Condition]:
-        return _conditions(self.model.status)
-
-    @strawberry.field
-    def created_at(self) -> str:
-        return self.model.meta.created_at
-
-    @strawberry.field
-    def labels(self) -> list[Label]:
-        return _labels(self.model.meta.labels)
 
     @strawberry.field(description="EventTypes carried by this Broker.")
     def event_types(self, info: Info) -> list[EventType]:
@@ -174,21 +184,13 @@ class ConsumerMatch:
     keys=["namespace name"],
     description="A registered CloudEvents type: what events exist, who carries and consumes them.",
 )
-class EventType(Node):
+class EventType(Node, NamespacedObject, Reconciled):
     model: strawberry.Private[models.EventType]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
         meta = self.model.meta
         return strawberry.ID(ids.encode("EventType", meta.namespace, meta.name))
-
-    @strawberry.field
-    def namespace(self) -> str:
-        return self.model.meta.namespace
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.model.meta.name
 
     @strawberry.field(description="The CloudEvents type.")
     def type(self) -> str:
@@ -232,25 +234,9 @@ class EventType(Node):
             for a in self.model.attributes
         ]
 
-    @strawberry.field(description="The EventType's own Ready condition.")
-    def ready(self) -> bool | None:
-        return readiness.ready(self.model.status)
-
-    @strawberry.field
-    def reason(self) -> str | None:
-        return readiness.reason(self.model.status)
-
-    @strawberry.field
-    def message(self) -> str | None:
-        return readiness.message(self.model.status)
-
     @strawberry.field(description="Ready, and its Broker exists and is Ready.")
     def consumable(self, info: Info) -> bool:
         return readiness.consumable(self.model, info.context.snapshot.broker_of(self.model))
-
-    @strawberry.field
-    def conditions(self) -> list[Condition]:
-        return _conditions(self.model.status)
 
     def _matches(self, info: Info) -> list[tuple[models.Trigger, matching.Match]]:
         broker = self.model.broker
@@ -279,14 +265,6 @@ class EventType(Node):
     def owner(self) -> Reference | None:
         return Reference.of(self.model.meta.owner)
 
-    @strawberry.field
-    def labels(self) -> list[Label]:
-        return _labels(self.model.meta.labels)
-
-    @strawberry.field
-    def created_at(self) -> str:
-        return self.model.meta.created_at
-
     @strawberry.field(description="The API version the registry read this object in.")
     def api_version(self) -> str:
         return self.model.api_version
@@ -311,21 +289,13 @@ class TriggerFilter:
 
 
 @strawberry.federation.type(keys=["namespace name"], description="A Knative Trigger.")
-class Trigger(Node):
+class Trigger(Node, NamespacedObject, Reconciled):
     model: strawberry.Private[models.Trigger]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
         meta = self.model.meta
         return strawberry.ID(ids.encode("Trigger", meta.namespace, meta.name))
-
-    @strawberry.field
-    def namespace(self) -> str:
-        return self.model.meta.namespace
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.model.meta.name
 
     @strawberry.field
     def broker_name(self) -> str:
@@ -353,30 +323,6 @@ class Trigger(Node):
     @strawberry.field
     def subscriber_uri(self) -> str | None:
         return self.model.subscriber_uri
-
-    @strawberry.field
-    def ready(self) -> bool | None:
-        return readiness.ready(self.model.status)
-
-    @strawberry.field
-    def reason(self) -> str | None:
-        return readiness.reason(self.model.status)
-
-    @strawberry.field
-    def message(self) -> str | None:
-        return readiness.message(self.model.status)
-
-    @strawberry.field
-    def conditions(self) -> list[Condition]:
-        return _conditions(self.model.status)
-
-    @strawberry.field
-    def labels(self) -> list[Label]:
-        return _labels(self.model.meta.labels)
-
-    @strawberry.field
-    def created_at(self) -> str:
-        return self.model.meta.created_at
 
     @strawberry.field(description="Registered EventTypes this Trigger surely receives.")
     def event_types(self, info: Info) -> list[EventType]:
