@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -121,8 +122,8 @@ def knative_crd(name: str) -> str:
     return (KNATIVE_CRDS / f"{name}.yaml").read_text()
 
 
-def manifest(*documents: dict[str, object]) -> str:
-    return yaml.safe_dump_all(documents, sort_keys=False)
+def manifest(*documents: Mapping[str, object]) -> str:
+    return yaml.safe_dump_all([dict(d) for d in documents], sort_keys=False)
 
 
 def fresh_dir(base: Path, name: str) -> Path:

@@ -37,7 +37,7 @@ import datetime
 import logging
 import random
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from typing import Any
 
 from ..cluster import errors
@@ -173,6 +173,7 @@ class ReadinessController:
         self._retries: dict[Key, asyncio.TimerHandle] = {}
         self.writes = 0
         """Status patches the API accepted (for tests and metrics)."""
+        self.cache.add_listener(self._on_change)
 
     # lifecycle ---------------------------------------------------------------------------
 
@@ -180,7 +181,6 @@ class ReadinessController:
         """Start watching and working; returns at once (CRDs may be installed later)."""
         if self._tasks:
             return
-        self.cache.add_listener(self._on_change)
         self._tasks = [
             self._spawn(self._reflect(BROKERS), "brokers"),
             self._spawn(self._reflect(TRIGGERS), "triggers"),
@@ -200,13 +200,13 @@ class ReadinessController:
             handle.cancel()
         self._retries.clear()
 
-    def _spawn(self, coroutine: Any, name: str) -> asyncio.Task[None]:
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         return asyncio.create_task(coroutine, name=f"readiness-{name}")
 
     # sync state (for tests) ----------------------------------------------------------------
 
     def synced(self) -> bool:
-        """True once Brokers, EventTypes and Triggers have all been listed."""
+        """True while Brokers, EventTypes and Triggers are all synced (listed, not relisting)."""
         state = self.cache.sync_state
         return all(state[kind] for kind in WATCHED)
 
