@@ -1,4 +1,4 @@
-"""Which cluster `serve` talks to: explicit kubeconfig, in-cluster, opted-in kubeconfig, embedded."""
+"""Which cluster `serve` uses: explicit kubeconfig, in-cluster, opted-in kubeconfig, embedded."""
 
 from __future__ import annotations
 
