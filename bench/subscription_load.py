@@ -36,7 +36,7 @@ import struct
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from websockets.client import ClientProtocol
 from websockets.exceptions import InvalidState
@@ -73,8 +73,7 @@ class Client(asyncio.Protocol):
     # asyncio.Protocol -------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         self.protocol.send_request(self.protocol.connect())
         self._flush()
 
@@ -268,7 +267,7 @@ class Load:
 
     async def resume(self, command: dict[str, Any]) -> dict[str, Any]:
         """Let stalled clients read again; how their connections ended (or that they did not)."""
-        wait = float(command["wait"])
+        wait = float(command["seconds"])
         stalled = [c for c in self.clients if c.stalled]
         frames_before = [c.frames for c in stalled]
         closed_before = [c.closed.done() for c in stalled]

@@ -76,9 +76,10 @@ EVENTING = "eventing.knative.dev"
 BROKERS = f"/apis/{EVENTING}/v1/namespaces/{NAMESPACE}/brokers"
 EVENTTYPES = f"/apis/{EVENTING}/v1beta2/namespaces/{NAMESPACE}/eventtypes"
 MERGE_PATCH = "application/merge-patch+json"
-DEFAULT_BROKER, BULK_BROKER = "default", "bulk"
+DEFAULT_BROKER = "default"
+BULK_BROKERS = ("bulk-a", "bulk-b")
 DEFAULT_TYPES = 10
-DEFAULT_PREFIX, BULK_PREFIX = "et-", "bulk-"
+DEFAULT_PREFIX = "et-"
 BULK_DESCRIPTION = 2000  # characters: big frames fill the stalled client's buffers sooner
 QUERY = (
     'subscription { eventTypeReadinessChanged(namespace: "bench") { kind cursor cause reason '
@@ -100,7 +101,7 @@ class Scale:
     naive_budget: float  # seconds of naive flips per size (at least one flip)
     stall_subscribers: int
     stall_rounds: int  # rounds of (bulk flip, default flip); further default flips follow
-    bulk: int  # EventTypes on the bulk Broker
+    bulk: int  # EventTypes on each bulk Broker: fewer than the outbox limit, more than half
     connect_timeout: float
     collect_timeout: float
 
@@ -110,8 +111,8 @@ FULL = Scale(
     flips=5,
     naive_budget=60.0,
     stall_subscribers=100,
-    stall_rounds=3,
-    bulk=1_200,
+    stall_rounds=4,
+    bulk=600,
     connect_timeout=180.0,
     collect_timeout=60.0,
 )
@@ -120,8 +121,8 @@ QUICK = Scale(
     flips=5,
     naive_budget=10.0,
     stall_subscribers=50,
-    stall_rounds=3,
-    bulk=1_200,
+    stall_rounds=4,
+    bulk=600,
     connect_timeout=60.0,
     collect_timeout=30.0,
 )
@@ -463,11 +464,11 @@ async def consumable_count(session: aiohttp.ClientSession, url: str, broker: str
 
 
 async def setup(plane: Plane, registry: Server, bulk: int) -> None:
-    """Namespace ``bench``, Broker ``default`` with ten EventTypes (and ``bulk`` with ``bulk``),
-    all consumable as the registry sees them."""
+    """Namespace ``bench``, Broker ``default`` with ten EventTypes (and each of
+    ``BULK_BROKERS`` with ``bulk``), all consumable as the registry sees them."""
     session = plane.session
     await plane.request("POST", "/api/v1/namespaces", {"metadata": {"name": NAMESPACE}})
-    brokers = [DEFAULT_BROKER] + ([BULK_BROKER] if bulk else [])
+    brokers = [DEFAULT_BROKER, *(BULK_BROKERS if bulk else ())]
     for name in brokers:
         body = {
             "apiVersion": f"{EVENTING}/v1",
@@ -481,10 +482,11 @@ async def setup(plane: Plane, registry: Server, bulk: int) -> None:
         for i in range(DEFAULT_TYPES)
     ]
     long = "x" * BULK_DESCRIPTION
-    types += [eventtype(f"{BULK_PREFIX}{i:04d}", i, BULK_BROKER, long) for i in range(bulk)]
+    for name in BULK_BROKERS if bulk else ():
+        types += [eventtype(f"{name}-{i:04d}", i, name, long) for i in range(bulk)]
     began = time.monotonic()
     await plane.create_many(EVENTTYPES, types)
-    expected = {DEFAULT_BROKER: DEFAULT_TYPES, BULK_BROKER: bulk}
+    expected = {name: bulk for name in BULK_BROKERS} | {DEFAULT_BROKER: DEFAULT_TYPES}
     deadline = time.monotonic() + 180
     for name in brokers:
         while await consumable_count(session, registry.url, name) < expected[name]:
@@ -565,7 +567,7 @@ async def registry_flip(
     timeout: float,
 ) -> Flip:
     target = not plane.ready[broker]
-    prefix = BULK_PREFIX if broker == BULK_BROKER else DEFAULT_PREFIX
+    prefix = DEFAULT_PREFIX if broker == DEFAULT_BROKER else f"{broker}-"
     await generator.call("arm", 10, consumable=target, prefix=prefix, expected=expected)
     watched = watch.expect(broker, target)
     cpu = cpu_seconds(pid)
@@ -787,13 +789,14 @@ async def stall_run(
         default_flips: list[Flip] = []
         for round_ in range(scale.flips):
             if round_ < scale.stall_rounds:
-                bulk_flips.append(await flip(BULK_BROKER, scale.bulk))
+                broker = BULK_BROKERS[round_ % len(BULK_BROKERS)]
+                bulk_flips.append(await flip(broker, scale.bulk))
             default_flips.append(await flip(DEFAULT_BROKER, DEFAULT_TYPES))
             progress(
                 f"stall ({label}): round {round_ + 1}/{scale.flips}, default p99 "
                 f"{all_latencies(default_flips[-1:]).stat(99) * 1000:.1f} ms"
             )
-        resumed = await generator.call("resume", 10, wait=5.0) if stalled else {}
+        resumed = await generator.call("resume", 10, seconds=5.0) if stalled else {}
     return {
         "held": asdict(held),
         "stalled_index": stalled_indices,
@@ -807,7 +810,8 @@ async def stall_run(
 async def measure_stall(ctx: Context) -> dict[str, Any]:
     scale = ctx.scale
     progress(
-        f"stall: {scale.stall_subscribers} subscribers, Broker bulk with {scale.bulk} EventTypes"
+        f"stall: {scale.stall_subscribers} subscribers, "
+        f"Brokers {' and '.join(BULK_BROKERS)} with {scale.bulk} EventTypes each"
     )
     async with registry_running(ctx, "registry-stall", bulk=scale.bulk) as (server, plane, watch):
         control = await stall_run(ctx, server, plane, watch, stalled=False)

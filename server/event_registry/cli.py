@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .app import settings as app_settings
+from .app.live.connection import LiveSettings
 from .controlplane.server import ControlPlaneSettings
 
 
@@ -61,7 +62,39 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--controlplane-port", type=int, default=8001, help="embedded control plane port"
     )
+    serve.add_argument(
+        "--controlplane-history-limit",
+        type=int,
+        default=100_000,
+        help="embedded control plane: changes kept for watches (older get 410 Expired)",
+    )
     serve.add_argument("--tokens-file", type=Path, help="bearer tokens → namespaces (YAML)")
+    live = LiveSettings()
+    serve.add_argument("--hub-history", type=int, default=10_000, help="changes kept for since")
+    serve.add_argument(
+        "--ws-init-timeout",
+        type=float,
+        default=live.init_timeout,
+        help="seconds to connection_init",
+    )
+    serve.add_argument(
+        "--ws-keepalive-interval",
+        type=float,
+        default=live.keepalive_interval,
+        help="seconds between server pings",
+    )
+    serve.add_argument(
+        "--ws-outbox-limit",
+        type=int,
+        default=live.outbox_limit,
+        help="pending frames before a slow client is disconnected (4503)",
+    )
+    serve.add_argument(
+        "--ws-max-subscriptions",
+        type=int,
+        default=live.max_subscriptions,
+        help="subscriptions per connection",
+    )
     serve.add_argument("--log-level", default="info")
     return parser
 
@@ -92,8 +125,18 @@ def main(argv: Sequence[str] | None = None) -> None:
             cluster=app_settings.ClusterSettings(
                 kubeconfig=args.kubeconfig, context=args.context, cluster=args.cluster
             ),
-            embedded=app_settings.EmbeddedSettings(controlplane_port=args.controlplane_port),
+            embedded=app_settings.EmbeddedSettings(
+                controlplane_port=args.controlplane_port,
+                history_limit=args.controlplane_history_limit,
+            ),
             auth=app_settings.AuthSettings(tokens_file=args.tokens_file),
+            live=LiveSettings(
+                init_timeout=args.ws_init_timeout,
+                keepalive_interval=args.ws_keepalive_interval,
+                outbox_limit=args.ws_outbox_limit,
+                max_subscriptions=args.ws_max_subscriptions,
+            ),
+            hub_history=args.hub_history,
         )
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(serve_settings))

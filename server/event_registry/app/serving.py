@@ -88,7 +88,7 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
         client = await open_client(connection, embedded_kubeconfig=embedded_kubeconfig)
         stack.push_async_callback(client.close)
         cache = Cache()
-        hub = Hub(cache)
+        hub = Hub(cache, history=settings.hub_history)
         informer = Informer(client, cache)
         await informer.start()
         stack.push_async_callback(informer.stop)
@@ -100,7 +100,7 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
         sock.bind((settings.host, settings.port))
         port = sock.getsockname()[1]
         config = uvicorn.Config(
-            create_app(runtime),
+            create_app(runtime, settings.live),
             log_level="warning",
             lifespan="off",
             timeout_graceful_shutdown=5,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cluster.connecting import ClusterOption
+from .live.connection import LiveSettings
 
 
 @dataclass(frozen=True)
@@ -35,4 +36,7 @@ class ServeSettings:
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     embedded: EmbeddedSettings = field(default_factory=EmbeddedSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    live: LiveSettings = field(default_factory=LiveSettings)
+    hub_history: int = 10_000
+    """Changes kept for subscriptions resuming with ``since``."""
     mutation_timeout: float = 10.0

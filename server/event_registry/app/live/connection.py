@@ -5,9 +5,10 @@ Guarantees:
 - a connection must send ``connection_init`` within ``init_timeout`` (else 4408) and
   authenticate there (bearer token in the payload or the handshake's header; else 4403);
 - frames to the client go through an :class:`Outbox`: producers (subscription groups) never
-  wait for this client; pending changes of the same object are coalesced to the latest; a
-  client more than ``outbox_limit`` distinct frames behind is disconnected with 4503 and can
-  resume from its last cursor, so one stalled client cannot slow others or grow memory;
+  wait for this client; once it is ``coalesce_after`` frames behind, pending changes of the
+  same object are coalesced to the latest; a client more than ``outbox_limit`` frames behind
+  is disconnected with 4503 (its subscriptions and buffers released at once) and can resume
+  from its last cursor, so one stalled client cannot slow others or grow memory;
 - at most ``max_subscriptions`` subscriptions per connection; a duplicate id closes with 4409;
 - keepalive frames (``ping`` / ``ka``) are sent every ``keepalive_interval`` seconds.
 """
@@ -43,24 +44,36 @@ class LiveSettings:
     keepalive_interval: float = 15.0
     max_subscriptions: int = 100
     outbox_limit: int = 1_000
+    coalesce_after: int = 256
 
 
 class Outbox:
-    """Frames waiting for one client, coalesced by key; ``put`` never blocks."""
+    """Frames waiting for one client; ``put`` never blocks.
 
-    def __init__(self, limit: int) -> None:
-        self._frames: OrderedDict[Hashable, str] = OrderedDict()
-        self._unique = itertools.count()
+    While the client keeps up (fewer than ``coalesce_after`` frames pending) every frame is
+    kept, so bursts such as a resume replay arrive complete. A client that falls behind gets
+    the pending change of an object replaced by its newer one (latest state per object);
+    past ``limit`` pending frames it is ``overflowed`` and will be disconnected.
+    """
+
+    def __init__(self, limit: int, *, coalesce_after: int = 256) -> None:
+        self._frames: OrderedDict[int, tuple[Hashable | None, str]] = OrderedDict()
+        self._slot_of: dict[Hashable, int] = {}
+        self._slots = itertools.count()
         self._ready = asyncio.Event()
         self._limit = limit
+        self._coalesce_after = min(coalesce_after, limit)
         self.overflowed = False
 
     def put(self, frame: str, key: Hashable | None = None) -> None:
-        if key is None:
-            key = ("unique", next(self._unique))
-        elif key in self._frames:
-            del self._frames[key]  # the newer state of the same object replaces the older
-        self._frames[key] = frame
+        if key is not None and len(self._frames) >= self._coalesce_after:
+            older = self._slot_of.get(key)
+            if older is not None:
+                self._frames.pop(older, None)
+        slot = next(self._slots)
+        self._frames[slot] = (key, frame)
+        if key is not None:
+            self._slot_of[key] = slot
         if len(self._frames) > self._limit:
             self.overflowed = True
         self._ready.set()
@@ -69,7 +82,9 @@ class Outbox:
         while not self._frames:
             self._ready.clear()
             await self._ready.wait()
-        _, frame = self._frames.popitem(last=False)
+        slot, (key, frame) = self._frames.popitem(last=False)
+        if key is not None and self._slot_of.get(key) == slot:
+            del self._slot_of[key]
         return frame
 
     def __len__(self) -> int:
@@ -109,7 +124,7 @@ class LiveConnection:
         self.protocol = ""
         self.principal: access.Principal | None = None
         self.subscriptions: dict[str, _Subscription] = {}
-        self.outbox = Outbox(settings.outbox_limit)
+        self.outbox = Outbox(settings.outbox_limit, coalesce_after=settings.coalesce_after)
         self._closing = False
         self._slow = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -126,10 +141,15 @@ class LiveConnection:
         self.protocol = protocol
         await self.websocket.accept(subprotocol=protocol)
         self._tasks.append(asyncio.create_task(self._send_loop(), name="ws-sender"))
+        receiver = asyncio.create_task(self._receive_loop(), name="ws-receiver")
+        self._tasks.append(receiver)
         try:
-            await self._receive_loop()
-        except WebSocketDisconnect:
-            pass
+            # The receiver ends on disconnect, or is cancelled by close() (e.g. a slow client).
+            await asyncio.wait({receiver})
+            if not receiver.cancelled():
+                error = receiver.exception()
+                if error is not None and not isinstance(error, WebSocketDisconnect):
+                    log.error("websocket connection failed", exc_info=error)
         finally:
             await self._cleanup()
 
@@ -152,11 +172,15 @@ class LiveConnection:
             await self._handle(protocols.parse(self.protocol, text))
 
     async def close(self, code: int, reason: str) -> None:
+        """Close with ``code``; a client that does not read cannot block this: after a second
+        the connection is abandoned (its subscriptions and buffers are released at once)."""
         if self._closing:
             return
         self._closing = True
+        current = asyncio.current_task()
         for task in self._tasks:
-            task.cancel()
+            if task is not current:
+                task.cancel()
         with contextlib.suppress(Exception):
             async with asyncio.timeout(1.0):
                 await self.websocket.close(code=code, reason=reason)

@@ -115,11 +115,22 @@ class Group:
                 return
             async with contextlib.aclosing(result) as stream:
                 async for item in stream:
+                    if self.executions == 0 and item.data is None and item.errors:
+                        # Strawberry reports a document that fails before execution as the
+                        # stream's first item; the protocols want an ``error`` message.
+                        errors = [dict(e.formatted) for e in item.errors]
+                        for member in list(self.members):
+                            member.fail(errors)
+                        return
                     self.executions += 1
                     payload = json.dumps(process_result(item), separators=(",", ":"))
                     key = self._object_key()
                     for member in list(self.members):
                         member.deliver(payload, key)
+                    # Let the members' senders run between payloads: a burst (a Broker flip
+                    # affecting thousands of EventTypes) drains as it is produced instead of
+                    # piling up in every outbox first.
+                    await asyncio.sleep(0)
             for member in list(self.members):
                 member.finish()
         except asyncio.CancelledError:
