@@ -11,53 +11,57 @@ Linux ``/proc`` for their memory). The steps, in order:
 
 1. **Population, cold-start part.** An ``event-registry serve`` (open mode, embedded control
    plane and embedded Knative readiness controller, as a developer runs it) on an empty data
-   directory. Through kubernetes_asyncio (16 concurrent requests) it gets 1,000 namespaces,
-   a Broker ``default`` in each and 10 EventTypes in each (10,000; ``eventing.knative.dev/
-   v1beta2``, type, source, schema, description, two labels and a ``reference`` to the
-   Broker). The EventType creates are timed (creation throughput), then the run waits until
-   the registry reports every EventType ``consumable`` (the controller has made the Broker
-   and each EventType Ready and the registry's informer has seen it).
-2. **Cold start.** That serve process is stopped and a fresh one started on the same data
-   directory (3 times): the time from starting the process to the first ``/readyz`` 200
-   (process start, imports, the embedded control plane loading its SQLite data, the informers'
-   lists and the cache build; polled every 10 ms), then a check that the cache serves all
-   10,000.
-3. **Population, query part.** Into the last of those processes: namespaces holding 100, 500
-   and 5,000 EventTypes (each with its Broker) and one more holding the rest, so the cluster
-   holds 20,000 EventTypes; again until all are consumable in the registry.
-4. **Memory.** ``event-registry serve --kubeconfig <the embedded control plane's kubeconfig>``
-   (the registry in cluster mode: no embedded control plane nor controller in the process,
-   so its memory is the registry's own: cache, informers, GraphQL app) is started against the
-   cluster while it holds 0, 10,000 and 20,000 EventTypes (the first two during steps 1 and
-   2); ``RssAnon`` (anonymous resident memory, /proc/PID/status) is read 1 s after its
-   ``/readyz`` turned 200 and one small query ran. Bytes per EventType = the slope between 0
-   and 20,000. Beside it: the Python heap a :class:`~event_registry.store.caching.Cache` built
-   from the same 20,000 EventTypes retains (tracemalloc in this process: decode the list's
-   JSON, build the cache, drop the JSON, collect), and the embedded serve process's own
-   growth (control plane storage and the readiness controller's cache included).
-5. **Queries.** ``bench/naive_query_server.py`` is started against the same control plane
-   (it lists everything once and builds the same Cache; plain Strawberry execution with
-   ``build_schema(fast=False)``, and the pre-serialized endpoint). For each namespace size,
-   in interleaved rounds (so a change of the machine's load hits every path alike), one
-   request of each: the full query (every field a UI shows) and the list query (name, type,
-   ready, consumable) to the registry, to the naive server and to its pre-serialized
-   endpoint, each on its own kept-alive connection; and one direct list
-   (``CustomObjectsApi.list_namespaced_custom_object``, decoded JSON). Each latency is from
-   sending the request to the decoded document (``json.loads`` of the body for the GraphQL
-   paths), 3 untimed warm-up rounds first. Then ``kubectl get
-   eventtypes.v1beta2.eventing.knative.dev -n NS -o json`` (PyPI kubectl), 1 untimed run then
-   5 timed runs: process start to exit. Every answer is checked (count; the registry's, the
-   naive server's and the pre-serialized answers of a query must be identical).
-6. **Profile.** py-spy samples the registry process (``--nonblocking``, 250 Hz) while it
-   answers the full query for the largest namespace back to back; the hot spots (self and
-   inclusive samples per function) go into the results.
+   directory. Through kubernetes_asyncio (16 concurrent requests) it gets 1,000 namespaces, a
+   Broker ``default`` in each and 10 EventTypes in each (10,000 ``eventing.knative.dev/
+   v1beta2`` EventTypes with type, source, schema, description, two labels and a
+   ``reference`` to the Broker). The EventType creates are timed (creation throughput), then
+   the run waits until the registry reports every EventType ``consumable`` (the controller
+   has made the Broker and the EventType Ready and the registry's informer has seen it).
+2. **Cold start.** That serve process is stopped; a fresh one is started on the same data
+   directory under py-spy (untimed: where the start-up time goes), then 3 times without: the
+   time from starting the process to the first ``/readyz`` 200 (interpreter start and
+   imports, the embedded control plane loading its SQLite data, the informers' lists and the
+   cache build; ``/readyz`` polled every 10 ms), then a check that the cache serves all
+   10,000. The last process stays up.
+3. **Population, query part.** Into it: namespaces holding 100, 500 and 5,000 EventTypes
+   (each with its Broker) and one holding the rest, so the cluster holds 20,000 EventTypes;
+   again until all are consumable in the registry.
+4. **Memory.** ``event-registry serve --kubeconfig <the embedded control plane's
+   kubeconfig>`` ("cluster mode": the registry as deployed against a real cluster, without an
+   embedded control plane or controller in its process, so its memory is the registry's own:
+   cache, informers, GraphQL app) is started while the cluster holds 0, 10,000 and 20,000
+   EventTypes (the first two during step 1); its ``RssAnon`` (anonymous resident memory,
+   /proc/PID/status) is read 1 s after ``/readyz`` turned 200 and one small query ran. Bytes
+   per EventType = the growth from 0 to 20,000, divided by 20,000. Beside it: the Python heap
+   a :class:`~event_registry.store.caching.Cache` of the same 20,000 EventTypes retains
+   (tracemalloc in this process: decode the list's JSON, build the cache, drop the JSON,
+   collect), and the embedded serve process's own growth (its control plane storage and the
+   readiness controller's cache included). The 20,000 cluster-mode process stays up and is
+   measured beside the embedded one in step 5.
+5. **Queries.** ``bench/naive_query_server.py`` is started against the same control plane (it
+   lists everything once and builds the same Cache; plain Strawberry execution with
+   ``build_schema(fast=False)``, and the pre-serialized endpoint). For each namespace size, in
+   interleaved rounds (a change of the machine's load hits every path alike), one request of
+   each: the full query (every field a UI shows) and the list query (name, type, ready,
+   consumable) to the registry (embedded), the cluster-mode registry, the naive server and its
+   pre-serialized endpoint, each on its own kept-alive connection; and two direct lists
+   (``CustomObjectsApi.list_namespaced_custom_object``: once the body's bytes only, with
+   ``_preload_content=False``, and once decoded as kubernetes_asyncio returns it). Two times
+   per request: until its last byte has arrived, and until it is decoded (``json.loads`` of
+   the GraphQL answers). 3 untimed warm-up rounds first. Then ``kubectl get
+   eventtypes.v1beta2.eventing.knative.dev -n NS -o json`` (PyPI kubectl): 1 untimed run,
+   then 5 timed runs, process start to exit. Every answer is checked (counts, every
+   EventType ready and consumable; all four GraphQL paths must answer identically).
+6. **Profiles.** py-spy (``--gil --native``: only samples holding the GIL, C frames included
+   so garbage collection and JSON encoding show) samples each registry process while it
+   answers the full query for the largest namespace back to back.
 
-Percentiles interpolate between the closest ranks: with 5 kubectl runs the "p99" is close
-to the slowest run. The client, both servers, kubectl and py-spy share the machine's cores.
+Percentiles interpolate between the closest ranks: with 5 kubectl runs the "p99" is close to
+the slowest run. The client, the servers, kubectl and py-spy share the machine's cores.
 
 A full run writes ``bench/results/queries.json`` and the "Queries" section of
 ``bench/README.md`` (only that section is replaced or appended); ``--quick`` (sizes 100 and
-500, 2,000 EventTypes in the cluster, 1,000 for the cold start across 100 namespaces, fewer
+500, 2,000 EventTypes in the cluster, 1,000 across 100 namespaces for the cold start, fewer
 rounds) writes neither unless ``--output`` is given.
 """
 
@@ -72,6 +76,7 @@ import json
 import math
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -95,6 +100,7 @@ BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results" / "queries.json"
 README = BENCH / "README.md"
 SECTION = "## Queries"
+PY_SPY = Path(sys.prefix) / "bin" / "py-spy"
 
 GROUP = "eventing.knative.dev"
 VERSION = "v1beta2"
@@ -105,9 +111,11 @@ BROKER = "default"
 CONCURRENCY = 16
 WARMUP_ROUNDS = 3
 SETTLE_TIMEOUT = 600.0
+START_TIMEOUT = 180.0
 BUDGET_SECONDS = 600.0
 P99_SMALL_MS = 20.0
 P99_LARGE_MS = 200.0
+SMALL_PAGE = 500
 COLD_TARGET_S = 5.0
 SPEEDUP_TARGET = 5.0
 
@@ -138,6 +146,19 @@ query List($namespace: String!) {
 CONSUMABLE_COUNT = "{ eventTypes(first: 0, filter: {consumable: true}) { totalCount } }"
 TOTAL_COUNT = "{ eventTypes(first: 0) { totalCount } }"
 QUERIES = {"full": FULL_QUERY, "list": LIST_QUERY}
+QUERY_TITLES = {"full": "full query", "list": "list query (4 fields)"}
+
+GRAPHQL_PATHS = ("registry", "cluster", "naive", "prebuilt")
+PATHS = (*GRAPHQL_PATHS, "direct", "kubectl")
+PATH_TITLES = {
+    "registry": "registry",
+    "cluster": "registry, cluster mode",
+    "naive": "naive Strawberry",
+    "prebuilt": "pre-serialized",
+    "direct": "direct list",
+    "kubectl": "kubectl",
+}
+PHASES = ("bytes", "decoded")
 
 DOMAINS = ("orders", "payments", "shipping", "inventory", "users", "catalog", "billing")
 VERBS = ("created", "updated", "deleted", "approved", "rejected", "archived")
@@ -159,7 +180,7 @@ class Scale:
     """Timed rounds per namespace size (one request of each path per round)."""
     kubectl_runs: int
     cold_runs: int
-    profile_seconds: float
+    profile_seconds: int
 
     @property
     def cold_total(self) -> int:
@@ -179,7 +200,7 @@ FULL_SCALE = Scale(
     rounds={100: 100, 500: 100, 5000: 40},
     kubectl_runs=5,
     cold_runs=3,
-    profile_seconds=8.0,
+    profile_seconds=10,
 )
 QUICK_SCALE = Scale(
     quick=True,
@@ -190,7 +211,7 @@ QUICK_SCALE = Scale(
     rounds={100: 30, 500: 30},
     kubectl_runs=5,
     cold_runs=1,
-    profile_seconds=4.0,
+    profile_seconds=4,
 )
 
 
@@ -227,10 +248,9 @@ class Latency:
     p99_ms: float
     mean_ms: float
     max_ms: float
-    bytes: int = 0
 
     @classmethod
-    def of(cls, seconds: Sequence[float], size_bytes: int = 0) -> Latency:
+    def of(cls, seconds: Sequence[float]) -> Latency:
         ms = [s * 1000 for s in seconds]
         return cls(
             count=len(ms),
@@ -238,13 +258,11 @@ class Latency:
             p99_ms=round(percentile(ms, 99), 3),
             mean_ms=round(sum(ms) / len(ms), 3) if ms else math.nan,
             max_ms=round(max(ms), 3) if ms else math.nan,
-            bytes=size_bytes,
         )
 
 
-def pid_with_argument(argument: str) -> int | None:
-    """The pid of the process whose command line holds ``argument`` (Linux /proc), or None."""
-    wanted = argument.encode()
+def processes() -> Iterator[tuple[int, list[bytes]]]:
+    """(pid, command line) of every process but this one (Linux /proc)."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
@@ -252,9 +270,17 @@ def pid_with_argument(argument: str) -> int | None:
             arguments = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if wanted in arguments:
-            return int(entry.name)
-    return None
+        yield int(entry.name), arguments
+
+
+def serve_pid(data_dir: Path) -> int:
+    """The pid of the ``event_registry serve`` process whose ``--data-dir`` is ``data_dir``."""
+    wanted = str(data_dir).encode()
+    for pid, arguments in processes():
+        ours = b"event_registry" in arguments and b"serve" in arguments and wanted in arguments
+        if ours and not arguments[0].endswith(b"py-spy"):
+            return pid
+    raise RuntimeError(f"no event_registry serve process uses {data_dir}")
 
 
 def memory_of(pid: int) -> dict[str, int]:
@@ -265,13 +291,6 @@ def memory_of(pid: int) -> dict[str, int]:
         if key in ("VmRSS", "RssAnon", "VmHWM"):
             found[key] = int(value.split()[0]) * 1024
     return found
-
-
-def registry_pid(registry: RegistryProcess) -> int:
-    pid = pid_with_argument(str(registry.data_dir))
-    if pid is None:
-        raise RuntimeError(f"no process serves {registry.data_dir}")
-    return pid
 
 
 # the cluster ---------------------------------------------------------------------------------
@@ -340,11 +359,21 @@ class Cluster:
                 group.create_task(worker())
         return created, time.perf_counter() - began
 
-    async def list_event_types(self, namespace: str) -> Json:
-        listed: Json = await self.custom.list_namespaced_custom_object(
-            GROUP, VERSION, namespace, PLURAL
+    async def list_decoded(self, namespace: str) -> tuple[float, int]:
+        """One list as kubernetes_asyncio returns it (decoded): (seconds, items)."""
+        began = time.perf_counter()
+        listed = await self.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)
+        return time.perf_counter() - began, len(listed["items"])
+
+    async def list_bytes(self, namespace: str) -> tuple[float, int]:
+        """The same list, its body's bytes only: (seconds, bytes)."""
+        began = time.perf_counter()
+        response = await self.custom.list_namespaced_custom_object(
+            GROUP, VERSION, namespace, PLURAL, _preload_content=False
         )
-        return listed
+        async with response:
+            body: bytes = await response.read()
+        return time.perf_counter() - began, len(body)
 
     async def raw_event_types(self) -> bytes:
         """Every EventType of the cluster as the API's JSON bytes (one unpaged list)."""
@@ -432,28 +461,39 @@ def payload(query: str, variables: Json | None = None) -> bytes:
     return json.dumps(body).encode()
 
 
-async def post(session: aiohttp.ClientSession, url: str, body: bytes) -> tuple[float, Json, int]:
-    """One POST: (seconds from sending to the decoded document, document, body bytes)."""
+@dataclass(frozen=True)
+class Answer:
+    bytes_seconds: float
+    """From sending the request until the last byte of the answer arrived."""
+    decoded_seconds: float
+    """Until the answer was decoded (``json.loads``)."""
+    document: Json
+    size: int
+
+
+async def post(session: aiohttp.ClientSession, url: str, body: bytes) -> Answer:
+    """One GraphQL POST, which must succeed without errors."""
     began = time.perf_counter()
     async with session.post(
         url, data=body, headers={"content-type": "application/json"}
     ) as response:
         raw = await response.read()
         status = response.status
+    received = time.perf_counter()
     if status != 200:
         raise RuntimeError(f"POST {url}: HTTP {status}: {raw[:500]!r}")
     document = json.loads(raw)
-    elapsed = time.perf_counter() - began
+    decoded = time.perf_counter()
     if not isinstance(document, dict):
         raise RuntimeError(f"POST {url}: not a JSON object: {raw[:500]!r}")
     if document.get("errors"):
         raise RuntimeError(f"POST {url}: GraphQL errors: {document['errors']}")
-    return elapsed, document, len(raw)
+    return Answer(received - began, decoded - began, document, len(raw))
 
 
 async def count(session: aiohttp.ClientSession, url: str, query: str) -> int:
-    _, document, _ = await post(session, url, payload(query))
-    total: int = document["data"]["eventTypes"]["totalCount"]
+    answer = await post(session, url, payload(query))
+    total: int = answer.document["data"]["eventTypes"]["totalCount"]
     return total
 
 
@@ -481,31 +521,42 @@ class ColdStart:
     """From starting the process until the first /readyz 200."""
 
 
-def cold_start(
-    data_dir: Path, event_types: int, namespaces: int
-) -> tuple[RegistryProcess, ColdStart]:
-    """Start serve on an existing data dir; time to /readyz 200 (polled every 10 ms)."""
-    registry = RegistryProcess(data_dir)
-    began = time.perf_counter()
-    registry.start(timeout=120)
-    announced = time.perf_counter()
-    deadline = announced + 120
+def poll_ready(origin: str, deadline: float, alive: Callable[[], bool]) -> None:
+    """Poll ``/readyz`` every 10 ms until it answers 200."""
     while True:
         try:
-            reply = http("GET", f"{registry.origin}/readyz", timeout=5)
+            reply = http("GET", f"{origin}/readyz", timeout=5)
         except (urllib.error.URLError, ConnectionError):
             reply = None
         if reply is not None and reply.status == 200:
-            break
+            return
+        if not alive():
+            raise RuntimeError("the process exited before /readyz answered 200")
         if time.perf_counter() > deadline:
-            registry.stop()
-            raise RuntimeError(f"not ready after 120 s:\n{registry.output()}")
+            raise RuntimeError(f"{origin}/readyz not 200 after {START_TIMEOUT} s")
         time.sleep(0.01)
-    ready = time.perf_counter()
-    total = registry.query(TOTAL_COUNT)["data"]["eventTypes"]["totalCount"]
-    if total != event_types:
+
+
+def cold_start(
+    data_dir: Path, event_types: int, namespaces: int
+) -> tuple[RegistryProcess, ColdStart]:
+    """Start serve on an existing data dir; time to /readyz 200."""
+    registry = RegistryProcess(data_dir)
+    began = time.perf_counter()
+    registry.start(timeout=START_TIMEOUT)
+    try:
+        announced = time.perf_counter()
+        poll_ready(registry.origin, began + START_TIMEOUT, lambda: True)
+        ready = time.perf_counter()
+        total = registry.query(TOTAL_COUNT)["data"]["eventTypes"]["totalCount"]
+        if total != event_types:
+            raise RuntimeError(
+                f"cold start: the cache serves {total} EventTypes, not {event_types}"
+            )
+    except BaseException:
+        print(registry.output(), file=sys.stderr)
         registry.stop()
-        raise RuntimeError(f"cold start: the cache serves {total} EventTypes, want {event_types}")
+        raise
     return registry, ColdStart(
         event_types=event_types,
         namespaces=namespaces,
@@ -520,25 +571,36 @@ class MemoryPoint:
     rss_bytes: int
     rss_anon_bytes: int
     ready_seconds: float
+    """From starting the cluster-mode process until /readyz 200 (the cluster already up)."""
 
 
-def cluster_mode_memory(kubeconfig: Path, scratch: Path, event_types: int) -> MemoryPoint:
-    """RSS of ``serve --kubeconfig`` (no embedded plane) once synced with ``event_types``."""
+def cluster_mode(
+    kubeconfig: Path, scratch: Path, event_types: int
+) -> tuple[RegistryProcess, MemoryPoint]:
+    """``serve --kubeconfig`` (no embedded plane), synced with ``event_types``; its memory."""
     scratch.mkdir(parents=True, exist_ok=True)
     registry = RegistryProcess(scratch, "--kubeconfig", str(kubeconfig))
     began = time.perf_counter()
-    registry.start(timeout=120)
+    registry.start(timeout=START_TIMEOUT)
     try:
-        registry.wait_ready(timeout=120)
+        poll_ready(registry.origin, began + START_TIMEOUT, lambda: True)
         ready = time.perf_counter() - began
         total = registry.query(TOTAL_COUNT)["data"]["eventTypes"]["totalCount"]
         if total != event_types:
             raise RuntimeError(f"cluster-mode serve has {total} EventTypes, want {event_types}")
         time.sleep(1.0)
-        memory = memory_of(registry_pid(registry))
-    finally:
+        memory = memory_of(serve_pid(scratch))
+    except BaseException:
+        print(registry.output(), file=sys.stderr)
         registry.stop()
-    return MemoryPoint(event_types, memory["VmRSS"], memory["RssAnon"], round(ready, 3))
+        raise
+    return registry, MemoryPoint(event_types, memory["VmRSS"], memory["RssAnon"], round(ready, 3))
+
+
+def cluster_mode_memory(kubeconfig: Path, scratch: Path, event_types: int) -> MemoryPoint:
+    registry, point = cluster_mode(kubeconfig, scratch, event_types)
+    registry.stop()
+    return point
 
 
 async def traced_cache_bytes(kubeconfig: Path) -> tuple[int, int]:
@@ -564,81 +626,71 @@ async def traced_cache_bytes(kubeconfig: Path) -> tuple[int, int]:
 # query paths ---------------------------------------------------------------------------------
 
 
-PATHS = ("registry", "naive", "prebuilt", "direct", "kubectl")
-PATH_TITLES = {
-    "registry": "registry",
-    "naive": "naive Strawberry",
-    "prebuilt": "pre-serialized",
-    "direct": "direct list",
-    "kubectl": "kubectl",
-}
-
-
 @dataclass
 class SizeResult:
     size: int
     namespace: str
     rounds: int
-    latencies: dict[str, dict[str, Latency]] = field(default_factory=dict)
-    """query ("full", "list", "any" for direct/kubectl) → path → latency."""
+    latencies: dict[str, dict[str, dict[str, Latency]]] = field(default_factory=dict)
+    """query ("full", "list"; "any" for direct and kubectl) → path → phase → latency."""
+    answer_bytes: dict[str, dict[str, int]] = field(default_factory=dict)
+    """query → path → bytes of one answer."""
+
+    def get(self, query: str, path: str, phase: str) -> Latency | None:
+        if path in ("direct", "kubectl"):
+            query = "any"
+        return self.latencies.get(query, {}).get(path, {}).get(phase)
 
 
 async def measure_size(
     size: int,
     rounds: int,
-    registry_url: str,
-    naive_url: str,
-    prebuilt_url: str,
+    urls: dict[str, str],
     cluster: Cluster,
     kubectl: Callable[[str], Awaitable[tuple[float, int]]],
     kubectl_runs: int,
 ) -> SizeResult:
     namespace = query_namespace(size)
     result = SizeResult(size, namespace, rounds)
-    samples: dict[tuple[str, str], list[float]] = defaultdict(list)
-    sizes: dict[tuple[str, str], int] = {}
+    samples: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+
+    def keep(round_index: int, key: tuple[str, str, str], seconds: float) -> None:
+        if round_index >= WARMUP_ROUNDS:
+            samples[key].append(seconds)
+
     async with contextlib.AsyncExitStack() as stack:
-        sessions = {
-            path: await stack.enter_async_context(graphql_session())
-            for path in ("registry", "naive", "prebuilt")
-        }
-        urls = {"registry": registry_url, "naive": naive_url, "prebuilt": prebuilt_url}
+        sessions = {path: await stack.enter_async_context(graphql_session()) for path in urls}
         bodies = {name: payload(q, {"namespace": namespace}) for name, q in QUERIES.items()}
         for round_index in range(WARMUP_ROUNDS + rounds):
-            answers: dict[tuple[str, str], Json] = {}
             for query in QUERIES:
-                for path in ("registry", "naive", "prebuilt"):
-                    elapsed, document, length = await post(
-                        sessions[path], urls[path], bodies[query]
-                    )
+                documents: dict[str, Json] = {}
+                for path, url in urls.items():
+                    answer = await post(sessions[path], url, bodies[query])
+                    keep(round_index, (query, path, "bytes"), answer.bytes_seconds)
+                    keep(round_index, (query, path, "decoded"), answer.decoded_seconds)
+                    result.answer_bytes.setdefault(query, {})[path] = answer.size
                     if round_index == 0:
-                        answers[(query, path)] = document
-                        check_answer(document, size, f"{path} {query}")
-                    elif round_index >= WARMUP_ROUNDS:
-                        samples[(query, path)].append(elapsed)
-                    sizes[(query, path)] = length
-            began = time.perf_counter()
-            listed = await cluster.list_event_types(namespace)
-            elapsed = time.perf_counter() - began
-            if len(listed["items"]) != size:
-                raise RuntimeError(f"direct list of {namespace}: {len(listed['items'])} items")
-            if round_index >= WARMUP_ROUNDS:
-                samples[("any", "direct")].append(elapsed)
-            if round_index == 0:
-                for query in QUERIES:
-                    reference = answers[(query, "naive")]
-                    for path in ("registry", "prebuilt"):
-                        if answers[(query, path)] != reference:
-                            raise RuntimeError(f"{path} answers {query} unlike the naive server")
-    await kubectl(namespace)  # untimed: discovery cache, page cache
+                        check_answer(answer.document, size, f"{path} {query}")
+                        documents[path] = answer.document
+                for path, document in documents.items():
+                    if document != documents["registry"]:
+                        raise RuntimeError(f"{path} answers {query} unlike the registry")
+            seconds, length = await cluster.list_bytes(namespace)
+            keep(round_index, ("any", "direct", "bytes"), seconds)
+            result.answer_bytes.setdefault("any", {})["direct"] = length
+            seconds, items = await cluster.list_decoded(namespace)
+            keep(round_index, ("any", "direct", "decoded"), seconds)
+            if items != size:
+                raise RuntimeError(f"direct list of {namespace}: {items} items, want {size}")
+    await kubectl(namespace)  # untimed: discovery cache
     for _ in range(kubectl_runs):
-        elapsed, items = await kubectl(namespace)
+        seconds, items = await kubectl(namespace)
         if items != size:
             raise RuntimeError(f"kubectl lists {items} EventTypes in {namespace}, want {size}")
-        samples[("any", "kubectl")].append(elapsed)
-    for (query, path), seconds in samples.items():
-        latency = Latency.of(seconds, sizes.get((query, path), 0))
-        result.latencies.setdefault(query, {})[path] = latency
+        samples[("any", "kubectl", "decoded")].append(seconds)
+    for (query, path, phase), seconds_list in samples.items():
+        by_path = result.latencies.setdefault(query, {}).setdefault(path, {})
+        by_path[phase] = Latency.of(seconds_list)
     return result
 
 
@@ -677,66 +729,125 @@ def kubectl_runner(
     return run_async
 
 
-# profile -------------------------------------------------------------------------------------
+# profiles ------------------------------------------------------------------------------------
+
+QUERY_CATEGORIES: dict[str, str | tuple[str, ...]] = {
+    "GraphQL execution (strawberry Schema.execute)": "Schema.execute (",
+    "fast path (FastExecutionContext.execute_collected_subfields)": (
+        "FastExecutionContext.execute_collected_subfields ("
+    ),
+    "garbage collection (gc_collect_main)": "gc_collect_main ",
+    "JSON encoding of the answer (strawberry BaseView.encode_json)": "BaseView.encode_json (",
+    "query parsing and validation (graphql-core parse, validate)": (
+        "parse (graphql/language/parser.py",
+        "validate (graphql/validation/validate.py",
+    ),
+}
+COLD_CATEGORIES: dict[str, str | tuple[str, ...]] = {
+    "imports (importlib)": "_find_and_load (",
+    "control plane loading its SQLite data (Storage._load)": "Storage._load (",
+    "control plane answering list requests (Handler._list)": "Handler._list (",
+    "decoding list pages (json.loads)": "loads (json/__init__.py",
+    "registry informer relist (Reflector._relist)": "Reflector._relist (",
+    "cache build (Cache.replace, registry and readiness controller)": "Cache.replace (",
+    "of which the readiness controller's copy (RawCache.replace)": "RawCache.replace (",
+    "snapshot index updates (Index.put)": "Index.put (",
+    "normalizing (normalizing.event_type)": "event_type (event_registry/domain/normalizing.py",
+    "garbage collection (gc_collect_main)": "gc_collect_main ",
+}
 
 
 @dataclass(frozen=True)
 class Profile:
+    what: str
+    command: str
     samples: int
     requests: int
     seconds: float
+    categories: dict[str, float]
+    """Share of samples with a frame of the category on the stack, percent (they overlap)."""
     self_top: list[tuple[str, float]]
     """function (file) → share of samples in which it is the innermost frame, percent."""
+    project_top: list[tuple[str, float]]
+    """event_registry functions → share of samples in which they are on the stack, percent."""
     inclusive_top: list[tuple[str, float]]
-    """function (file) → share of samples in which it is on the stack, percent."""
-    command: str
+    """Any function → share of samples in which it is on the stack, percent."""
 
 
-def parse_collapsed(text: str) -> tuple[int, Counter[str], Counter[str]]:
-    """py-spy's raw (collapsed) output: total samples, self and inclusive counts per frame."""
-    total = 0
-    own: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
+def parse_collapsed(text: str) -> list[tuple[list[str], int]]:
+    """py-spy's raw (collapsed) output: (frames outermost first, samples) per stack."""
+    stacks = []
     for line in text.splitlines():
         stack, _, number = line.rpartition(" ")
         if not stack or not number.isdigit():
             continue
-        samples = int(number)
         frames = [frame.strip() for frame in stack.split(";") if frame.strip()]
-        if not frames:
-            continue
-        total += samples
+        if frames:
+            stacks.append((frames, int(number)))
+    return stacks
+
+
+def summarize(
+    what: str,
+    command: Sequence[str],
+    text: str,
+    categories: dict[str, str | tuple[str, ...]],
+    requests: int,
+    seconds: float,
+) -> Profile | None:
+    stacks = parse_collapsed(text)
+    total = sum(samples for _, samples in stacks)
+    if total == 0:
+        return None
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    found: Counter[str] = Counter()
+    for frames, samples in stacks:
         own[frames[-1]] += samples
         for frame in set(frames):
             inclusive[frame] += samples
-    return total, own, inclusive
+        for name, prefixes in categories.items():
+            if any(frame.startswith(prefixes) for frame in frames):
+                found[name] += samples
+
+    def share(samples: int) -> float:
+        return round(100 * samples / total, 1)
+
+    project = Counter({f: c for f, c in inclusive.items() if "(event_registry/" in f})
+    return Profile(
+        what=what,
+        command=" ".join(["py-spy", *command[1:]]),
+        samples=total,
+        requests=requests,
+        seconds=round(seconds, 2),
+        categories={name: share(found[name]) for name in categories},
+        self_top=[(f, share(c)) for f, c in own.most_common(20)],
+        project_top=[(f, share(c)) for f, c in project.most_common(25)],
+        inclusive_top=[(f, share(c)) for f, c in inclusive.most_common(50)],
+    )
 
 
-async def profile_registry(
-    pid: int, url: str, namespace: str, seconds: float, work: Path
-) -> Profile | None:
-    """py-spy the registry while it answers the full query for ``namespace`` back to back."""
-    spy = Path(sys.prefix) / "bin" / "py-spy"
-    if not spy.exists():
-        print("  py-spy not installed in the venv; no profile", file=sys.stderr)
-        return None
-    output = work / "profile.txt"
-    command = [
-        str(spy),
-        "record",
-        "--pid",
-        str(pid),
+def spy_options(output: Path) -> list[str]:
+    return [
         "--rate",
-        "250",
+        "200",
+        "--gil",
         "--native",
         "--nolineno",
         "--format",
         "raw",
-        "--duration",
-        str(int(seconds)),
         "--output",
         str(output),
     ]
+
+
+async def profile_queries(
+    what: str, pid: int, url: str, namespace: str, seconds: int, work: Path
+) -> Profile | None:
+    """py-spy a registry process while it answers the full query for ``namespace``."""
+    output = work / f"profile-{pid}.txt"
+    command = [str(PY_SPY), "record", "--pid", str(pid), "--duration", str(seconds)]
+    command += spy_options(output)
     process = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
     )
@@ -753,7 +864,7 @@ async def profile_registry(
                 await asyncio.wait_for(process.wait(), 0.001)
     elapsed = time.perf_counter() - began
     try:
-        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
     except TimeoutError:
         process.kill()
         await process.wait()
@@ -761,21 +872,43 @@ async def profile_registry(
     if process.returncode != 0 or not output.exists():
         print(f"  py-spy failed: {stderr.decode(errors='replace')[-500:]}", file=sys.stderr)
         return None
-    total, own, inclusive = parse_collapsed(output.read_text())
-    if total == 0:
+    return summarize(what, command, output.read_text(), QUERY_CATEGORIES, requests, elapsed)
+
+
+def profile_cold_start(data_dir: Path, work: Path) -> Profile | None:
+    """Start serve on ``data_dir`` under py-spy, stop it at /readyz 200: where start-up goes."""
+    output = work / "profile-cold-start.txt"
+    serve = [
+        sys.executable,
+        "-m",
+        "event_registry",
+        "serve",
+        "--port",
+        "0",
+        "--controlplane-port",
+        "0",
+        "--data-dir",
+        str(data_dir),
+        "--log-level",
+        "warning",
+    ]
+    command = [str(PY_SPY), "record", *spy_options(output), "--", *serve]
+    spied = AnnouncingProcess("serve under py-spy", command, work / "cold-profile.log", cwd=REPO)
+    began = time.perf_counter()
+    url = spied.start("registry", START_TIMEOUT)
+    try:
+        poll_ready(url.rsplit("/", 1)[0], began + START_TIMEOUT, lambda: spied.running)
+        elapsed = time.perf_counter() - began
+        os.kill(serve_pid(data_dir), signal.SIGTERM)  # py-spy writes its output when it exits
+        if spied.process is not None:
+            spied.process.wait(60)
+    finally:
+        spied.stop()
+    if not output.exists():
+        print(f"  py-spy wrote no profile:\n{spied.output()}", file=sys.stderr)
         return None
-
-    def top(counter: Counter[str], n: int) -> list[tuple[str, float]]:
-        return [(frame, round(100 * c / total, 1)) for frame, c in counter.most_common(n)]
-
-    return Profile(
-        samples=total,
-        requests=requests,
-        seconds=round(elapsed, 2),
-        self_top=top(own, 20),
-        inclusive_top=top(inclusive, 40),
-        command=" ".join(["py-spy", *command[1:-2]]),
-    )
+    what = "cold start under py-spy, process start to /readyz 200 (and shutdown)"
+    return summarize(what, command, output.read_text(), COLD_CATEGORIES, 0, elapsed)
 
 
 # the run -------------------------------------------------------------------------------------
@@ -791,7 +924,7 @@ class Results:
     memory_traced: dict[str, Any] = field(default_factory=dict)
     naive: dict[str, Any] = field(default_factory=dict)
     sizes: list[SizeResult] = field(default_factory=list)
-    profile: Profile | None = None
+    profiles: dict[str, Profile] = field(default_factory=dict)
 
 
 def run(scale: Scale, work: Path) -> Results:
@@ -804,16 +937,12 @@ def run(scale: Scale, work: Path) -> Results:
     registry = RegistryProcess(data).start()
     try:
         registry.wait_ready()
-        pid = registry_pid(registry)
-        embedded_empty = memory_of(pid)
+        embedded_empty = memory_of(serve_pid(data))
         print("memory: cluster-mode serve, 0 EventTypes", flush=True)
         results.memory_cluster_mode.append(
             cluster_mode_memory(registry.kubeconfig, work / "mem-0", 0)
         )
-        print(
-            f"creating {cold_total:,} EventTypes in {scale.cold_namespaces:,} namespaces",
-            flush=True,
-        )
+        print(f"creating {cold_total:,} EventTypes in {scale.cold_namespaces:,} namespaces")
         population = asyncio.run(
             populate(registry, "cold-start", batches["cold-start"], cold_total)
         )
@@ -825,10 +954,17 @@ def run(scale: Scale, work: Path) -> Results:
         )
     except BaseException:
         print(registry.output(), file=sys.stderr)
-        registry.stop()
         raise
-    registry.stop()
+    finally:
+        registry.stop()
 
+    if PY_SPY.exists():
+        print("cold start under py-spy (untimed)", flush=True)
+        profile = profile_cold_start(data, work)
+        if profile is not None:
+            results.profiles["cold-start"] = profile
+    else:
+        print("py-spy is not installed in the venv: no profiles", file=sys.stderr)
     for attempt in range(scale.cold_runs):
         print(f"cold start {attempt + 1}/{scale.cold_runs}", flush=True)
         registry, started = cold_start(data, cold_total, scale.cold_namespaces)
@@ -838,26 +974,21 @@ def run(scale: Scale, work: Path) -> Results:
             registry.stop()
 
     naive: AnnouncingProcess | None = None
+    cluster: RegistryProcess | None = None
     try:
         total = scale.cluster_total
         print(f"creating the query namespaces ({total:,} EventTypes in the cluster)", flush=True)
         population = asyncio.run(populate(registry, "queries", batches["queries"], total))
         results.populations.append(population)
         print(f"  {population}", flush=True)
-        pid = registry_pid(registry)
-        embedded_full = memory_of(pid)
         results.memory_embedded = {
             "event_types": total,
             "empty": embedded_empty,
-            "loaded": embedded_full,
-            "note": "the embedded serve process: control plane storage, readiness controller "
-            "and registry cache together; empty = the first process before any object, "
-            "loaded = the cold-started process after the query population",
+            "loaded": memory_of(serve_pid(data)),
         }
-        print(f"memory: cluster-mode serve, {total:,} EventTypes", flush=True)
-        results.memory_cluster_mode.append(
-            cluster_mode_memory(registry.kubeconfig, work / "mem-2", total)
-        )
+        print(f"memory: cluster-mode serve, {total:,} EventTypes (kept for the queries)")
+        cluster, point = cluster_mode(registry.kubeconfig, work / "mem-2", total)
+        results.memory_cluster_mode.append(point)
         traced_n, traced = asyncio.run(traced_cache_bytes(registry.kubeconfig))
         results.memory_traced = {"event_types": traced_n, "bytes": traced}
 
@@ -877,13 +1008,18 @@ def run(scale: Scale, work: Path) -> Results:
             cwd=REPO,
         )
         began = time.perf_counter()
-        naive_url = naive.start("naive", timeout=300)
+        naive_url = naive.start("naive", timeout=START_TIMEOUT)
         results.naive = naive_info(naive, time.perf_counter() - began)
         print(f"  {results.naive}", flush=True)
-        origin = naive_url.rsplit("/", 1)[0]
-        results.sizes, results.profile = asyncio.run(
-            measure_all(scale, registry, naive_url, f"{origin}/prebuilt", work, pid)
-        )
+        urls = {
+            "registry": registry.url,
+            "cluster": cluster.url,
+            "naive": naive_url,
+            "prebuilt": naive_url.rsplit("/", 1)[0] + "/prebuilt",
+        }
+        pids = {"registry": serve_pid(data), "cluster": serve_pid(work / "mem-2")}
+        results.sizes, profiles = asyncio.run(measure_all(scale, registry, urls, pids, work))
+        results.profiles.update(profiles)
     except BaseException:
         print(registry.output(), file=sys.stderr)
         if naive is not None:
@@ -892,6 +1028,8 @@ def run(scale: Scale, work: Path) -> Results:
     finally:
         if naive is not None:
             naive.stop()
+        if cluster is not None:
+            cluster.stop()
         registry.stop()
     return results
 
@@ -909,39 +1047,42 @@ def naive_info(naive: AnnouncingProcess, seconds: float) -> dict[str, Any]:
 async def measure_all(
     scale: Scale,
     registry: RegistryProcess,
-    naive_url: str,
-    prebuilt_url: str,
+    urls: dict[str, str],
+    pids: dict[str, int],
     work: Path,
-    pid: int,
-) -> tuple[list[SizeResult], Profile | None]:
+) -> tuple[list[SizeResult], dict[str, Profile]]:
     kubectl = kubectl_runner(registry.kubeconfig, work / "kubectl-cache")
     measured = []
     async with cluster_of(registry.kubeconfig) as cluster:
         for size in scale.sizes:
             rounds = scale.rounds[size]
             print(f"queries: {size:,} EventTypes in the namespace, {rounds} rounds", flush=True)
-            result = await measure_size(
-                size,
-                rounds,
-                registry.url,
-                naive_url,
-                prebuilt_url,
-                cluster,
-                kubectl,
-                scale.kubectl_runs,
-            )
+            result = await measure_size(size, rounds, urls, cluster, kubectl, scale.kubectl_runs)
             measured.append(result)
-            for query, paths in result.latencies.items():
+            for query in (*QUERIES, "any"):
                 shown = ", ".join(
-                    f"{path} {lat.p50_ms:.1f}/{lat.p99_ms:.1f}" for path, lat in paths.items()
+                    f"{path} {lat.p50_ms:.1f}/{lat.p99_ms:.1f}"
+                    for path, phases in result.latencies[query].items()
+                    for phase, lat in phases.items()
+                    if phase == "bytes" or path == "kubectl"
                 )
-                print(f"  {query}: {shown} (p50/p99 ms)", flush=True)
-    largest = max(scale.sizes)
-    print(f"profiling the registry: full query, {largest:,} EventTypes", flush=True)
-    profile = await profile_registry(
-        pid, registry.url, query_namespace(largest), scale.profile_seconds, work
-    )
-    return measured, profile
+                print(f"  {query}: {shown} (p50/p99 ms to the last byte)", flush=True)
+    profiles: dict[str, Profile] = {}
+    if PY_SPY.exists():
+        largest = max(scale.sizes)
+        for path in ("registry", "cluster"):
+            print(f"profiling {PATH_TITLES[path]}: full query, {largest:,} EventTypes")
+            profile = await profile_queries(
+                f"{PATH_TITLES[path]}, full query of {largest:,} EventTypes, back to back",
+                pids[path],
+                urls[path],
+                query_namespace(largest),
+                scale.profile_seconds,
+                work,
+            )
+            if profile is not None:
+                profiles[path] = profile
+    return measured, profiles
 
 
 # reporting -----------------------------------------------------------------------------------
@@ -973,8 +1114,8 @@ def fmt(value: float, digits: int = 1) -> str:
     return f"{value:.{digits}f}"
 
 
-def median(values: Sequence[float]) -> float:
-    return percentile(values, 50)
+def both(latency: Latency | None) -> str:
+    return "-" if latency is None else f"{fmt(latency.p50_ms)} / {fmt(latency.p99_ms)}"
 
 
 @dataclass(frozen=True)
@@ -997,46 +1138,48 @@ def per_event_type(results: Results) -> float:
     return (last.rss_anon_bytes - first.rss_anon_bytes) / (last.event_types - first.event_types)
 
 
+def speedup(sized: SizeResult, query: str, path: str) -> float:
+    direct = sized.get(query, "direct", "decoded")
+    mine = sized.get(query, path, "decoded")
+    if direct is None or mine is None:
+        return math.nan
+    return direct.p50_ms / mine.p50_ms
+
+
 def rows(results: Results) -> list[Row]:
     table: list[Row] = []
     for sized in results.sizes:
         n = sized.size
-        target_ms = P99_SMALL_MS if n <= 500 else P99_LARGE_MS
-        direct = sized.latencies["any"]
-        for query, label in (("full", "full query"), ("list", "list query (4 fields)")):
-            paths = {**sized.latencies[query], **direct}
+        target_ms = P99_SMALL_MS if n <= SMALL_PAGE else P99_LARGE_MS
+        for query, title in QUERY_TITLES.items():
+            received = {p: both(sized.get(query, p, "bytes")) for p in PATHS}
+            registry = sized.get(query, "registry", "bytes")
             table.append(
                 Row(
-                    f"{label}, {n:,} EventTypes, p50 ms",
-                    {p: fmt(lat.p50_ms) for p, lat in paths.items()},
+                    f"{title}, {n:,} EventTypes: p50 / p99 ms to the last byte",
+                    received,
+                    f"p99 ≤ {target_ms:.0f}",
+                    registry is not None and registry.p99_ms <= target_ms,
                 )
             )
-            registry_p99 = paths["registry"].p99_ms
             table.append(
                 Row(
-                    f"{label}, {n:,} EventTypes, p99 ms",
-                    {p: fmt(lat.p99_ms) for p, lat in paths.items()},
-                    f"≤ {target_ms:.0f}",
-                    registry_p99 <= target_ms,
+                    f"{title}, {n:,} EventTypes: p50 / p99 ms decoded",
+                    {p: both(sized.get(query, p, "decoded")) for p in PATHS},
                 )
             )
-        direct_p50 = direct["direct"].p50_ms
-        for query in ("full", "list"):
-            speedups = {
-                p: f"{direct_p50 / lat.p50_ms:.1f}x" for p, lat in sized.latencies[query].items()
-            }
-            speedups["direct"] = "1.0x"
+            ratios = {p: f"{speedup(sized, query, p):.2f}x" for p in GRAPHQL_PATHS}
             table.append(
                 Row(
-                    f"{query} query vs direct list, {n:,}: direct p50 / p50",
-                    speedups,
+                    f"{title}, {n:,}: speed-up over the direct list (decoded p50 ratio)",
+                    ratios,
                     f"≥ {SPEEDUP_TARGET:.0f}x",
-                    direct_p50 / sized.latencies[query]["registry"].p50_ms >= SPEEDUP_TARGET,
+                    speedup(sized, query, "registry") >= SPEEDUP_TARGET,
                 )
             )
     if results.cold_starts:
         cold = results.cold_starts
-        ready = median([c.ready_seconds for c in cold])
+        ready = percentile([c.ready_seconds for c in cold], 50)
         table.append(
             Row(
                 f"cold start to /readyz 200, {cold[0].event_types:,} EventTypes in "
@@ -1044,6 +1187,14 @@ def rows(results: Results) -> list[Row]:
                 {"registry": fmt(ready, 2)},
                 f"≤ {COLD_TARGET_S:.0f}",
                 ready <= COLD_TARGET_S,
+            )
+        )
+    for point in results.memory_cluster_mode[1:]:
+        table.append(
+            Row(
+                f"cluster-mode serve: start to /readyz 200 with {point.event_types:,} "
+                "EventTypes (the cluster already up), s",
+                {"cluster": fmt(point.ready_seconds, 2)},
             )
         )
     if results.naive:
@@ -1064,7 +1215,7 @@ def rows(results: Results) -> list[Row]:
         )
         table.append(
             Row(
-                f"  first create until all {population.event_types:,} consumable in the "
+                f"first create until all {population.event_types:,} are consumable in the "
                 "registry, s",
                 {"registry": fmt(population.consumable_seconds, 1)},
             )
@@ -1074,8 +1225,8 @@ def rows(results: Results) -> list[Row]:
         last = results.memory_cluster_mode[-1]
         table.append(
             Row(
-                f"RSS per cached EventType, serve --kubeconfig, {last.event_types:,} vs 0, bytes",
-                {"registry": fmt(slope)},
+                f"RssAnon per cached EventType, {last.event_types:,} vs 0, bytes",
+                {"cluster": fmt(slope)},
             )
         )
     if results.memory_traced:
@@ -1084,7 +1235,7 @@ def rows(results: Results) -> list[Row]:
             Row(
                 f"Python heap a Cache of {traced['event_types']:,} EventTypes retains "
                 "(tracemalloc), bytes per EventType",
-                {"registry": fmt(traced["bytes"] / traced["event_types"])},
+                {"cluster": fmt(traced["bytes"] / traced["event_types"])},
             )
         )
     if results.memory_embedded:
@@ -1092,7 +1243,7 @@ def rows(results: Results) -> list[Row]:
         grown = embedded["loaded"]["RssAnon"] - embedded["empty"]["RssAnon"]
         table.append(
             Row(
-                f"RSS growth of the embedded serve process (plane + controller + cache), "
+                "RssAnon growth of the embedded serve process (plane, controller, cache), "
                 f"{embedded['event_types']:,} vs 0, bytes per EventType",
                 {"registry": fmt(grown / embedded["event_types"])},
             )
@@ -1120,60 +1271,72 @@ def findings(results: Results) -> list[str]:
     """Sentences computed from the figures."""
     sentences = []
     for sized in results.sizes:
-        full, listing = sized.latencies["full"], sized.latencies["list"]
-        direct = sized.latencies["any"]["direct"]
-        registry, naive, prebuilt = full["registry"], full["naive"], full["prebuilt"]
+
+        def p(
+            path: str, query: str = "full", phase: str = "bytes", sized: SizeResult = sized
+        ) -> str:
+            return both(sized.get(query, path, phase))
+
+        size_bytes = sized.answer_bytes["full"]["registry"]
+        naive = sized.get("full", "naive", "bytes")
+        registry = sized.get("full", "registry", "bytes")
+        ratio = naive.p50_ms / registry.p50_ms if naive and registry else math.nan
         sentences.append(
-            f"{sized.size:,} EventTypes, full query ({registry.bytes:,} bytes): the registry "
-            f"answers in {fmt(registry.p50_ms)} ms p50 / {fmt(registry.p99_ms)} ms p99, plain "
-            f"Strawberry over the same cache in {fmt(naive.p50_ms)} / {fmt(naive.p99_ms)} ms "
-            f"({naive.p50_ms / registry.p50_ms:.1f}x the registry's p50), the same bytes "
-            f"pre-serialized in {fmt(prebuilt.p50_ms)} / {fmt(prebuilt.p99_ms)} ms, a direct "
-            f"list in {fmt(direct.p50_ms)} / {fmt(direct.p99_ms)} ms; list query: registry "
-            f"{fmt(listing['registry'].p50_ms)} / {fmt(listing['registry'].p99_ms)} ms, naive "
-            f"{fmt(listing['naive'].p50_ms)} / {fmt(listing['naive'].p99_ms)} ms."
+            f"{sized.size:,} EventTypes, full query ({size_bytes:,} bytes; p50 / p99 ms to "
+            f"the last byte): registry {p('registry')}, the registry in cluster mode "
+            f"{p('cluster')}, plain Strawberry over the same cache {p('naive')} "
+            f"({ratio:.1f}x the registry's p50), the same bytes pre-serialized "
+            f"{p('prebuilt')}, the direct list's bytes {p('direct')} "
+            f"({sized.answer_bytes['any']['direct']:,} bytes); decoded: registry "
+            f"{p('registry', phase='decoded')}, direct list {p('direct', phase='decoded')}, "
+            f"kubectl {p('kubectl', phase='decoded')}. List query: registry "
+            f"{p('registry', 'list')}, cluster mode {p('cluster', 'list')}, naive "
+            f"{p('naive', 'list')}, pre-serialized {p('prebuilt', 'list')}."
         )
     slope = per_event_type(results)
-    if not math.isnan(slope):
+    if not math.isnan(slope) and results.memory_traced:
         points = ", ".join(
             f"{p.event_types:,}: {p.rss_anon_bytes / 2**20:.1f} MiB"
             for p in results.memory_cluster_mode
         )
         traced = results.memory_traced
+        embedded = results.memory_embedded
         sentences.append(
             f"Memory: the cluster-mode registry's anonymous RSS after sync ({points}) grows by "
             f"{fmt(slope)} bytes per EventType; tracemalloc counts "
             f"{fmt(traced['bytes'] / traced['event_types'])} bytes of Python heap per "
-            "EventType retained by the Cache (the rest of the RSS growth is allocator "
-            "fragmentation and the free lists left by the sync's transient JSON)."
+            "EventType retained by a Cache (the rest of the RSS growth is what the sync's "
+            "transient JSON and snapshots leave in the allocator). The embedded serve process "
+            f"holds {embedded['loaded']['RssAnon'] / 2**20:,.0f} MiB anonymous RSS with "
+            f"{embedded['event_types']:,} EventTypes (from "
+            f"{embedded['empty']['RssAnon'] / 2**20:,.0f} MiB empty): the control plane's "
+            "objects and history and the readiness controller's raw cache live in the same "
+            "process as the registry's cache."
         )
-    profile = results.profile
-    if profile is not None:
-        hot = "; ".join(f"{frame} {share}%" for frame, share in profile.self_top[:8])
-        sentences.append(
-            f"Profile of the registry during the {max(results.scale.sizes):,} full query "
-            f"({profile.samples:,} py-spy samples over {profile.requests} requests, self "
-            f"time): {hot}."
-        )
+    for profile in results.profiles.values():
+        shares = "; ".join(f"{name} {share}%" for name, share in profile.categories.items())
+        sentences.append(f"Profile, {profile.what} ({profile.samples:,} samples): {shares}.")
     return sentences
 
 
-def document_of(info: Json, results: Results, table: Sequence[Row]) -> Json:
-    def clean(value: Any) -> Any:
-        if isinstance(value, float) and math.isnan(value):
-            return None
-        if isinstance(value, dict):
-            return {str(k): clean(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [clean(v) for v in value]
-        return value
+def clean(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    return value
 
+
+def document_of(info: Json, results: Results, table: Sequence[Row]) -> Json:
     document: Json = clean(
         {
             "machine": info,
             "scale": asdict(results.scale),
             "units": {"latency": "milliseconds", "memory": "bytes", "time": "seconds"},
             "queries": {"full": FULL_QUERY.strip(), "list": LIST_QUERY.strip()},
+            "paths": PATH_TITLES,
             "sizes": [asdict(s) for s in results.sizes],
             "populations": [asdict(p) for p in results.populations],
             "cold_starts": [asdict(c) for c in results.cold_starts],
@@ -1184,7 +1347,7 @@ def document_of(info: Json, results: Results, table: Sequence[Row]) -> Json:
                 "embedded_serve": results.memory_embedded,
             },
             "naive_server": results.naive,
-            "profile": asdict(results.profile) if results.profile else None,
+            "profiles": {name: asdict(p) for name, p in results.profiles.items()},
             "table": [
                 {"figure": r.figure, **r.values, "target": r.target, "met": r.met} for r in table
             ],
@@ -1195,9 +1358,31 @@ def document_of(info: Json, results: Results, table: Sequence[Row]) -> Json:
     return document
 
 
+def profile_tables(profile: Profile) -> list[str]:
+    return [
+        f"{profile.what}: `{profile.command}`, {profile.samples:,} samples"
+        + (f", {profile.requests} requests" if profile.requests else "")
+        + ".",
+        "",
+        "| Category (frame anywhere on the stack) | % of samples |",
+        "|----------------------------------------|--------------|",
+        *(f"| {name} | {share} |" for name, share in profile.categories.items()),
+        "",
+        "| Self % | Innermost frame |",
+        "|--------|-----------------|",
+        *(f"| {share} | `{frame}` |" for frame, share in profile.self_top[:12]),
+        "",
+        "| Inclusive % | event_registry function |",
+        "|-------------|-------------------------|",
+        *(f"| {share} | `{frame}` |" for frame, share in profile.project_top[:15]),
+        "",
+    ]
+
+
 def readme_section(info: Json, results: Results, table: Sequence[Row]) -> str:
     scale = results.scale
-    profile = results.profile
+    rounds = ", ".join(f"{n:,}: {r}" for n, r in scale.rounds.items())
+    failed = missed(table)
     lines = [
         SECTION,
         "",
@@ -1206,62 +1391,52 @@ def readme_section(info: Json, results: Results, table: Sequence[Row]) -> str:
         "(`bench/naive_query_server.py`: `build_schema(fast=False)` behind Strawberry's own "
         "`GraphQL` ASGI app on uvicorn, in its own process), the same answer pre-serialized "
         "(bytes from a trivial Starlette endpoint of that server), a direct "
-        "`CustomObjectsApi.list_namespaced_custom_object` (kubernetes_asyncio, decoded JSON) "
-        f"and `kubectl get {KUBECTL_RESOURCE} -n NS -o json`; cold start to `/readyz`; "
-        "resident memory per cached EventType. Run with "
-        "`.venv/bin/python -m bench.queries [--quick]`; the module's docstring gives the "
-        "method step by step. Figures of "
+        "`CustomObjectsApi.list_namespaced_custom_object` (kubernetes_asyncio) and "
+        f"`kubectl get {KUBECTL_RESOURCE} -n NS -o json`; cold start to `/readyz`; resident "
+        "memory per cached EventType. Run with `.venv/bin/python -m bench.queries [--quick]`; "
+        "the module's docstring gives the method step by step. Figures of "
         f"{info['date']} on {info['nproc']} cores (Python {info['python']}, kubectl "
         f"{info['kubectl']}), {scale.cluster_total:,} EventTypes in the cluster, load average "
         f"{info['loadavg_at_start'][0]:.2f} at start and {info['loadavg_at_end'][0]:.2f} at "
-        f"the end (the machine is shared), {info['duration_seconds']:.0f} s; raw figures in "
-        "`bench/results/queries.json`.",
+        f"the end (the machine is shared), one run of {info['duration_seconds']:.0f} s; raw "
+        "figures in `bench/results/queries.json`.",
         "",
+        "- **registry** is `event-registry serve` as a developer runs it: embedded control "
+        "plane and readiness controller in the same process. **registry, cluster mode** is "
+        "`event-registry serve --kubeconfig` against that control plane: the registry alone in "
+        "its process, as deployed against a real cluster. Targets are checked on the first.",
         "- Full query: `name namespace type source schema description ready reason consumable "
         "apiVersion createdAt labels{key value} attributes{name value required} "
         "conditions{type status reason message lastTransitionTime severity} "
         "reference{apiVersion kind name namespace} broker{name ready}` under "
-        "`eventTypes(namespace: $ns) { totalCount pageInfo{hasNextPage endCursor} nodes{...} }`; "
-        "list query: `nodes { name type ready consumable }` and `totalCount`. The direct "
-        "list and kubectl always return whole objects, so their figures are the same for both "
-        "queries.",
-        "- Latency: from sending the request to the decoded document (the GraphQL answers are "
-        "`json.loads`-ed too), sequential requests, one kept-alive connection per path, "
-        "interleaved rounds (rounds per size: "
-        + ", ".join(f"{n:,}: {r}" for n, r in scale.rounds.items())
-        + f", after {WARMUP_ROUNDS} warm-up rounds); kubectl: {scale.kubectl_runs} runs after "
-        "one untimed run, process start to exit (its p99 is about its slowest run).",
-        "- Memory: `RssAnon` of `event-registry serve --kubeconfig <the embedded plane's "
-        "kubeconfig>` (cluster mode: only the registry's cache, informers and app in the "
-        "process) 1 s after `/readyz` turned 200, with 0 and with N EventTypes in the cluster; "
-        "per EventType = the difference / N. Beside it, tracemalloc's count of the Python heap "
-        "a `Cache` of the same EventTypes retains, and the embedded serve process's growth "
-        "(control plane storage and the readiness controller's raw cache included).",
+        "`eventTypes(namespace: $ns) { totalCount pageInfo{hasNextPage endCursor} nodes{...} }`;"
+        " list query: `totalCount nodes { name type ready consumable }`. The direct list and "
+        "kubectl always return whole objects: the same figures stand in both queries' rows.",
+        "- Latency: sequential requests, one kept-alive connection per path, interleaved "
+        f"rounds (per size: {rounds}; after {WARMUP_ROUNDS} warm-up rounds). *To the last "
+        "byte*: until the whole answer has arrived (the direct list read with "
+        "`_preload_content=False`); *decoded*: until `json.loads` of it returned (the direct "
+        "list as `list_namespaced_custom_object` returns it). kubectl: "
+        f"{scale.kubectl_runs} runs after an untimed one, process start to exit (its p99 is "
+        "about its slowest run). Speed-up = direct list decoded p50 / the path's decoded p50.",
+        "- Memory: `RssAnon` of the cluster-mode process 1 s after `/readyz` turned 200, with "
+        "0 and with N EventTypes in the cluster; per EventType = the difference / N. Beside "
+        "it, tracemalloc's count of the Python heap a `Cache` of the same EventTypes retains, "
+        "and the embedded serve process's growth.",
         "",
         render(table),
         "",
         *(f"- {sentence}" for sentence in findings(results)),
+        "- Targets missed: " + ("; ".join(failed) if failed else "none") + ".",
+        "",
+        "### Profiles",
+        "",
+        "py-spy with `--gil --native` (only samples holding the GIL, C frames included, so "
+        "garbage collection and the C JSON encoder show by name).",
+        "",
     ]
-    failed = missed(table)
-    lines.append("- Targets missed: " + ("; ".join(failed) if failed else "none") + ".")
-    if profile is not None:
-        lines += [
-            "",
-            f"Hot spots of the registry process during the {max(scale.sizes):,}-EventType full "
-            f"query (`{profile.command}`, {profile.samples:,} samples, {profile.requests} "
-            "requests; share of samples, self = innermost frame, inclusive = anywhere on the "
-            "stack; the process also runs its embedded control plane and controller, idle "
-            "during this phase):",
-            "",
-            "| Self % | Function (file) |",
-            "|--------|-----------------|",
-            *(f"| {share} | `{frame}` |" for frame, share in profile.self_top[:15]),
-            "",
-            "| Inclusive % | Function (file) |",
-            "|-------------|-----------------|",
-            *(f"| {share} | `{frame}` |" for frame, share in profile.inclusive_top[:25]),
-        ]
-    lines.append("")
+    for profile in results.profiles.values():
+        lines += profile_tables(profile)
     return "\n".join(lines)
 
 
@@ -1312,9 +1487,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"- {sentence}")
     failed = missed(table)
     print("targets missed: " + ("; ".join(failed) if failed else "none"))
-    if results.profile is not None:
-        print("hot spots (self %):")
-        for frame, share in results.profile.self_top[:15]:
+    for profile in results.profiles.values():
+        print(f"hot spots, {profile.what} (self %):")
+        for frame, share in profile.self_top[:10]:
             print(f"  {share:5.1f}  {frame}")
     if info["duration_seconds"] > BUDGET_SECONDS:
         print(f"warning: the run took more than its {BUDGET_SECONDS:.0f} s budget", file=sys.stderr)

@@ -98,6 +98,7 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((settings.host, settings.port))
+        sock.listen(2048)  # accept connections from the moment the URL is printed
         port = sock.getsockname()[1]
         config = uvicorn.Config(
             create_app(runtime, settings.live),

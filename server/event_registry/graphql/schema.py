@@ -11,6 +11,7 @@ from __future__ import annotations
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.federation import Schema
+from strawberry.types import ExecutionContext
 
 from .connections import InvalidPage
 from .fast_execution import FastExecutionContext
@@ -33,9 +34,20 @@ def should_mask(error: GraphQLError) -> bool:
     return not isinstance(original, EXPECTED_ERRORS)
 
 
+class RegistrySchema(Schema):
+    """Logs only unexpected errors: client mistakes are answered, not logged as failures."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        unexpected = [error for error in errors if should_mask(error)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
 def build_schema(*, fast: bool = True) -> Schema:
     """The registry schema; ``fast=False`` gives plain Strawberry execution (bench baseline)."""
-    return Schema(
+    return RegistrySchema(
         execution_context_class=FastExecutionContext if fast else None,
         query=Query,
         mutation=Mutation,
