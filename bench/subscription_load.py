@@ -40,7 +40,7 @@ from typing import Any, cast
 
 from websockets.client import ClientProtocol
 from websockets.exceptions import InvalidState
-from websockets.frames import Close, Opcode
+from websockets.frames import Close, Frame, Opcode
 from websockets.http11 import Response
 from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
@@ -85,9 +85,11 @@ class Client(asyncio.Protocol):
         for event in events:
             if isinstance(event, Response):
                 self._handshake(event)
+            elif not isinstance(event, Frame):
+                continue
             elif event.opcode is Opcode.TEXT:
                 self.frames += 1
-                self._message(json.loads(event.data), received)
+                self._message(json.loads(bytes(event.data)), received)
             elif event.opcode is Opcode.CLOSE:
                 close = Close.parse(event.data) if event.data else None
                 self.close_code = close.code if close else 1005

@@ -31,14 +31,23 @@ its first event for each EventType arrived. Latency is receive time minus send t
    and document; ``POST /trigger`` stands in for the patch (ten events, one per EventType).
    Its flips repeat only while another fits in ``naive_budget`` seconds.
 5. **Stalled clients**: ``stall_subscribers`` clients, first all healthy, then with one of them
-   (1 in 100) no longer reading its socket. A second Broker, ``bulk``, carries ``bulk``
-   EventTypes with long descriptions; each round flips it (``bulk`` distinct events, enough
-   to fill the TCP buffers and then the stalled client's outbox, 1,000 frames) and then
-   flips ``default`` (measured). The healthy clients' p99 with the stalled client is set
-   beside the run without it; at the end the stalled client reads again and reports how its
-   connection ended (the registry should have closed it with 4503).
+   (1 in 100) no longer reading its socket (its receive buffer made small; the connection
+   kept). Two more Brokers, ``bulk-a`` and ``bulk-b``, carry ``bulk`` EventTypes each, with
+   long descriptions. Each of ``stall_rounds`` rounds flips one of them (``bulk`` events per
+   client: fewer than the outbox limit of 1,000 frames, so a healthy client is never behind by
+   that much, while the two Brokers together have more distinct objects than the limit, so
+   coalescing cannot keep the stalled client's outbox under it) and then ``default``
+   (measured); more ``default`` flips follow. The healthy clients' p99 with the stalled client
+   is set beside the run without it. At the end the stalled client reads again and reports
+   how its connection ended (the registry should have closed it with 4503).
 
-Full mode takes about 6–8 minutes, ``--quick`` (sizes 200 and 1,000, 50 clients in the stall
+Every process's CPU time is sampled around each flip, and so is the whole machine's (from
+``/proc/stat``): the machine is shared, and CPU that other processes took is reported beside
+the figures. ``--py-spy FILE`` profiles the registry during the largest size's flips and
+``--gc-log`` logs its garbage-collection pauses (through a gc callback in a wrapper, the
+server's code unchanged). The digest of the measured server code is in the results.
+
+Full mode takes about 6 to 8 minutes, ``--quick`` (sizes 200 and 1,000, 50 clients in the stall
 run) under 2. Results: ``bench/results/subscriptions.json`` and a ``Subscriptions`` section in
 ``bench/README.md`` (full mode only, unless ``--output`` is given).
 """
@@ -49,13 +58,18 @@ import argparse
 import asyncio
 import contextlib
 import datetime
+import hashlib
 import json
 import math
 import os
 import platform
 import resource
+import shutil
+import signal
+import statistics
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -64,7 +78,6 @@ from typing import Any
 
 import aiohttp
 import yaml
-
 from tests.support.registry import AnnouncingProcess
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,7 +100,12 @@ QUERY = (
     "eventType { namespace name type source description } } }"
 )
 STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_read=None)
+RETRIES = 3  # attempts of a request whose keep-alive connection the server dropped
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=60)
+SERVER_CODE = tuple(
+    REPO / "server" / "event_registry" / part
+    for part in ("app/live", "hub", "graphql/subscriptions.py", "app/serving.py", "app/http.py")
+)
 TARGET_KB = 35.0
 TARGET_P99 = {1_000: 0.100, 10_000: 0.500}
 TARGET_STALL_RATIO = 1.10
@@ -199,12 +217,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes of the machine have used (every core), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+
+
 class Server:
     """A server child process that announces ``<name>: URL``; its log goes to a file."""
 
-    def __init__(self, name: str, args: Sequence[str], log: Path) -> None:
+    def __init__(
+        self, name: str, args: Sequence[str], log: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.name = name
-        self.process = AnnouncingProcess(name, args, log, cwd=REPO)
+        self.process = AnnouncingProcess(name, args, log, cwd=REPO, env=env)
         self.url = ""
 
     def start(self, timeout: float = 60.0) -> Server:
@@ -242,13 +269,31 @@ class Server:
             await asyncio.sleep(0.1)
 
 
-def registry_server(directory: Path) -> Server:
+GC_WRAPPER = """
+import gc, os, sys, time
+from event_registry.cli import main
+log = open(os.environ["BENCH_GC_LOG"], "a", buffering=1)
+began = [0.0]
+def pause(phase, info):
+    if phase == "start":
+        began[0] = time.perf_counter()
+    elif time.perf_counter() - began[0] >= 0.005:
+        elapsed = time.perf_counter() - began[0]
+        log.write(f"{time.time():.6f} {info['generation']} {elapsed:.6f}\\n")
+gc.callbacks.append(pause)
+main(sys.argv[1:])
+"""
+"""``event-registry serve`` with a gc callback logging every collection of 5 ms or more
+(wall time, generation, seconds): ``--gc-log`` runs the registry through it."""
+
+
+def registry_server(directory: Path, gc_log: Path | None = None) -> Server:
     data = directory / "data"
     data.mkdir(parents=True, exist_ok=True)
+    launcher = ["-c", GC_WRAPPER] if gc_log is not None else ["-m", "event_registry"]
     args = [
         sys.executable,
-        "-m",
-        "event_registry",
+        *launcher,
         "serve",
         "--cluster",
         "embedded",
@@ -261,7 +306,8 @@ def registry_server(directory: Path) -> Server:
         "--log-level",
         "warning",
     ]
-    return Server("registry", args, directory / "registry.log")
+    env = {**os.environ, "BENCH_GC_LOG": str(gc_log)} if gc_log is not None else None
+    return Server("registry", args, directory / "registry.log", env=env)
 
 
 def naive_server(directory: Path) -> Server:
@@ -290,7 +336,9 @@ class Generator:
     async def call(self, command: str, wait: float, **arguments: Any) -> dict[str, Any]:
         """Send one command; its answer, waiting up to ``wait`` seconds (plus a margin)."""
         process = self.process
-        assert process is not None and process.stdin is not None and process.stdout is not None
+        assert process is not None
+        assert process.stdin is not None
+        assert process.stdout is not None
         process.stdin.write((json.dumps({"cmd": command, **arguments}) + "\n").encode())
         await process.stdin.drain()
         async with asyncio.timeout(wait + 30):
@@ -332,16 +380,28 @@ class Plane:
         self.conditions: dict[str, list[dict[str, Any]]] = {}
         self.ready: dict[str, bool] = {}
 
-    async def request(self, method: str, path: str, body: Any = None, **headers: str) -> Any:
+    async def request(self, method: str, path: str, body: Any = None) -> Any:
+        """One JSON request; a dropped keep-alive connection is retried (a create that turns
+        out to have succeeded before the drop answers 409 then, and counts as done)."""
         data = None if body is None else json.dumps(body)
-        all_headers = {"content-type": "application/json", **self.headers, **headers}
-        async with self.session.request(
-            method, self.url + path, data=data, headers=all_headers, timeout=REQUEST_TIMEOUT
-        ) as response:
-            text = await response.text()
+        headers = {"content-type": "application/json", **self.headers}
+        for attempt in range(RETRIES):
+            try:
+                async with self.session.request(
+                    method, self.url + path, data=data, headers=headers, timeout=REQUEST_TIMEOUT
+                ) as response:
+                    text = await response.text()
+            except aiohttp.ClientConnectionError:
+                if attempt == RETRIES - 1:
+                    raise
+                await asyncio.sleep(0.1)
+                continue
+            if response.status == 409 and method == "POST" and attempt > 0:
+                return json.loads(text)
             if response.status >= 400:
                 raise RuntimeError(f"{method} {path} → {response.status}: {text[:500]}")
             return json.loads(text)
+        raise AssertionError("unreachable")
 
     async def create_many(self, path: str, bodies: Sequence[dict[str, Any]]) -> None:
         pending = iter(bodies)
@@ -371,13 +431,20 @@ class Plane:
         ]
         body = json.dumps({"status": {"conditions": conditions}})
         headers = {**self.headers, "content-type": MERGE_PATCH}
-        sent = time.time()
-        async with self.session.patch(
-            f"{self.url}{BROKERS}/{name}/status", data=body, headers=headers
-        ) as response:
-            if response.status >= 400:
-                raise RuntimeError(f"status patch → {response.status}: {await response.text()}")
-            await response.read()
+        for attempt in range(RETRIES):
+            sent = time.time()
+            try:
+                async with self.session.patch(
+                    f"{self.url}{BROKERS}/{name}/status", data=body, headers=headers
+                ) as response:
+                    if response.status >= 400:
+                        text = await response.text()
+                        raise RuntimeError(f"status patch → {response.status}: {text}")
+                    await response.read()
+                break
+            except aiohttp.ClientConnectionError:  # the same patch again is harmless
+                if attempt == RETRIES - 1:
+                    raise
         self.ready[name] = target
         return target, sent
 
@@ -407,7 +474,7 @@ class BrokerWatch:
                 received = time.time()
                 event = json.loads(line)
                 broker = event.get("object") or {}
-                name = (broker.get("metadata") or {}).get("name")
+                name = str((broker.get("metadata") or {}).get("name"))
                 conditions = (broker.get("status") or {}).get("conditions") or []
                 ready = next(
                     (c["status"] == "True" for c in conditions if c["type"] == "Ready"), None
@@ -446,8 +513,17 @@ def eventtype(name: str, index: int, broker: str, description: str) -> dict[str,
 
 
 async def graphql(session: aiohttp.ClientSession, url: str, query: str) -> dict[str, Any]:
-    async with session.post(url, json={"query": query}, timeout=REQUEST_TIMEOUT) as response:
-        document = await response.json()
+    for attempt in range(RETRIES):
+        try:
+            async with session.post(
+                url, json={"query": query}, timeout=REQUEST_TIMEOUT
+            ) as response:
+                document = await response.json()
+            break
+        except aiohttp.ClientConnectionError:
+            if attempt == RETRIES - 1:
+                raise
+            await asyncio.sleep(0.1)
     if "errors" in document:
         raise RuntimeError(f"GraphQL errors: {document['errors']}")
     data: dict[str, Any] = document["data"]
@@ -486,7 +562,7 @@ async def setup(plane: Plane, registry: Server, bulk: int) -> None:
         types += [eventtype(f"{name}-{i:04d}", i, name, long) for i in range(bulk)]
     began = time.monotonic()
     await plane.create_many(EVENTTYPES, types)
-    expected = {name: bulk for name in BULK_BROKERS} | {DEFAULT_BROKER: DEFAULT_TYPES}
+    expected = dict.fromkeys(BULK_BROKERS, bulk) | {DEFAULT_BROKER: DEFAULT_TYPES}
     deadline = time.monotonic() + 180
     for name in brokers:
         while await consumable_count(session, registry.url, name) < expected[name]:
@@ -509,6 +585,7 @@ class Flip:
     watch: float | None
     server_cpu: float
     generator_cpu: float
+    other_cpu: float  # other processes on the (shared) machine
     wall: float
     stalled_received: int = 0
 
@@ -557,6 +634,27 @@ async def holding(
         await generator.call("disconnect", 30)
 
 
+class CpuMeter:
+    """CPU seconds spent by the server, the load generator, this process and everything else on
+    the machine (other processes: the machine is shared) between ``start`` and ``stop``."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self._server = self._machine = self._own = 0.0
+
+    def start(self) -> None:
+        self._server = cpu_seconds(self.server_pid)
+        self._machine = machine_busy_seconds()
+        self._own = time.process_time()
+
+    def stop(self, generator_cpu: float) -> tuple[float, float]:
+        """(server CPU seconds, CPU seconds of other processes)."""
+        server = cpu_seconds(self.server_pid) - self._server
+        machine = machine_busy_seconds() - self._machine
+        own = time.process_time() - self._own
+        return server, max(0.0, machine - server - generator_cpu - own)
+
+
 async def registry_flip(
     generator: Generator,
     plane: Plane,
@@ -570,18 +668,21 @@ async def registry_flip(
     prefix = DEFAULT_PREFIX if broker == DEFAULT_BROKER else f"{broker}-"
     await generator.call("arm", 10, consumable=target, prefix=prefix, expected=expected)
     watched = watch.expect(broker, target)
-    cpu = cpu_seconds(pid)
+    meter = CpuMeter(pid)
+    meter.start()
     _, sent = await plane.flip(broker)
     reply = await generator.call("collect", timeout, sent=sent, timeout=timeout)
-    server_cpu = cpu_seconds(pid) - cpu
+    server_cpu, other_cpu = meter.stop(reply["generator_cpu_seconds"])
     try:
         watch_latency: float | None = await asyncio.wait_for(watched, 10) - sent
     except TimeoutError:
         watch_latency = None
-    return flip_of(reply, watch_latency, server_cpu)
+    return flip_of(reply, watch_latency, server_cpu, other_cpu)
 
 
-def flip_of(reply: dict[str, Any], watch: float | None, server_cpu: float) -> Flip:
+def flip_of(
+    reply: dict[str, Any], watch: float | None, server_cpu: float, other_cpu: float
+) -> Flip:
     latencies = [value / 1e6 for value in reply["latencies_us"]]
     return Flip(
         latencies,
@@ -589,6 +690,7 @@ def flip_of(reply: dict[str, Any], watch: float | None, server_cpu: float) -> Fl
         watch,
         server_cpu,
         reply["generator_cpu_seconds"],
+        other_cpu,
         reply["generator_wall_seconds"],
         reply["stalled_received"],
     )
@@ -603,14 +705,16 @@ async def naive_flip(
 ) -> Flip:
     target = not state[0]
     await generator.call("arm", 10, consumable=target, prefix=DEFAULT_PREFIX, expected=10)
-    cpu = cpu_seconds(server.pid)
+    meter = CpuMeter(server.pid)
+    meter.start()
     sent = time.time()
     async with session.post(f"{server.origin}/trigger", json={"consumable": target}) as response:
         response.raise_for_status()
         await response.read()
     state[0] = target
     reply = await generator.call("collect", timeout, sent=sent, timeout=timeout)
-    return flip_of(reply, None, cpu_seconds(server.pid) - cpu)
+    server_cpu, other_cpu = meter.stop(reply["generator_cpu_seconds"])
+    return flip_of(reply, None, server_cpu, other_cpu)
 
 
 def summarize_flips(flips: Sequence[Flip]) -> dict[str, Any]:
@@ -628,6 +732,7 @@ def summarize_flips(flips: Sequence[Flip]) -> dict[str, Any]:
         "watch_ms": [round(w * 1000, 3) for w in watches],
         "server_cpu_seconds_per_flip": [round(f.server_cpu, 3) for f in flips],
         "generator_cpu_seconds_per_flip": [round(f.generator_cpu, 3) for f in flips],
+        "other_processes_cpu_seconds_per_flip": [round(f.other_cpu, 3) for f in flips],
         "generator_wall_seconds_per_flip": [round(f.wall, 3) for f in flips],
     }
 
@@ -644,6 +749,73 @@ async def settle_rss(pid: int, seconds: float = 2.0) -> int:
     return rss_kb(pid)
 
 
+def gc_pauses(path: Path, start: float = 0.0, end: float = math.inf) -> dict[str, Any]:
+    """Garbage collections of 5 ms or more logged by :data:`GC_WRAPPER` in [start, end]."""
+    pauses: dict[str, list[float]] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            when, generation, seconds = line.split()
+            if start <= float(when) <= end:
+                pauses.setdefault(f"gen{generation}", []).append(float(seconds))
+    return {
+        generation: {
+            "count": len(values),
+            "total_ms": round(sum(values) * 1000, 1),
+            "max_ms": round(max(values) * 1000, 1),
+        }
+        for generation, values in sorted(pauses.items())
+    }
+
+
+@contextlib.asynccontextmanager
+async def profiling(pid: int, output: Path | None) -> AsyncIterator[None]:
+    """py-spy ``record`` (raw collapsed stacks) of process ``pid`` while the block runs."""
+    if output is None:
+        yield
+        return
+    py_spy = shutil.which("py-spy", path=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    if py_spy is None:
+        raise SystemExit("--py-spy needs py-spy (pip install py-spy, into the venv)")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    command = [py_spy, "record", "-p", str(pid), "-o", str(output), "-f", "raw", "-r", "100"]
+    spy = await asyncio.create_subprocess_exec(
+        *command, "--nonblocking", stdout=asyncio.subprocess.DEVNULL
+    )
+    await asyncio.sleep(1.0)  # attached
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(spy.wait(), 60)
+        except TimeoutError:
+            spy.kill()
+            await spy.wait()
+
+
+def hot_spots(path: Path, count: int = 25) -> list[dict[str, Any]]:
+    """The functions most often on the stack (inclusive share of samples) in a raw profile."""
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines() if path.exists() else []:
+        stack, _, samples = line.rpartition(" ")
+        if not stack or not samples.isdigit():
+            continue
+        total += int(samples)
+        seen = set()
+        for frame in stack.split(";"):
+            name, _, where = frame.partition(" (")
+            key = f"{name} ({where.split(':')[0].rsplit('/', 1)[-1]})" if where else name
+            if key not in seen:
+                seen.add(key)
+                inclusive[key] = inclusive.get(key, 0) + int(samples)
+    ranked = sorted(inclusive.items(), key=lambda item: -item[1])
+    skip = ("<module>", "_run_code", "_run_module_as_main", "main (cli.py)", "run (runners.py)")
+    plumbing = ("(base_events.py)", "(runners.py)", "(events.py)", "(__main__.py)")
+    useful = [(k, v) for k, v in ranked if not k.startswith(skip) and not k.endswith(plumbing)]
+    return [{"function": key, "share": round(value / total, 3)} for key, value in useful[:count]]
+
+
 # phases --------------------------------------------------------------------------------------
 
 
@@ -653,6 +825,8 @@ class Context:
     generator: Generator
     session: aiohttp.ClientSession
     directory: Path
+    py_spy: Path | None = None
+    gc_log: bool = False
     results: dict[str, Any] = field(default_factory=dict)
 
 
@@ -660,7 +834,8 @@ class Context:
 async def registry_running(
     ctx: Context, label: str, bulk: int = 0
 ) -> AsyncIterator[tuple[Server, Plane, BrokerWatch]]:
-    server = registry_server(ctx.directory / label).start()
+    gc_log = ctx.directory / label / "gc.log" if ctx.gc_log else None
+    server = registry_server(ctx.directory / label, gc_log).start()
     try:
         await server.wait_listening(ctx.session, "/readyz")
         plane = Plane(ctx.directory / label / "data" / "kubeconfig", ctx.session)
@@ -707,13 +882,17 @@ async def measure_registry(ctx: Context, size: int, first: bool) -> dict[str, An
             warm = await flip()
             held.live = size - math.ceil(warm.missing / DEFAULT_TYPES)
             flips = []
-            for index in range(scale.flips):
-                flips.append(await flip())
-                summary = all_latencies(flips[-1:])
-                progress(
-                    f"registry N={size:,}: flip {index + 1}/{scale.flips} "
-                    f"p50 {summary.stat(50) * 1000:.1f} ms, p99 {summary.stat(99) * 1000:.1f} ms"
-                )
+            window = time.time()
+            profile = ctx.py_spy if size == max(scale.sizes) else None
+            async with profiling(server.pid, profile):
+                for index in range(scale.flips):
+                    flips.append(await flip())
+                    summary = all_latencies(flips[-1:])
+                    progress(
+                        f"registry N={size:,}: flip {index + 1}/{scale.flips} p50 "
+                        f"{summary.stat(50) * 1000:.1f} ms, p99 {summary.stat(99) * 1000:.1f} ms"
+                    )
+            window_end = time.time()
             rss_after = await settle_rss(server.pid, 1.0)
         result = {
             "held": asdict(held),
@@ -724,6 +903,13 @@ async def measure_registry(ctx: Context, size: int, first: bool) -> dict[str, An
             "warm_up": summarize_flips([warm]),
             **summarize_flips(flips),
         }
+        if ctx.gc_log:
+            result["gc_pauses"] = gc_pauses(ctx.directory / f"registry-{size}" / "gc.log")
+            result["gc_pauses_during_flips"] = gc_pauses(
+                ctx.directory / f"registry-{size}" / "gc.log", window, window_end
+            )
+        if profile is not None:
+            result["profile_top"] = hot_spots(profile)
     return result
 
 
@@ -740,7 +926,7 @@ async def measure_naive(ctx: Context, size: int) -> dict[str, Any]:
             progress(f"naive: {held.subscribed:,}/{size:,} subscribed in {held.seconds:.1f} s")
             warm = await naive_flip(generator, ctx.session, server, state, scale.collect_timeout)
             held.live = size - math.ceil(warm.missing / DEFAULT_TYPES)
-            flips = []
+            flips: list[Flip] = []
             began = time.monotonic()
             while len(flips) < scale.flips:
                 flips.append(
@@ -819,11 +1005,13 @@ async def measure_stall(ctx: Context) -> dict[str, Any]:
     return {"subscribers": scale.stall_subscribers, "control": control, "stalled": stalled}
 
 
-async def measure(scale: Scale, directory: Path) -> dict[str, Any]:
+async def measure(
+    scale: Scale, directory: Path, *, py_spy: Path | None = None, gc_log: bool = False
+) -> dict[str, Any]:
     generator = await Generator().start()
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-            ctx = Context(scale, generator, session, directory)
+            ctx = Context(scale, generator, session, directory, py_spy, gc_log)
             registry: dict[str, Any] = {}
             naive: dict[str, Any] = {}
             for index, size in enumerate(scale.sizes):
@@ -903,6 +1091,16 @@ def rows(results: dict[str, Any]) -> list[Row]:
                 kb <= TARGET_KB,
             )
         )
+        out.append(
+            Row(
+                f"N={n:,}: server CPU per flip; other processes' load (shared machine)",
+                cpu_note(ours),
+                cpu_note(naive) if naive else "",
+                "",
+                "",
+                None,
+            )
+        )
         watch_under = ours["watch_ms"]
         for stat, q in (("p50", 50), ("p99", 99), ("max", 100)):
             target_s = TARGET_P99.get(n) if stat == "p99" else None
@@ -928,10 +1126,10 @@ def rows(results: dict[str, Any]) -> list[Row]:
         out.append(
             Row(
                 f"{stall['subscribers']} subscribers, 1 stalled: healthy p99, {label}",
-                f"{fmt_ms(value)} (×{ratio:.2f})",
+                f"{fmt_ms(value)} (x{ratio:.2f})",
                 "",
                 "",
-                f"≤ ×{TARGET_STALL_RATIO:.2f} of {fmt_ms(base)} (none stalled)" if primary else "",
+                f"≤ x{TARGET_STALL_RATIO:.2f} of {fmt_ms(base)} (none stalled)" if primary else "",
                 ratio <= TARGET_STALL_RATIO if primary else None,
             )
         )
@@ -950,6 +1148,14 @@ def rows(results: dict[str, Any]) -> list[Row]:
     return out
 
 
+def cpu_note(phase: dict[str, Any]) -> str:
+    """Median server CPU seconds per flip, and the cores other processes kept busy meanwhile."""
+    server = statistics.median(phase["server_cpu_seconds_per_flip"])
+    other = sum(phase["other_processes_cpu_seconds_per_flip"])
+    wall = sum(phase["generator_wall_seconds_per_flip"])
+    return f"{server:.2f} s; others {other / wall if wall else 0:.1f} cores"
+
+
 def describe_end(end: dict[str, Any]) -> str:
     if not end["closed"]:
         return f"still open ({end['frames_before_resume'] + end['frames_after_resume']} frames)"
@@ -958,7 +1164,14 @@ def describe_end(end: dict[str, Any]) -> str:
 
 
 def table(rows_: Sequence[Row]) -> str:
-    header = ("Figure", "Ours", "Naive Strawberry", "Direct K8s watch", "Target", "Met?")
+    header = (
+        "Figure",
+        "Ours",
+        "Naive Strawberry",
+        "Direct K8s watch, same flips",
+        "Target",
+        "Met?",
+    )
     cells = [header] + [
         (
             r.figure,
@@ -990,10 +1203,23 @@ def machine() -> dict[str, Any]:
     }
 
 
+def code_fingerprint() -> dict[str, Any]:
+    """Which server code was measured: a digest of the live-delivery sources and their newest
+    modification time (the work tree may change between runs)."""
+    digest = hashlib.sha256()
+    newest = 0.0
+    for path in sorted(
+        p for root in SERVER_CODE for p in (root.rglob("*.py") if root.is_dir() else [root])
+    ):
+        digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes())
+        newest = max(newest, path.stat().st_mtime)
+    modified = datetime.datetime.fromtimestamp(newest, datetime.UTC).isoformat(timespec="seconds")
+    return {"sha256": digest.hexdigest()[:16], "newest_change": modified}
+
+
 def update_readme(path: Path, info: dict[str, Any], text: str) -> None:
     """Replace the ``## Subscriptions`` section of the README (append it when absent)."""
-    section = (
-        "## Subscriptions\n\n"
+    paragraphs = [
         "`.venv/bin/python -m bench.subscriptions` (`--quick` for a short run): the registry's "
         "GraphQL subscriptions under load, one server process, the load generator in another "
         "(see the module docstring of `bench/subscriptions.py`). Baselines: a naive Strawberry "
@@ -1001,11 +1227,28 @@ def update_readme(path: Path, info: dict[str, Any], text: str) -> None:
         "`bench/naive_subscriptions_server.py`) and a direct Kubernetes watch of the Brokers on "
         "the same control plane. Latency is from the Broker status patch to each client's "
         "receipt of its readiness event, over all (client, EventType) receptions of "
-        f"{info['flips']} flips.\n\n"
+        f"{info['flips']} flips.",
+        "Reading the figures: every latency is end to end on one shared 2-core machine, with the "
+        "server, the load generator (which parses every frame) and whatever else runs there "
+        "competing for the cores; the CPU row gives the server's CPU seconds per flip (the work "
+        "a flip costs) and how many cores other processes kept busy meanwhile. The direct "
+        "watch is the floor: the registry's informer is such a watch, in the same process as "
+        "the fan-out. `--py-spy FILE` and `--gc-log` add the registry's hot spots and garbage "
+        "collection pauses to the JSON.",
         f"Measured {info['date']}, {info['nproc']} cores, Python {info['python']}, "
-        f"{info['duration_seconds']} s; full figures in `bench/results/subscriptions.json`.\n\n"
-        f"{text}\n"
+        f"{info['duration_seconds']} s, server code {info['server_code']['sha256']} (last "
+        f"changed {info['server_code']['newest_change']}); full figures in "
+        "`bench/results/subscriptions.json`.",
+    ]
+    wrapped = [textwrap.fill(paragraph, 100) for paragraph in paragraphs]
+    commands = (
+        "```sh\n"
+        ".venv/bin/python -m bench.subscriptions          # sizes 1,000 and 10,000, 6 to 8 min\n"
+        ".venv/bin/python -m bench.subscriptions --quick  # sizes 200 and 1,000, about 1 min\n"
+        "```"
     )
+    parts = ["## Subscriptions", wrapped[0], commands, *wrapped[1:], text]
+    section = "\n\n".join(parts) + "\n"
     current = path.read_text() if path.exists() else ""
     start = current.find("\n## Subscriptions\n")
     if current.startswith("## Subscriptions\n"):
@@ -1034,6 +1277,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="JSON results (default: bench/results/subscriptions.json and the README section; "
         "none with --quick, so a quick check never replaces the full figures)",
     )
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        metavar="FILE",
+        help="record the registry with py-spy (raw collapsed stacks to FILE) during the measured "
+        "flips of the largest size, and list its hot spots in the results",
+    )
+    parser.add_argument(
+        "--gc-log",
+        action="store_true",
+        help="run the registry under a gc callback and report its collection pauses",
+    )
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
     if args.subscribers:
@@ -1045,9 +1300,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(f"the open-file limit is {fd_limit}; {needed} are needed")
     info = machine()
     info["flips"] = scale.flips
+    info["server_code"] = code_fingerprint()
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-subscriptions-") as directory:
-        results = asyncio.run(measure(scale, Path(directory)))
+        results = asyncio.run(
+            measure(scale, Path(directory), py_spy=args.py_spy, gc_log=args.gc_log)
+        )
     info["loadavg_at_end"] = list(os.getloadavg())
     info["duration_seconds"] = round(time.monotonic() - began, 1)
     text = table(rows(results))

@@ -9,7 +9,8 @@ right after that change. Only namespaces the caller may read are delivered.
 INITIAL_SET_COMPLETE marker, then live changes — the snapshot and the log position are taken
 in one step, so nothing is missed or sent twice. ``since`` resumes after a cursor; when the
 cursor is too old (or from before a restart) one RESYNC_REQUIRED event tells the client to
-re-query, and live changes follow.
+re-query, and live changes follow. A subscription that falls behind the retained history
+while running ends with one RESYNC_REQUIRED event (every subscription, never silently).
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class BrokerChange:
     message: str | None = None
 
 
+_BEHIND = "this subscription fell behind the retained history: query again"
 OBJECT_KEY = "object_key"
 """Context memo entry naming the object of the payload being executed (for coalescing)."""
 
@@ -194,7 +196,7 @@ class Subscription:
             kind=ChangeKind.RESYNC_REQUIRED,
             event_type=None,
             cursor=hub.cursor(hub.seq),
-            message="this subscription fell behind the retained history: query again",
+            message=_BEHIND,
         )
 
     @strawberry.subscription(
@@ -246,6 +248,17 @@ class Subscription:
                 cursor=hub.cursor(change.seq),
                 filter_transition=transition,
             )
+        yield EventTypeReadinessChange(
+            kind=ChangeKind.RESYNC_REQUIRED,
+            event_type=None,
+            previous_ready=None,
+            ready=None,
+            previous_consumable=None,
+            consumable=None,
+            reason=_BEHIND,
+            cause=None,
+            cursor=hub.cursor(hub.seq),
+        )
 
     @strawberry.subscription(description="ADDED / UPDATED / DELETED Brokers.")
     async def broker_changes(
@@ -263,3 +276,9 @@ class Subscription:
                 broker=Broker(model=model) if model else None,
                 cursor=hub.cursor(change.seq),
             )
+        yield BrokerChange(
+            kind=ChangeKind.RESYNC_REQUIRED,
+            broker=None,
+            cursor=hub.cursor(hub.seq),
+            message=_BEHIND,
+        )

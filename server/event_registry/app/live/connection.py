@@ -33,7 +33,7 @@ from ...domain import access
 from ...graphql.context import Context
 from ...graphql.schema import schema
 from . import protocols
-from .fanout import Fanout, Group, group_key, operation_type
+from .fanout import Fanout, Group, group_key, operation_problem, operation_type
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,9 @@ class LiveConnection:
         self.outbox = Outbox(settings.outbox_limit, coalesce_after=settings.coalesce_after)
         self._closing = False
         self._slow = False
-        self._tasks: list[asyncio.Task[None]] = []
+        self._sender: asyncio.Task[None] | None = None
+        self._receiver: asyncio.Task[None] | None = None
+        self._keepalive: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
 
     # lifecycle ----------------------------------------------------------------------------
@@ -140,9 +142,8 @@ class LiveConnection:
             return
         self.protocol = protocol
         await self.websocket.accept(subprotocol=protocol)
-        self._tasks.append(asyncio.create_task(self._send_loop(), name="ws-sender"))
-        receiver = asyncio.create_task(self._receive_loop(), name="ws-receiver")
-        self._tasks.append(receiver)
+        self._sender = asyncio.create_task(self._send_loop(), name="ws-sender")
+        self._receiver = receiver = asyncio.create_task(self._receive_loop(), name="ws-receiver")
         try:
             # The receiver ends on disconnect, or is cancelled by close() (e.g. a slow client).
             await asyncio.wait({receiver})
@@ -178,20 +179,25 @@ class LiveConnection:
             return
         self._closing = True
         current = asyncio.current_task()
-        for task in self._tasks:
-            if task is not current:
+        for task in (self._sender, self._keepalive):
+            if task is not None and task is not current:
                 task.cancel()
+        # Queue the close frame (it follows whatever the client has yet to read), then stop
+        # receiving; the receiver's end releases everything held for this connection.
         with contextlib.suppress(Exception):
             async with asyncio.timeout(1.0):
                 await self.websocket.close(code=code, reason=reason)
+        if self._receiver is not None and self._receiver is not current:
+            self._receiver.cancel()
 
     async def _cleanup(self) -> None:
         self._closing = True
         for subscription in list(self.subscriptions.values()):
             self.forget(subscription)
-        for task in self._tasks:
+        tasks = [t for t in (self._sender, self._receiver, self._keepalive) if t is not None]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
@@ -262,7 +268,7 @@ class LiveConnection:
         self.enqueue(protocols.ack(self.protocol))
         if self.protocol == protocols.LEGACY_WS:
             self.enqueue(protocols.keepalive(self.protocol))
-        self._tasks.append(asyncio.create_task(self._keepalive_loop(), name="ws-keepalive"))
+        self._keepalive = asyncio.create_task(self._keepalive_loop(), name="ws-keepalive")
 
     def _context(self) -> Context:
         runtime = self.runtime
@@ -290,7 +296,13 @@ class LiveConnection:
         name = (
             payload.get("operationName") if isinstance(payload.get("operationName"), str) else None
         )
-        if operation_type(query, name) in (OperationType.QUERY, OperationType.MUTATION):
+        kind = operation_type(query, name)
+        if kind is None and (problem := operation_problem(query, name)) is not None:
+            self.enqueue(
+                protocols.error_frame(self.protocol, subscription_id, [{"message": problem}])
+            )
+            return
+        if kind in (OperationType.QUERY, OperationType.MUTATION):
             result = await schema.execute(
                 query, variable_values=variables, context_value=self._context(), operation_name=name
             )

@@ -54,6 +54,20 @@ def operation_type(query: str, operation_name: str | None) -> OperationType | No
     return operation.operation if operation else None
 
 
+def operation_problem(query: str, operation_name: str | None) -> str | None:
+    """Why no operation can be chosen (a parseable document only), as GraphQL words it."""
+    try:
+        definitions = parse(query).definitions
+    except GraphQLSyntaxError:
+        return None  # reported by execution, with its location
+    operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None and len(operations) > 1:
+        return "Must provide operation name if query contains multiple operations."
+    if operation_name is not None and _operation(definitions, operation_name) is None:
+        return f"Unknown operation named '{operation_name}'."
+    return None
+
+
 def _operation(definitions: Any, name: str | None) -> OperationDefinitionNode | None:
     operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
     if name is None:
