@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import process_result
 
 from ..domain import access
 from ..graphql.context import Context
@@ -30,6 +31,7 @@ from . import graphiql
 from .auth import Authenticator
 from .live.connection import LiveConnection, LiveSettings
 from .live.fanout import Fanout
+from .responses import ResponseCache, is_query, key_for
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -48,6 +50,7 @@ class RegistryGraphQL(GraphQL[Context, None]):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self.runtime = runtime
+        self.responses = ResponseCache()
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         principal = request.scope.get("state", {}).get("principal", access.NOBODY)
@@ -60,6 +63,44 @@ class RegistryGraphQL(GraphQL[Context, None]):
             hub=self.runtime.hub,
             request=request,
         )
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: Any,
+    ) -> Any:
+        """Queries are answered from :class:`ResponseCache` when the snapshot is unchanged."""
+        query = request_data.query
+        if not isinstance(query, str) or not is_query(query, request_data.operation_name):
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        key = key_for(
+            query,
+            request_data.operation_name,
+            request_data.variables,
+            context.principal.scope_key,
+            context.snapshot.revision,
+        )
+        cached = self.responses.get(key)
+        if cached is not None:
+            return cached
+        result = await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+        if not result.errors:
+            self.responses.put(key, result)
+        return result
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        return self.responses.processed(result, process_result)
+
+    def encode_json(self, data: object) -> bytes:
+        return self.responses.encoded(data)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql.PAGE)
