@@ -55,9 +55,12 @@ class WatchEvent:
 class Subscriber:
     """A bounded queue of committed changes for one watch."""
 
-    def __init__(self, broadcaster: Broadcaster, resource: str, limit: int) -> None:
+    def __init__(
+        self, broadcaster: Broadcaster, resource: str, limit: int, namespace: str = ""
+    ) -> None:
         self._broadcaster = broadcaster
         self.resource = resource
+        self.namespace = namespace
         self._limit = limit
         self._events: deque[Event] = deque()
         self._wake = asyncio.Event()
@@ -105,20 +108,23 @@ class Broadcaster:
 
     queue_limit: int = 10_000
     last_revision: int = 0
-    _subscribers: dict[str, set[Subscriber]] = field(default_factory=dict)
+    _subscribers: dict[tuple[str, str], set[Subscriber]] = field(default_factory=dict)
+    """By (resource, namespace); namespace "" for cluster-wide watches and cluster scope."""
 
     def publish(self, event: Event) -> None:
         self.last_revision = event.revision
-        for subscriber in tuple(self._subscribers.get(event.resource, ())):
-            subscriber.push(event)
+        for key in {(event.resource, event.namespace), (event.resource, "")}:
+            for subscriber in tuple(self._subscribers.get(key, ())):
+                subscriber.push(event)
 
-    def subscribe(self, resource: str) -> Subscriber:
-        subscriber = Subscriber(self, resource, self.queue_limit)
-        self._subscribers.setdefault(resource, set()).add(subscriber)
+    def subscribe(self, resource: str, namespace: str = "") -> Subscriber:
+        """Changes of ``resource`` in ``namespace`` ("" for all namespaces)."""
+        subscriber = Subscriber(self, resource, self.queue_limit, namespace)
+        self._subscribers.setdefault((resource, namespace), set()).add(subscriber)
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
-        subscribers = self._subscribers.get(subscriber.resource)
+        subscribers = self._subscribers.get((subscriber.resource, subscriber.namespace))
         if subscribers is not None:
             subscribers.discard(subscriber)
 
@@ -221,7 +227,7 @@ async def _stream(
         return WatchEvent(event.type, event.object) if now else None
 
     start = requested
-    subscriber = broadcaster.subscribe(key)
+    subscriber = broadcaster.subscribe(key, namespace)
     try:
         initial: list[dict[str, Any]] = []
         history: list[Event] = []
