@@ -47,15 +47,16 @@ the figures. ``--py-spy FILE`` profiles the registry during the largest size's f
 ``--gc-log`` logs its garbage-collection pauses (through a gc callback in a wrapper, the
 server's code unchanged). The digest of the measured server code is in the results.
 
-Full mode takes about 6 to 8 minutes, ``--quick`` (sizes 200 and 1,000, 50 clients in the stall
-run) under 2. Results: ``bench/results/subscriptions.json`` and a ``Subscriptions`` section in
-``bench/README.md`` (full mode only, unless ``--output`` is given).
+Full mode takes about 4 minutes here (more on a loaded machine), ``--quick`` (sizes 200 and
+1,000, 50 clients in the stall runs) about 1. Results: ``bench/results/subscriptions.json`` and a
+``Subscriptions`` section in ``bench/README.md`` (full mode only, unless ``--output`` is given).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import datetime
 import hashlib
@@ -119,6 +120,7 @@ class Scale:
     naive_budget: float  # seconds of naive flips per size (at least one flip)
     stall_subscribers: int
     stall_rounds: int  # rounds of (bulk flip, default flip); further default flips follow
+    stall_repeats: int  # pairs of runs (none stalled, one stalled), alternating
     bulk: int  # EventTypes on each bulk Broker: fewer than the outbox limit, more than half
     connect_timeout: float
     collect_timeout: float
@@ -130,6 +132,7 @@ FULL = Scale(
     naive_budget=60.0,
     stall_subscribers=100,
     stall_rounds=4,
+    stall_repeats=2,
     bulk=600,
     connect_timeout=180.0,
     collect_timeout=60.0,
@@ -140,6 +143,7 @@ QUICK = Scale(
     naive_budget=10.0,
     stall_subscribers=50,
     stall_rounds=4,
+    stall_repeats=2,
     bulk=600,
     connect_timeout=60.0,
     collect_timeout=30.0,
@@ -954,9 +958,21 @@ async def measure_naive(ctx: Context, size: int) -> dict[str, Any]:
     }
 
 
+@dataclass
+class StallRun:
+    summary: dict[str, Any]
+    default: list[Flip]
+    bulk: list[Flip]
+
+
+def p99_ms(flips: Sequence[Flip]) -> float | None:
+    value = all_latencies(flips).stat(99)
+    return round(value * 1000, 3) if math.isfinite(value) else None
+
+
 async def stall_run(
     ctx: Context, server: Server, plane: Plane, watch: BrokerWatch, stalled: bool
-) -> dict[str, Any]:
+) -> StallRun:
     scale, generator = ctx.scale, ctx.generator
     count = scale.stall_subscribers
     stalled_indices = [count // 2] if stalled else []
@@ -983,26 +999,50 @@ async def stall_run(
                 f"{all_latencies(default_flips[-1:]).stat(99) * 1000:.1f} ms"
             )
         resumed = await generator.call("resume", 10, seconds=5.0) if stalled else {}
-    return {
-        "held": asdict(held),
-        "stalled_index": stalled_indices,
-        "default": summarize_flips(default_flips),
-        "bulk": summarize_flips(bulk_flips),
-        "stalled_received": [f.stalled_received for f in bulk_flips + default_flips],
-        "resumed": resumed,
-    }
+    return StallRun(
+        {
+            "stalled": stalled,
+            "held": asdict(held),
+            "stalled_index": stalled_indices,
+            "default": summarize_flips(default_flips),
+            "bulk": summarize_flips(bulk_flips),
+            "resumed": resumed,
+        },
+        default_flips,
+        bulk_flips,
+    )
 
 
 async def measure_stall(ctx: Context) -> dict[str, Any]:
+    """Runs without and with a stalled client, alternating (the machine's load drifts), each
+    ``stall_repeats`` times; the two runs without one give the noise floor of the ratio."""
     scale = ctx.scale
     progress(
         f"stall: {scale.stall_subscribers} subscribers, "
         f"Brokers {' and '.join(BULK_BROKERS)} with {scale.bulk} EventTypes each"
     )
+    runs: dict[bool, list[StallRun]] = {False: [], True: []}
     async with registry_running(ctx, "registry-stall", bulk=scale.bulk) as (server, plane, watch):
-        control = await stall_run(ctx, server, plane, watch, stalled=False)
-        stalled = await stall_run(ctx, server, plane, watch, stalled=True)
-    return {"subscribers": scale.stall_subscribers, "control": control, "stalled": stalled}
+        for _ in range(scale.stall_repeats):
+            for stalled in (False, True):
+                runs[stalled].append(await stall_run(ctx, server, plane, watch, stalled))
+    result: dict[str, Any] = {"subscribers": scale.stall_subscribers}
+    for stalled, label in ((False, "control"), (True, "stalled")):
+        result[label] = {
+            kind: summarize_flips([f for run in runs[stalled] for f in getattr(run, kind)])
+            for kind in ("default", "bulk")
+        }
+    result["stalled"]["resumed"] = [run.summary["resumed"] for run in runs[True]]
+    controls = runs[False]
+    if len(controls) >= 2:
+        result["noise_floor"] = {
+            kind: {
+                "control_p99_ms_per_run": [p99_ms(getattr(run, kind)) for run in controls],
+            }
+            for kind in ("default", "bulk")
+        }
+    result["runs"] = [run.summary for pair in zip(*runs.values(), strict=True) for run in pair]
+    return result
 
 
 async def measure(
@@ -1123,22 +1163,27 @@ def rows(results: dict[str, Any]) -> list[Row]:
         value = stalled[key]["latency"]["p99_ms"]
         ratio = value / base if value is not None and base else math.inf
         primary = key == "default"
+        noise = stall.get("noise_floor", {}).get(key, {}).get("control_p99_ms_per_run", [])
+        floor = ""
+        if len(noise) >= 2 and None not in noise and min(noise) > 0:
+            floor = f"; runs without: {' / '.join(fmt_ms(v) for v in noise)}"
         out.append(
             Row(
                 f"{stall['subscribers']} subscribers, 1 stalled: healthy p99, {label}",
-                f"{fmt_ms(value)} (x{ratio:.2f})",
+                f"{fmt_ms(value)} (x{ratio:.2f}{floor})",
                 "",
                 "",
                 f"≤ x{TARGET_STALL_RATIO:.2f} of {fmt_ms(base)} (none stalled)" if primary else "",
                 ratio <= TARGET_STALL_RATIO if primary else None,
             )
         )
-    ends = stalled["resumed"].get("stalled", [])
+    ends = [end for resumed in stalled["resumed"] for end in resumed.get("stalled", [])]
     codes = [e["close_code"] for e in ends]
+    endings = collections.Counter(describe_end(e) for e in ends)
     out.append(
         Row(
             "stalled client closed by the server (4503)",
-            ", ".join(describe_end(e) for e in ends) or "-",
+            ", ".join(f"{text} ({n} of {len(ends)} runs)" for text, n in endings.items()) or "-",
             "",
             "",
             "closed with 4503",
@@ -1157,10 +1202,10 @@ def cpu_note(phase: dict[str, Any]) -> str:
 
 
 def describe_end(end: dict[str, Any]) -> str:
+    """How a stalled client's connection ended (the close reason is in the JSON)."""
     if not end["closed"]:
-        return f"still open ({end['frames_before_resume'] + end['frames_after_resume']} frames)"
-    reason = f" {end['close_reason']!r}" if end["close_reason"] else ""
-    return f"closed {end['close_code']}{reason}"
+        return "still open"
+    return f"closed {end['close_code']}"
 
 
 def table(rows_: Sequence[Row]) -> str:
@@ -1243,7 +1288,7 @@ def update_readme(path: Path, info: dict[str, Any], text: str) -> None:
     wrapped = [textwrap.fill(paragraph, 100) for paragraph in paragraphs]
     commands = (
         "```sh\n"
-        ".venv/bin/python -m bench.subscriptions          # sizes 1,000 and 10,000, 6 to 8 min\n"
+        ".venv/bin/python -m bench.subscriptions          # sizes 1,000 and 10,000, about 4 min\n"
         ".venv/bin/python -m bench.subscriptions --quick  # sizes 200 and 1,000, about 1 min\n"
         "```"
     )

@@ -129,7 +129,6 @@ class LiveConnection:
         self._slow = False
         self._sender: asyncio.Task[None] | None = None
         self._receiver: asyncio.Task[None] | None = None
-        self._keepalive: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
 
     # lifecycle ----------------------------------------------------------------------------
@@ -179,9 +178,8 @@ class LiveConnection:
             return
         self._closing = True
         current = asyncio.current_task()
-        for task in (self._sender, self._keepalive):
-            if task is not None and task is not current:
-                task.cancel()
+        if self._sender is not None and self._sender is not current:
+            self._sender.cancel()
         # Queue the close frame (it follows whatever the client has yet to read), then stop
         # receiving; the receiver's end releases everything held for this connection.
         with contextlib.suppress(Exception):
@@ -194,7 +192,7 @@ class LiveConnection:
         self._closing = True
         for subscription in list(self.subscriptions.values()):
             self.forget(subscription)
-        tasks = [t for t in (self._sender, self._receiver, self._keepalive) if t is not None]
+        tasks = [t for t in (self._sender, self._receiver) if t is not None]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -215,14 +213,21 @@ class LiveConnection:
             task.add_done_callback(self._background.discard)
 
     async def _send_loop(self) -> None:
+        """Send queued frames; after ``keepalive_interval`` idle seconds, a keepalive frame
+        (one task does both, to keep idle connections cheap)."""
+        interval = self.settings.keepalive_interval
         while True:
-            frame = await self.outbox.get()
+            if len(self.outbox):
+                frame = await self.outbox.get()
+            else:
+                try:
+                    async with asyncio.timeout(interval):
+                        frame = await self.outbox.get()
+                except TimeoutError:
+                    if self.principal is None:
+                        continue
+                    frame = protocols.keepalive(self.protocol)
             await self.websocket.send_text(frame)
-
-    async def _keepalive_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.keepalive_interval)
-            self.enqueue(protocols.keepalive(self.protocol))
 
     # incoming -----------------------------------------------------------------------------
 
@@ -268,7 +273,6 @@ class LiveConnection:
         self.enqueue(protocols.ack(self.protocol))
         if self.protocol == protocols.LEGACY_WS:
             self.enqueue(protocols.keepalive(self.protocol))
-        self._keepalive = asyncio.create_task(self._keepalive_loop(), name="ws-keepalive")
 
     def _context(self) -> Context:
         runtime = self.runtime
