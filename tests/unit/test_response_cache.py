@@ -43,8 +43,11 @@ def test_hit_returns_the_same_result_processed_and_encoded_once() -> None:
     assert cache.processed(result, process) is processed
     encoded = cache.encoded(processed)
     assert encoded == b'{"data":{"a":1}}'
-    assert cache.encoded(processed) is encoded
-    assert (cache.hits, cache.misses) == (1, 1)
+    # Once encoded, only the bytes are kept; a later hit still gets the same bytes.
+    assert result.data is None
+    assert cache.get(key) is result
+    assert cache.encoded(cache.processed(result, process)) is encoded
+    assert (cache.hits, cache.misses) == (2, 1)
 
 
 def test_uncached_results_are_processed_and_encoded_fresh() -> None:

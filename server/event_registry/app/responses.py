@@ -5,7 +5,8 @@ namespaces and the snapshot — and snapshots are immutable, each with its own r
 answer computed once can be served again, byte for byte, to any request with the same key,
 until any change bumps the revision (after which the entry is simply never asked for again
 and ages out). Mutations, subscriptions and answers with errors are never cached. The cache
-holds at most ``budget`` bytes of encoded answers (least recently used evicted first).
+holds at most ``budget`` bytes of encoded answers (least recently used evicted first); once
+an answer is encoded only its bytes are kept.
 """
 
 from __future__ import annotations
@@ -89,6 +90,12 @@ class ResponseCache:
         if entry.encoded is None:
             entry.encoded = orjson.dumps(data)
             self._size += len(entry.encoded)
+            # Keep only the bytes: a stand-in keeps the identities a later hit goes through
+            # (result → processed → encoded) without holding the answer's object tree.
+            self._by_processed.pop(id(data), None)
+            entry.processed = {"cached": True}
+            self._by_processed[id(entry.processed)] = entry
+            entry.result.data = None
             self._evict()
         return entry.encoded
 

@@ -77,7 +77,10 @@ class Status:
     observed_generation: int = 0
 
     def condition(self, type_: str) -> Condition | None:
-        return next((c for c in self.conditions if c.type == type_), None)
+        for condition in self.conditions:  # a loop, not a generator: this is a hot path
+            if condition.type == type_:
+                return condition
+        return None
 
 
 @dataclass(frozen=True, slots=True)

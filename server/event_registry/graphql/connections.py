@@ -27,13 +27,21 @@ class EventTypeEdge:
 
 @strawberry.type(description="A page of EventTypes, ordered by namespace then name.")
 class EventTypeConnection:
-    edges: list[EventTypeEdge]
+    window: strawberry.Private[list[models.EventType]]
     page_info: PageInfo
     total_count: int = strawberry.field(description="Matching EventTypes across all pages.")
 
+    @strawberry.field
+    def edges(self) -> list[EventTypeEdge]:
+        return [EventTypeEdge(cursor=_cursor(et), node=EventType(model=et)) for et in self.window]
+
     @strawberry.field(description="The page's EventTypes (same as edges' nodes).")
     def nodes(self) -> list[EventType]:
-        return [edge.node for edge in self.edges]
+        return [EventType(model=et) for et in self.window]
+
+
+def _cursor(event_type: models.EventType) -> str:
+    return ids.encode_cursor(event_type.meta.namespace, event_type.meta.name)
 
 
 class InvalidPage(ValueError):
@@ -54,19 +62,13 @@ def page(
         start = _bisect_after(matching, key)
     end = len(matching) if first is None else min(len(matching), start + first)
     window = matching[start:end]
-    edges = [
-        EventTypeEdge(
-            cursor=ids.encode_cursor(et.meta.namespace, et.meta.name), node=EventType(model=et)
-        )
-        for et in window
-    ]
     return EventTypeConnection(
-        edges=edges,
+        window=window,
         page_info=PageInfo(
             has_next_page=end < len(matching),
             has_previous_page=start > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=_cursor(window[0]) if window else None,
+            end_cursor=_cursor(window[-1]) if window else None,
         ),
         total_count=len(matching),
     )
