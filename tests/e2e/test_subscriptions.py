@@ -219,7 +219,8 @@ class Subscriber:
         return ""
 
     async def stop(self) -> None:
-        raise NotImplementedError
+        """Each kind of client stops its own way (Node process, Python task)."""
+        raise TypeError(f"{type(self).__name__} must implement stop()")
 
 
 class NodeSubscriber(Subscriber):

@@ -133,10 +133,6 @@ class Broadcaster:
             for subscriber in subscribers:
                 subscriber.end()
 
-    @property
-    def watcher_count(self) -> int:
-        return sum(len(s) for s in self._subscribers.values())
-
 
 def _bookmark(target: Target, revision: int, *, initial_end: bool = False) -> WatchEvent:
     meta: dict[str, Any] = {"resourceVersion": str(revision)}

@@ -29,7 +29,3 @@ class Context:
 
 
 Info = strawberry.Info[Context, None]
-
-
-def context_of(info: Info) -> Context:
-    return info.context

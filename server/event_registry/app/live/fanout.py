@@ -191,7 +191,3 @@ class Fanout:
     def forget(self, group: Group) -> None:
         if self.groups.get(group.key) is group:
             del self.groups[group.key]
-
-    @property
-    def subscriber_count(self) -> int:
-        return sum(len(group.members) for group in self.groups.values())
