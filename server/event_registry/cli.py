@@ -7,8 +7,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from .app import settings as app_settings
 from .app.live.connection import LiveSettings
@@ -139,7 +140,18 @@ def main(argv: Sequence[str] | None = None) -> None:
             hub_history=args.hub_history,
         )
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(serve_settings))
+            _run(serve(serve_settings))
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop where it is installed (uvicorn[standard] brings it): the fan-out of
+    subscriptions and the HTTP servers spend most of their time in the event loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
 
 
 async def _run_controlplane(settings: ControlPlaneSettings, *, controllers: bool) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -145,13 +145,16 @@ class Authenticate:
         await self.app(scope, receive, send)
 
 
-def create_app(runtime: Runtime, live_settings: LiveSettings | None = None) -> Starlette:
+def create_app(runtime: Runtime, live_settings: LiveSettings | None = None) -> ASGIApp:
+    """The registry's ASGI app.
+
+    WebSockets to ``/graphql`` go straight to :class:`LiveConnection` with the server's own
+    ``send`` (no middleware wrappers: subscription fan-out sends many small frames, and each
+    layer costs on every one); everything else goes through Starlette's routing.
+    """
     graphql_app = Authenticate(RegistryGraphQL(runtime), runtime.authenticator)
     fanout = Fanout()
     settings = live_settings or LiveSettings()
-
-    async def graphql_ws(websocket: WebSocket) -> None:
-        await LiveConnection(websocket, runtime, fanout, settings).serve()
 
     async def healthz(request: Request) -> Response:
         return Response(b"ok", media_type="text/plain")
@@ -162,12 +165,20 @@ def create_app(runtime: Runtime, live_settings: LiveSettings | None = None) -> S
         status = 200 if runtime.cache.synced else 503
         return Response(body, status_code=status, media_type="application/json")
 
-    return Starlette(
+    routes = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql_ws),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
     )
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"].rstrip("/") == "/graphql":
+            websocket = WebSocket(scope, receive=receive, send=send)
+            await LiveConnection(websocket, runtime, fanout, settings, send=send).serve()
+            return
+        await routes(scope, receive, send)
+
+    return app

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import OperationType
+from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.http import process_result
 
@@ -115,9 +116,16 @@ class _Subscription:
 
 class LiveConnection:
     def __init__(
-        self, websocket: WebSocket, runtime: Any, fanout: Fanout, settings: LiveSettings
+        self,
+        websocket: WebSocket,
+        runtime: Any,
+        fanout: Fanout,
+        settings: LiveSettings,
+        *,
+        send: Send | None = None,
     ) -> None:
         self.websocket = websocket
+        self._send = send
         self.runtime = runtime
         self.fanout = fanout
         self.settings = settings
@@ -227,7 +235,10 @@ class LiveConnection:
                     if self.principal is None:
                         continue
                     frame = protocols.keepalive(self.protocol)
-            await self.websocket.send_text(frame)
+            if self._send is not None:  # the server's own send: one call per frame, no layers
+                await self._send({"type": "websocket.send", "text": frame})
+            else:
+                await self.websocket.send_text(frame)
 
     # incoming -----------------------------------------------------------------------------
 
