@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             namespace_grace=args.namespace_grace,
         )
         with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-            asyncio.run(_run_controlplane(settings, controllers=not args.no_controllers))
+            _run(_run_controlplane(settings, controllers=not args.no_controllers))
     elif args.command == "serve":
         from .app.serving import serve
 
