@@ -20,6 +20,7 @@ import contextlib
 import itertools
 import json
 import re
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -260,6 +261,17 @@ class Api:
             "get", "eventtypes,triggers,brokers", "-n", namespace, "-o", "name", check=True
         )
         return sorted(result.stdout.split())
+
+    def settled_listing(self, namespace: str = TEAM_A) -> list[str]:
+        """The listing once earlier tests' deletions have finished (two equal reads)."""
+        previous = self.listing(namespace)
+        for _ in range(50):
+            time.sleep(0.1)
+            current = self.listing(namespace)
+            if current == previous:
+                return current
+            previous = current
+        raise AssertionError(f"objects in {namespace} kept changing: {previous}")
 
     def get(self, resource: str, name: str, namespace: str = TEAM_A) -> Json | None:
         """One object as kubectl reads it (``-o json``), or None when it does not exist."""
@@ -864,7 +876,7 @@ REFUSALS = [
 
 @pytest.mark.parametrize("refusal", REFUSALS, ids=[r.id for r in REFUSALS])
 async def test_refused_requests_change_nothing(api: Api, refusal: Refusal) -> None:
-    before = api.listing()
+    before = api.settled_listing()
     result = await api.mutate(refusal.document, refusal.variables, refusal.token)
     after = api.listing()
     assert result["__typename"] == refusal.typename, result

@@ -113,6 +113,36 @@ def labels_errors(labels: Mapping[str, str], path: str) -> list[FieldError]:
     return errors
 
 
+def naming_errors(name: str | None, generate_name: str | None) -> list[FieldError]:
+    """``input.name`` / ``input.generateName``: at most one, each a valid (prefix of a) name."""
+    errors = []
+    if name is not None and generate_name is not None:
+        errors.append(FieldError("input.name", "Conflict", "give name or generateName, not both"))
+    if name is not None:
+        errors.extend(name_errors(name, "input.name"))
+    if generate_name is not None:
+        errors.extend(name_errors(generate_name + "x" * GENERATED_SUFFIX, "input.generateName"))
+    return errors
+
+
+def object_metadata(
+    namespace: str,
+    name: str | None,
+    generate_name: str | None,
+    default_prefix: str,
+    labels: Mapping[str, str],
+) -> dict[str, Any]:
+    """metadata for a new object: its name, or a generateName (given or ``default_prefix``)."""
+    metadata: dict[str, Any] = {"namespace": namespace}
+    if name:
+        metadata["name"] = name
+    else:
+        metadata["generateName"] = generate_name or default_prefix
+    if labels:
+        metadata["labels"] = dict(labels)
+    return metadata
+
+
 def readable_name(cloud_event_type: str) -> str:
     """A DNS-1123 ``generateName`` prefix derived from a CloudEvents type (seed §1.1)."""
     lowered = cloud_event_type.lower()
@@ -190,14 +220,7 @@ class RegisterEventType:
 
 def register_event_type_errors(request: RegisterEventType) -> list[FieldError]:
     errors = name_errors(request.namespace, "input.namespace", label=True)
-    if request.name is not None and request.generate_name is not None:
-        errors.append(FieldError("input.name", "Conflict", "give name or generateName, not both"))
-    if request.name is not None:
-        errors.extend(name_errors(request.name, "input.name"))
-    if request.generate_name is not None:
-        errors.extend(
-            name_errors(request.generate_name + "x" * GENERATED_SUFFIX, "input.generateName")
-        )
+    errors.extend(naming_errors(request.name, request.generate_name))
     event_type = request.effective_type()
     if not event_type or not event_type.strip():
         errors.append(FieldError("input.type", "Required", "the CloudEvents type is required"))
@@ -248,15 +271,13 @@ def register_event_type_errors(request: RegisterEventType) -> list[FieldError]:
 
 def event_type_manifest(request: RegisterEventType) -> dict[str, Any]:
     """The v1beta2 (storage version) manifest; the Broker always as a reference."""
-    metadata: dict[str, Any] = {"namespace": request.namespace}
-    if request.name:
-        metadata["name"] = request.name
-    else:
-        metadata["generateName"] = request.generate_name or readable_name(
-            request.effective_type() or ""
-        )
-    if request.labels:
-        metadata["labels"] = dict(request.labels)
+    metadata = object_metadata(
+        request.namespace,
+        request.name,
+        request.generate_name,
+        readable_name(request.effective_type() or ""),
+        request.labels,
+    )
     spec: dict[str, Any] = {"type": request.effective_type()}
     source = request.effective("source", request.source)
     schema = request.effective("dataschema", request.schema)
@@ -395,14 +416,7 @@ def filter_errors(entry: Any, path: str) -> list[FieldError]:
 
 def create_trigger_errors(request: CreateTrigger) -> list[FieldError]:
     errors = name_errors(request.namespace, "input.namespace", label=True)
-    if request.name is not None and request.generate_name is not None:
-        errors.append(FieldError("input.name", "Conflict", "give name or generateName, not both"))
-    if request.name is not None:
-        errors.extend(name_errors(request.name, "input.name"))
-    if request.generate_name is not None:
-        errors.extend(
-            name_errors(request.generate_name + "x" * GENERATED_SUFFIX, "input.generateName")
-        )
+    errors.extend(naming_errors(request.name, request.generate_name))
     errors.extend(broker_name_errors(request.broker, "input.broker"))
     for key, value in request.filter_attributes.items():
         if not _ATTRIBUTE_NAME.fullmatch(key):
@@ -419,13 +433,9 @@ def create_trigger_errors(request: CreateTrigger) -> list[FieldError]:
 
 
 def trigger_manifest(request: CreateTrigger) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"namespace": request.namespace}
-    if request.name:
-        metadata["name"] = request.name
-    else:
-        metadata["generateName"] = request.generate_name or f"{request.broker}-"
-    if request.labels:
-        metadata["labels"] = dict(request.labels)
+    metadata = object_metadata(
+        request.namespace, request.name, request.generate_name, f"{request.broker}-", request.labels
+    )
     spec: dict[str, Any] = {"broker": request.broker, "subscriber": request.subscriber.manifest()}
     if request.filter_attributes:
         spec["filter"] = {"attributes": dict(request.filter_attributes)}
