@@ -13,7 +13,6 @@ caller may not read: such a representation must resolve to null, exactly like a 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import node as node_support
 from tests.support.controlplane import knative_crd
 from tests.support.registry import (
     AnnouncingProcess,
@@ -52,36 +52,10 @@ PING = ("default", "dev.knative.sources.ping")
 HIDDEN = ("secret", "com.example.hidden")
 
 
-def node_tool(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        pytest.fail(
-            f"`{name}` is not on PATH: the federation e2e test needs Node.js 20+ and npm "
-            "(e.g. `apt-get install nodejs npm`) to run @apollo/gateway"
-        )
-    return found
-
-
 @pytest.fixture(scope="module")
 def node() -> str:
-    """Node, with the Node programs' dependencies installed from the lockfile."""
-    node = node_tool("node")
-    npm = node_tool("npm")
-    installed = FEDERATION / "node_modules" / ".package-lock.json"
-    lockfile = FEDERATION / "package-lock.json"
-    if not installed.exists() or installed.stat().st_mtime < lockfile.stat().st_mtime:
-        result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=FEDERATION,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if result.returncode != 0:
-            pytest.fail(f"npm ci failed in {FEDERATION}:\n{result.stdout}\n{result.stderr}")
-    return node
+    """Node, with this test's npm packages installed from their lockfile."""
+    return node_support.installed(FEDERATION)
 
 
 @pytest.fixture(scope="module")

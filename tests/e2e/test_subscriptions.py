@@ -38,9 +38,7 @@ import functools
 import json
 import re
 import secrets
-import shutil
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
@@ -58,6 +56,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
+from tests.support import node as node_support
 from tests.support.controlplane import ControlPlaneProcess, manifest
 from tests.support.registry import (
     Json,
@@ -126,37 +125,10 @@ KEEPALIVE_INTERVAL = 1.0  # forgetful: --ws-keepalive-interval
 # node and npm --------------------------------------------------------------------------------
 
 
-def node_tool(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        pytest.fail(
-            f"`{name}` is not on PATH: the subscription e2e tests need Node.js 20+ and npm "
-            "(e.g. `apt-get install nodejs npm`) to run the npm graphql-ws client"
-        )
-    return found
-
-
 @pytest.fixture(scope="module")
 def node() -> str:
-    """Node, with ``subscriptions/``'s dependencies installed from its lockfile (``npm ci``
-    when ``node_modules`` is missing or older than the lockfile)."""
-    node = node_tool("node")
-    npm = node_tool("npm")
-    installed = CLIENTS / "node_modules" / ".package-lock.json"
-    lockfile = CLIENTS / "package-lock.json"
-    if not installed.exists() or installed.stat().st_mtime < lockfile.stat().st_mtime:
-        result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=CLIENTS,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if result.returncode != 0:
-            pytest.fail(f"npm ci failed in {CLIENTS}:\n{result.stdout}\n{result.stderr}")
-    return node
+    """Node, with this test's npm packages installed from their lockfile."""
+    return node_support.installed(CLIENTS)
 
 
 # subscribers ---------------------------------------------------------------------------------
