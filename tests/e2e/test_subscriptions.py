@@ -1514,6 +1514,28 @@ async def test_a_client_ping_gets_a_pong(registry: RegistryProcess) -> None:
         await ws.close()
 
 
+async def test_compression_offered_by_a_client_is_declined(registry: RegistryProcess) -> None:
+    """Clients such as ``ws`` and ``websockets`` offer permessage-deflate by default; the
+    registry answers without it (frames are small JSON, zlib state per subscriber is not)."""
+    ws = await connect(
+        ws_url(registry.url),
+        subprotocols=[Subprotocol(TRANSPORT_WS)],
+        compression="deflate",
+        additional_headers={"Authorization": f"Bearer {WRITER}"},
+    )
+    try:
+        assert ws.response is not None
+        assert ws.response.headers.get("Sec-WebSocket-Extensions") is None
+        await initialise(ws)
+        query = "query { namespaces { name } }"
+        await send(ws, {"type": "subscribe", "id": "q", "payload": {"query": query}})
+        frames = await frames_until(ws, "q")
+        assert [f["type"] for f in frames] == ["next", "complete"]
+        assert isinstance(frames[0]["payload"]["data"]["namespaces"], list)
+    finally:
+        await ws.close()
+
+
 async def test_legacy_connection_terminate_closes_normally(registry: RegistryProcess) -> None:
     ws = await open_raw(registry.url, LEGACY_WS)
     try:

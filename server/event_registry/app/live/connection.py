@@ -4,24 +4,25 @@ Guarantees:
 
 - a connection must send ``connection_init`` within ``init_timeout`` (else 4408) and
   authenticate there (bearer token in the payload or the handshake's header; else 4403);
-- frames to the client go through an :class:`Outbox`: producers (subscription groups) never
+- frames to the client go through an :class:`~.outbox.Outbox`: producers (subscription groups) never
   wait for this client; once it is ``coalesce_after`` frames behind, pending changes of the
   same object are coalesced to the latest; a client more than ``outbox_limit`` frames behind
   is disconnected with 4503 (its subscriptions and buffers released at once) and can resume
   from its last cursor, so one stalled client cannot slow others or grow memory;
 - at most ``max_subscriptions`` subscriptions per connection; a duplicate id closes with 4409;
-- keepalive frames (``ping`` / ``ka``) are sent every ``keepalive_interval`` seconds.
+- a keepalive frame (``ping`` / ``ka``) goes out after ``keepalive_interval`` seconds without
+  any frame sent (one timer per connection, no task wake-ups while idle);
+- frames go out in batches of up to ``SEND_BATCH`` per write where the server offers it
+  (:mod:`.batching`), in the order they were queued.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import logging
-from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,10 +34,15 @@ from strawberry.http import process_result
 from ...domain import access
 from ...graphql.context import Context
 from ...graphql.schema import schema
-from . import protocols
+from . import batching, protocols
 from .fanout import Fanout, Group, group_key, operation_problem, operation_type
+from .outbox import Item, Outbox
 
 log = logging.getLogger(__name__)
+
+SEND_BATCH = 128
+"""Frames written to a client at once (bounded, so a stalled client's backlog stays in the
+outbox, where it is coalesced and counted against the limit, not in the transport)."""
 
 
 @dataclass(frozen=True)
@@ -48,62 +54,17 @@ class LiveSettings:
     coalesce_after: int = 256
 
 
-class Outbox:
-    """Frames waiting for one client; ``put`` never blocks.
-
-    While the client keeps up (fewer than ``coalesce_after`` frames pending) every frame is
-    kept, so bursts such as a resume replay arrive complete. A client that falls behind gets
-    the pending change of an object replaced by its newer one (latest state per object);
-    past ``limit`` pending frames it is ``overflowed`` and will be disconnected.
-    """
-
-    def __init__(self, limit: int, *, coalesce_after: int = 256) -> None:
-        self._frames: OrderedDict[int, tuple[Hashable | None, str]] = OrderedDict()
-        self._slot_of: dict[Hashable, int] = {}
-        self._slots = itertools.count()
-        self._ready = asyncio.Event()
-        self._limit = limit
-        self._coalesce_after = min(coalesce_after, limit)
-        self.overflowed = False
-
-    def put(self, frame: str, key: Hashable | None = None) -> None:
-        if key is not None and len(self._frames) >= self._coalesce_after:
-            older = self._slot_of.get(key)
-            if older is not None:
-                self._frames.pop(older, None)
-        slot = next(self._slots)
-        self._frames[slot] = (key, frame)
-        if key is not None:
-            self._slot_of[key] = slot
-        if len(self._frames) > self._limit:
-            self.overflowed = True
-        self._ready.set()
-
-    async def get(self) -> str:
-        while not self._frames:
-            self._ready.clear()
-            await self._ready.wait()
-        slot, (key, frame) = self._frames.popitem(last=False)
-        if key is not None and self._slot_of.get(key) == slot:
-            del self._slot_of[key]
-        return frame
-
-    def __len__(self) -> int:
-        return len(self._frames)
-
-
 class _Subscription:
     """One client subscription: a member of a group, writing into its connection's outbox."""
 
     def __init__(self, connection: LiveConnection, subscription_id: str) -> None:
         self.connection = connection
         self.id = subscription_id
-        self.prefix = protocols.next_prefix(connection.protocol, subscription_id)
+        self.prefix = protocols.next_prefix(connection.protocol, subscription_id).encode()
         self.group: Group | None = None
 
-    def deliver(self, payload_json: str, object_key: str | None) -> None:
-        key = (self.id, object_key) if object_key is not None else None
-        self.connection.enqueue(self.prefix + payload_json + "}", key)
+    def deliver(self, burst: Sequence[Item]) -> None:
+        self.connection.enqueue_run(self.prefix, b"}", burst, self.id)
 
     def fail(self, errors: list[dict[str, Any]]) -> None:
         self.connection.enqueue(protocols.error_frame(self.connection.protocol, self.id, errors))
@@ -135,6 +96,12 @@ class LiveConnection:
         self.outbox = Outbox(settings.outbox_limit, coalesce_after=settings.coalesce_after)
         self._closing = False
         self._slow = False
+        extension = (websocket.scope.get("extensions") or {}).get(batching.EXTENSION) or {}
+        self._writer: batching.FrameWriter | None = extension.get("writer") if send else None
+        self._last_sent = 0.0
+        self._flush_scheduled = False
+        self._wake = asyncio.Event()
+        self._keepalive: asyncio.TimerHandle | None = None
         self._sender: asyncio.Task[None] | None = None
         self._receiver: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -150,6 +117,10 @@ class LiveConnection:
         self.protocol = protocol
         await self.websocket.accept(subprotocol=protocol)
         self._sender = asyncio.create_task(self._send_loop(), name="ws-sender")
+        loop = asyncio.get_running_loop()
+        self._last_sent = loop.time()
+        interval = self.settings.keepalive_interval
+        self._keepalive = loop.call_later(interval, self._keepalive_due)
         self._receiver = receiver = asyncio.create_task(self._receive_loop(), name="ws-receiver")
         try:
             # The receiver ends on disconnect, or is cancelled by close() (e.g. a slow client).
@@ -198,6 +169,8 @@ class LiveConnection:
 
     async def _cleanup(self) -> None:
         self._closing = True
+        if self._keepalive is not None:
+            self._keepalive.cancel()
         for subscription in list(self.subscriptions.values()):
             self.forget(subscription)
         tasks = [t for t in (self._sender, self._receiver) if t is not None]
@@ -209,10 +182,18 @@ class LiveConnection:
 
     # outgoing -----------------------------------------------------------------------------
 
-    def enqueue(self, frame: str, key: Hashable | None = None) -> None:
+    def enqueue(self, frame: str) -> None:
+        self.enqueue_run(b"", b"", ((frame.encode(), None),), None)
+
+    def enqueue_run(
+        self, prefix: bytes, suffix: bytes, items: Sequence[Item], owner: Hashable
+    ) -> None:
         if self._closing or self._slow:
             return
-        self.outbox.put(frame, key)
+        self.outbox.put_run(prefix, suffix, items, owner)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
         if self.outbox.overflowed:
             self._slow = True
             reason = "too slow: reconnect and resume with since: <last cursor>"
@@ -220,25 +201,60 @@ class LiveConnection:
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 
-    async def _send_loop(self) -> None:
-        """Send queued frames; after ``keepalive_interval`` idle seconds, a keepalive frame
-        (one task does both, to keep idle connections cheap)."""
+    def _keepalive_due(self) -> None:
+        """Timer: queue a keepalive frame when nothing was sent for a whole interval."""
+        loop = asyncio.get_running_loop()
         interval = self.settings.keepalive_interval
+        idle = loop.time() - self._last_sent
+        if self._closing:
+            return
+        if idle >= interval and self.principal is not None and not len(self.outbox):
+            self.enqueue(protocols.keepalive(self.protocol))
+            idle = 0.0
+        self._keepalive = loop.call_later(max(interval - idle, 0.05), self._keepalive_due)
+
+    def _flush(self) -> None:
+        """Write what is queued now, in batches of ``SEND_BATCH`` frames per write, when the
+        server offers batched writes (:mod:`.batching`) and the transport takes more; else
+        leave it to the sender task. One call per loop iteration however many frames came."""
+        self._flush_scheduled = False
+        writer = self._writer
+        if writer is None or self._closing:
+            self._wake.set()
+            return
+        outbox = self.outbox
+        while len(outbox) and writer.writable.is_set():
+            if not writer.write_texts(outbox.take(SEND_BATCH)):
+                return
+            self._last_sent = asyncio.get_running_loop().time()
+        if len(outbox):
+            self._wake.set()  # the transport is full: the sender waits until it drains
+
+    async def _send_loop(self) -> None:
+        """Send what :meth:`_flush` left: when the transport is full (waiting for it to drain)
+        or, without batched writes, one ``websocket.send`` per frame. Frames are taken and
+        written without waiting in between, so the two never reorder them."""
+        loop = asyncio.get_running_loop()
+        writer = self._writer
+        send = self._send
+        outbox = self.outbox
         while True:
-            if len(self.outbox):
-                frame = await self.outbox.get()
-            else:
-                try:
-                    async with asyncio.timeout(interval):
-                        frame = await self.outbox.get()
-                except TimeoutError:
-                    if self.principal is None:
-                        continue
-                    frame = protocols.keepalive(self.protocol)
-            if self._send is not None:  # the server's own send: one call per frame, no layers
-                await self._send({"type": "websocket.send", "text": frame})
-            else:
-                await self.websocket.send_text(frame)
+            await self._wake.wait()
+            self._wake.clear()
+            while len(outbox):
+                if writer is not None:
+                    if not writer.writable.is_set():
+                        await writer.writable.wait()
+                    if not writer.write_texts(outbox.take(SEND_BATCH)):
+                        return
+                else:
+                    for frame in outbox.take(SEND_BATCH):
+                        text = frame.decode()
+                        if send is not None:  # the server's own send: no layers
+                            await send({"type": "websocket.send", "text": text})
+                        else:
+                            await self.websocket.send_text(text)
+                self._last_sent = loop.time()
 
     # incoming -----------------------------------------------------------------------------
 

@@ -13,14 +13,17 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
 from graphql import FieldNode, OperationDefinitionNode, OperationType, parse
 from graphql.error import GraphQLSyntaxError
 from strawberry.http import process_result
 from strawberry.types import ExecutionResult
+
+from .outbox import Item
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,7 @@ YIELD_EVERY = 32
 
 
 class Member(Protocol):
-    def deliver(self, payload_json: str, object_key: str | None) -> None: ...
+    def deliver(self, burst: Sequence[Item]) -> None: ...
 
     def fail(self, errors: list[dict[str, Any]]) -> None: ...
 
@@ -110,6 +113,14 @@ ObjectKey = Callable[[], str | None]
 
 
 class Group:
+    """One shared execution and its members.
+
+    Payloads are handed out in *bursts*: everything the execution produced before it next
+    waits (at most ``YIELD_EVERY`` payloads) goes to each member in one call, so a Broker flip
+    that changes many EventTypes costs each member one delivery. A member receives exactly the
+    payloads produced while it is a member, in order, and its ``finish`` or ``fail`` after them.
+    """
+
     def __init__(
         self, key: GroupKey, subscribe: Subscribe, object_key: ObjectKey, fanout: Fanout
     ) -> None:
@@ -119,44 +130,61 @@ class Group:
         self._subscribe = subscribe
         self._object_key = object_key
         self._fanout = fanout
+        self._burst: list[Item] = []
+        self._joined_during_burst: dict[Member, int] = {}
         self._task = asyncio.create_task(self._run(), name="subscription-group")
 
+    def add(self, member: Member) -> None:
+        self.members.add(member)
+        if self._burst:
+            self._joined_during_burst[member] = len(self._burst)
+
+    def _flush(self) -> None:
+        burst, self._burst = self._burst, []
+        late, self._joined_during_burst = self._joined_during_burst, {}
+        if not burst:
+            return
+        for member in list(self.members):
+            start = late.get(member, 0)
+            member.deliver(burst[start:] if start else burst)
+
+    def _end(self, errors: list[dict[str, Any]] | None) -> None:
+        self._flush()
+        for member in list(self.members):
+            if errors is None:
+                member.finish()
+            else:
+                member.fail(errors)
+
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
             result = await self._subscribe()
             if isinstance(result, ExecutionResult):
                 errors: list[dict[str, Any]] = [dict(e.formatted) for e in result.errors or []]
-                for member in list(self.members):
-                    member.fail(errors or [{"message": "subscription failed"}])
+                self._end(errors or [{"message": "subscription failed"}])
                 return
             async with contextlib.aclosing(result) as stream:
                 async for item in stream:
                     if self.executions == 0 and item.data is None and item.errors:
                         # Strawberry reports a document that fails before execution as the
                         # stream's first item; the protocols want an ``error`` message.
-                        errors = [dict(e.formatted) for e in item.errors]
-                        for member in list(self.members):
-                            member.fail(errors)
+                        self._end([dict(e.formatted) for e in item.errors])
                         return
                     self.executions += 1
-                    payload = json.dumps(process_result(item), separators=(",", ":"))
-                    key = self._object_key()
-                    for member in list(self.members):
-                        member.deliver(payload, key)
-                    # Let the members' senders run every few payloads: a burst (a Broker flip
-                    # affecting thousands of EventTypes) drains as it is produced instead of
-                    # piling up in every outbox first; yielding after every payload would
-                    # wake every sender once per payload instead of once per batch.
+                    if not self._burst:
+                        loop.call_soon(self._flush)  # runs once this task next waits
+                    self._burst.append((orjson.dumps(process_result(item)), self._object_key()))
+                    # A burst (a Broker flip affecting thousands of EventTypes) drains as it is
+                    # produced instead of piling up in every outbox first.
                     if self.executions % YIELD_EVERY == 0:
                         await asyncio.sleep(0)
-            for member in list(self.members):
-                member.finish()
+            self._end(None)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("subscription group failed")
-            for member in list(self.members):
-                member.fail([{"message": "Unexpected error."}])
+            self._end([{"message": "Unexpected error."}])
         finally:
             self._fanout.forget(self)
 
@@ -179,7 +207,7 @@ class Fanout:
         if group is None:
             group = Group(key, subscribe, object_key, self)
             self.groups[key] = group
-        group.members.add(member)
+        group.add(member)
         return group
 
     def leave(self, group: Group, member: Member) -> None:

@@ -1,0 +1,100 @@
+"""One client's queue of outgoing frames: producers never wait, memory stays bounded.
+
+Guarantees:
+
+- a plain data structure (no I/O, no waiting): ``put`` and ``put_run`` return at once;
+- frames leave through ``take`` in the order they were queued, except that a frame with a
+  key queued while ``coalesce_after`` or more frames are pending first removes the pending
+  frame with the same key (the latest state per object wins; the newer frame goes last);
+- ``overflowed`` turns true once more than ``limit`` frames are pending (the connection then
+  closes the client) and stays true;
+- a *run* (the payloads one subscription produced in a burst, shared by every subscriber of
+  the same query) is queued as one entry, and framed (prefix + payload + suffix) only when
+  taken: fanning a burst out to many clients costs each of them one append, not one per
+  frame. Coalescing needs per-frame entries, so the queue switches to them when it reaches
+  ``coalesce_after`` pending frames and back once drained.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict, deque
+from collections.abc import Hashable, Sequence
+
+Item = tuple[bytes, Hashable | None]
+"""A payload and the key of the object it is about (None: never coalesced)."""
+
+_Run = tuple[bytes, bytes, Sequence[Item], Hashable]
+
+
+class Outbox:
+    def __init__(self, limit: int, *, coalesce_after: int = 256) -> None:
+        self._runs: deque[_Run] = deque()
+        self._keyed: OrderedDict[int, tuple[Hashable | None, bytes]] = OrderedDict()
+        self._slot_of: dict[Hashable, int] = {}
+        self._slots = itertools.count()
+        self._count = 0
+        self._limit = limit
+        self._coalesce_after = min(coalesce_after, limit)
+        self.overflowed = False
+
+    def put(self, frame: bytes, key: Hashable | None = None) -> None:
+        """Queue one ready frame."""
+        self.put_run(b"", b"", ((frame, key),), None)
+
+    def put_run(self, prefix: bytes, suffix: bytes, items: Sequence[Item], owner: Hashable) -> None:
+        """Queue ``prefix + payload + suffix`` for every item; keys are scoped by ``owner``."""
+        if not items:
+            return
+        if not self._keyed and self._count + len(items) < self._coalesce_after:
+            self._runs.append((prefix, suffix, items, owner))
+            self._count += len(items)
+        else:
+            self._to_keyed()
+            for payload, key in items:
+                self._put_keyed(prefix + payload + suffix, None if key is None else (owner, key))
+        if self._count > self._limit:
+            self.overflowed = True
+
+    def _to_keyed(self) -> None:
+        while self._runs:
+            prefix, suffix, items, owner = self._runs.popleft()
+            self._count -= len(items)
+            for payload, key in items:
+                self._put_keyed(prefix + payload + suffix, None if key is None else (owner, key))
+
+    def _put_keyed(self, frame: bytes, key: Hashable | None) -> None:
+        if key is not None and self._count >= self._coalesce_after:
+            older = self._slot_of.get(key)
+            if older is not None and self._keyed.pop(older, None) is not None:
+                self._count -= 1
+        slot = next(self._slots)
+        self._keyed[slot] = (key, frame)
+        self._count += 1
+        if key is not None:
+            self._slot_of[key] = slot
+
+    def take(self, most: int) -> list[bytes]:
+        """The oldest pending frames, at most ``most`` of them, in order."""
+        taken: list[bytes] = []
+        if self._keyed:
+            keyed, slot_of = self._keyed, self._slot_of
+            for _ in range(min(most, len(keyed))):
+                slot, (key, frame) = keyed.popitem(last=False)
+                if key is not None and slot_of.get(key) == slot:
+                    del slot_of[key]
+                taken.append(frame)
+        else:
+            runs = self._runs
+            while runs and len(taken) < most:
+                prefix, suffix, items, owner = runs.popleft()
+                room = most - len(taken)
+                if len(items) > room:
+                    runs.appendleft((prefix, suffix, items[room:], owner))
+                    items = items[:room]
+                taken.extend(prefix + payload + suffix for payload, _ in items)
+        self._count -= len(taken)
+        return taken
+
+    def __len__(self) -> int:
+        return self._count
