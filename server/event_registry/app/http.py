@@ -9,7 +9,7 @@ token gets 401 and never reaches a resolver.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import process_result
 
 from ..domain import access
+from ..graphql.completed import CompletedObjects
 from ..graphql.context import Context
 from ..graphql.schema import schema
 from ..store.caching import Cache
@@ -44,6 +45,8 @@ class Runtime:
     authenticator: Authenticator
     services: Any = None
     hub: Any = None
+    completed: CompletedObjects = field(default_factory=CompletedObjects)
+    """Completed objects shared by every request of this app (see graphql/completed.py)."""
 
 
 class RegistryGraphQL(GraphQL[Context, None]):
@@ -62,6 +65,7 @@ class RegistryGraphQL(GraphQL[Context, None]):
             services=self.runtime.services,
             hub=self.runtime.hub,
             request=request,
+            completed=self.runtime.completed,
         )
 
     async def execute_single(

@@ -24,6 +24,8 @@ class Context:
     connection_params: dict[str, Any] | None = None
     """The WebSocket ``connection_init`` payload (subscriptions only)."""
     request: Any = None
+    completed: Any = None
+    """Completed objects kept between requests (:class:`~.completed.CompletedObjects`), or None."""
     memo: dict[Any, Any] = field(default_factory=dict)
     """Per-request memo for derived data shared by resolvers (consumers per namespace...)."""
 

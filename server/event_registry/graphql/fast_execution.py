@@ -31,10 +31,15 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
+    get_named_type,
 )
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.info import Info
+
+from . import completed
+from .completed import CompletedObjects
+from .types import NamespacedObject
 
 BACKREF = "strawberry-definition"
 Getter = Callable[[Any], Any]
@@ -54,6 +59,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plans: dict[tuple[str, int], tuple[object, Plan | None]] = {}
+        self._completed: CompletedObjects | None = getattr(self.context_value, "completed", None)
+        # (namespace, kinds) → (snapshot, token); per-event executors of a subscription share
+        # it (graphql-core copies the executor), each event with a snapshot of its own.
+        self._tokens: dict[tuple[str, tuple[str, ...]], tuple[object, completed.Token]] = {}
 
     def execute_collected_subfields(
         self,
@@ -171,14 +180,75 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if sub_plan is None:
             raise Unsupported
 
-        def complete_object(value: Any) -> Any:
+        memo = self._completed
+        if memo is None or not issubclass(origin, NamespacedObject):
+
+            def complete_object(value: Any) -> Any:
+                if value is None:
+                    return _null(nullable)
+                if not isinstance(value, origin):
+                    raise Unsupported
+                return {key: complete(get(value)) for key, get, complete in sub_plan}
+
+            return complete_object
+
+        shape, reads = self._shape(object_type, sub_grouped)
+        slot = memo.slot(shape)
+        kinds = tuple(sorted(reads))
+        context = self.context_value
+        tokens = self._tokens
+
+        def complete_memoized(value: Any) -> Any:
             if value is None:
                 return _null(nullable)
             if not isinstance(value, origin):
                 raise Unsupported
-            return {key: complete(get(value)) for key, get, complete in sub_plan}
+            model = value.model
+            namespace = model.meta.namespace
+            snapshot = context.snapshot  # read now: a subscription sets it per event
+            known = tokens.get((namespace, kinds))
+            if known is None or known[0] is not snapshot:
+                token = completed.token(snapshot, namespace, kinds)
+                known = tokens[namespace, kinds] = (snapshot, token)
+            current = known[1]
+            kept = memo.get(slot, model, current)
+            if kept is not None:
+                return kept
+            result = {key: complete(get(value)) for key, get, complete in sub_plan}
+            return memo.put(slot, model, current, result)
 
-        return complete_object
+        return complete_memoized
+
+    def _shape(self, object_type: GraphQLObjectType, grouped: Any) -> tuple[Any, frozenset[str]]:
+        """The selection below an object as plain data (fields, response keys and the same for
+        every object below), and the kinds of its namespace that its resolvers read."""
+        parts: list[tuple[str, str, Any]] = []
+        reads: set[str] = set()
+        for response_key, field_details_list in grouped.items():
+            name = field_details_list[0].node.name.value
+            field_def = object_type.fields.get(name)
+            below: Any = None
+            if field_def is not None:
+                reads |= _reads(field_def)
+                named = get_named_type(field_def.type)
+                if isinstance(named, GraphQLObjectType):
+                    sub_grouped = self.collect_subfields(named, field_details_list)[0]
+                    below, below_reads = self._shape(named, sub_grouped)
+                    reads |= below_reads
+            parts.append((response_key, name, below))
+        return (object_type.name, tuple(parts)), frozenset(reads)
+
+
+def _reads(field_def: Any) -> frozenset[str]:
+    """What a field's resolver reads from the snapshot beyond its own object's model."""
+    strawberry_field = (field_def.extensions or {}).get(BACKREF)
+    if strawberry_field is None:
+        return completed.ALL_KINDS
+    resolver = strawberry_field.base_resolver
+    if resolver is None or resolver.info_parameter is None:
+        return frozenset()
+    declared = strawberry_field.metadata.get(completed.READS)
+    return frozenset(declared) if declared is not None else completed.ALL_KINDS
 
 
 _BUILTIN_SCALARS: dict[str, tuple[type, ...]] = {

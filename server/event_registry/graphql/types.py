@@ -17,7 +17,14 @@ from strawberry.scalars import JSON
 
 from ..domain import matching, models, readiness
 from . import ids
+from .completed import READS
 from .context import Info
+
+# What resolvers read from the snapshot beyond their own object (see completed.py); every such
+# read stays in the object's namespace.
+_READS_BROKERS = {READS: ("Broker",)}
+_READS_EVENT_TYPES = {READS: ("EventType",)}
+_READS_TRIGGERS = {READS: ("Trigger",)}
 
 
 @strawberry.interface(description="An object with a global ID (Relay).")
@@ -152,7 +159,7 @@ class Broker(Node, NamespacedObject, Reconciled):
     def url(self) -> str | None:
         return self.model.url
 
-    @strawberry.field(description="EventTypes carried by this Broker.")
+    @strawberry.field(description="EventTypes carried by this Broker.", metadata=_READS_EVENT_TYPES)
     def event_types(self, info: Info) -> list[EventType]:
         snapshot = info.context.snapshot
         meta = self.model.meta
@@ -160,7 +167,7 @@ class Broker(Node, NamespacedObject, Reconciled):
             EventType(model=et) for et in snapshot.event_types_of_broker(meta.namespace, meta.name)
         ]
 
-    @strawberry.field(description="Triggers subscribed to this Broker.")
+    @strawberry.field(description="Triggers subscribed to this Broker.", metadata=_READS_TRIGGERS)
     def triggers(self, info: Info) -> list[Trigger]:
         snapshot = info.context.snapshot
         meta = self.model.meta
@@ -222,7 +229,9 @@ class EventType(Node, NamespacedObject, Reconciled):
     def broker_name(self) -> str | None:
         return self.model.broker
 
-    @strawberry.field(description="The Broker carrying this type, if it exists.")
+    @strawberry.field(
+        description="The Broker carrying this type, if it exists.", metadata=_READS_BROKERS
+    )
     def broker(self, info: Info) -> Broker | None:
         found = info.context.snapshot.broker_of(self.model)
         return Broker(model=found) if found else None
@@ -234,7 +243,9 @@ class EventType(Node, NamespacedObject, Reconciled):
             for a in self.model.attributes
         ]
 
-    @strawberry.field(description="Ready, and its Broker exists and is Ready.")
+    @strawberry.field(
+        description="Ready, and its Broker exists and is Ready.", metadata=_READS_BROKERS
+    )
     def consumable(self, info: Info) -> bool:
         return readiness.consumable(self.model, info.context.snapshot.broker_of(self.model))
 
@@ -245,12 +256,16 @@ class EventType(Node, NamespacedObject, Reconciled):
         triggers = info.context.snapshot.triggers_of_broker(self.model.meta.namespace, broker)
         return [(t, matching.consumes(t, self.model)) for t in triggers]
 
-    @strawberry.field(description="Triggers whose filter surely matches this EventType.")
+    @strawberry.field(
+        description="Triggers whose filter surely matches this EventType.",
+        metadata=_READS_TRIGGERS,
+    )
     def consumers(self, info: Info) -> list[Trigger]:
         return [Trigger(model=t) for t, m in self._matches(info) if m is matching.Match.YES]
 
     @strawberry.field(
-        description="Triggers that match surely (YES) or may match (UNKNOWN, e.g. CESQL)."
+        description="Triggers that match surely (YES) or may match (UNKNOWN, e.g. CESQL).",
+        metadata=_READS_TRIGGERS,
     )
     def consumer_matches(self, info: Info) -> list[ConsumerMatch]:
         return [
@@ -301,7 +316,7 @@ class Trigger(Node, NamespacedObject, Reconciled):
     def broker_name(self) -> str:
         return self.model.broker
 
-    @strawberry.field
+    @strawberry.field(metadata=_READS_BROKERS)
     def broker(self, info: Info) -> Broker | None:
         found = info.context.snapshot.broker(self.model.meta.namespace, self.model.broker)
         return Broker(model=found) if found else None
@@ -324,7 +339,10 @@ class Trigger(Node, NamespacedObject, Reconciled):
     def subscriber_uri(self) -> str | None:
         return self.model.subscriber_uri
 
-    @strawberry.field(description="Registered EventTypes this Trigger surely receives.")
+    @strawberry.field(
+        description="Registered EventTypes this Trigger surely receives.",
+        metadata=_READS_EVENT_TYPES,
+    )
     def event_types(self, info: Info) -> list[EventType]:
         snapshot = info.context.snapshot
         candidates = snapshot.event_types_of_broker(self.model.meta.namespace, self.model.broker)

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import OperationType
 from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -310,6 +310,7 @@ class LiveConnection:
             cache=runtime.cache,
             services=runtime.services,
             hub=runtime.hub,
+            completed=runtime.completed,
         )
 
     async def _subscribe(self, message: protocols.ClientMessage) -> None:
@@ -337,7 +338,7 @@ class LiveConnection:
             result = await schema.execute(
                 query, variable_values=variables, context_value=self._context(), operation_name=name
             )
-            payload_json = json.dumps(process_result(result), separators=(",", ":"))
+            payload_json = orjson.dumps(process_result(result)).decode()
             self.enqueue(protocols.next_frame(self.protocol, subscription_id, payload_json))
             self.enqueue(protocols.complete_frame(subscription_id))
             return

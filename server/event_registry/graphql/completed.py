@@ -1,0 +1,87 @@
+"""Completed objects kept between requests, as JSON, while nothing they read has changed.
+
+Listing a namespace completes the same unchanged EventTypes request after request; the
+response cache helps only while the whole cluster is unchanged. This memo keeps each
+completed Broker, EventType or Trigger per *selection* (the shape of the fields asked for
+below it) as a serialized JSON fragment, and reuses it while the object's model is the same
+immutable instance and every index of its namespace that the selection's resolvers read (the
+namespace's Brokers, EventTypes or Triggers, as declared with :data:`READS`) is the same
+instance too. Snapshots share unchanged parts, so "the same instance" means "unchanged".
+
+Guarantees: a reused fragment is byte for byte what completing the object again would give
+(resolvers below a namespaced object read only its own namespace, which the caller can see
+since it sees the object; a resolver that reads the request context without declaring what
+it reads is taken to read every kind of its namespace); memory is bounded by ``capacity``
+entries (the oldest tenth is dropped when full); nothing here knows about HTTP or the cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+import orjson
+
+from ..store.snapshots import Snapshot
+
+READS = "reads"
+"""Field metadata key: the kinds of the object's namespace a resolver reads from the snapshot."""
+ALL_KINDS = frozenset({"Broker", "EventType", "Trigger", "Namespace"})
+
+Token = tuple[object, ...]
+
+
+def token(snapshot: Snapshot, namespace: str, kinds: tuple[str, ...]) -> Token:
+    """The identities of what ``kinds`` of ``namespace`` look like in ``snapshot``."""
+    parts: list[object] = []
+    for kind in kinds:
+        if kind == "Broker":
+            parts.append(snapshot.brokers.groups.get((namespace, "")))
+        elif kind == "EventType":
+            parts.append(snapshot.event_types.groups.get((namespace, "")))
+        elif kind == "Trigger":
+            parts.append(snapshot.triggers.groups.get((namespace, "")))
+        else:
+            parts.append(snapshot.namespaces.get(namespace))
+    return tuple(parts)
+
+
+class CompletedObjects:
+    def __init__(self, capacity: int = 100_000) -> None:
+        self._capacity = capacity
+        self._slots: dict[Hashable, int] = {}
+        self._entries: dict[tuple[int, int], tuple[object, Token, orjson.Fragment]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def slot(self, selection: Hashable) -> int:
+        """A small number standing for one selection shape (stable for this memo's life)."""
+        found = self._slots.get(selection)
+        if found is None:
+            found = self._slots[selection] = len(self._slots)
+        return found
+
+    def get(self, slot: int, model: object, current: Token) -> orjson.Fragment | None:
+        entry = self._entries.get((slot, id(model)))
+        if entry is None or entry[0] is not model:
+            self.misses += 1
+            return None
+        kept = entry[1]
+        for index, part in enumerate(current):
+            if kept[index] is not part:
+                self.misses += 1
+                return None
+        self.hits += 1
+        return entry[2]
+
+    def put(self, slot: int, model: object, current: Token, completed: Any) -> orjson.Fragment:
+        """Serialize ``completed`` once and keep it; the fragment goes into the response."""
+        fragment = orjson.Fragment(orjson.dumps(completed))
+        if len(self._entries) >= self._capacity:
+            for key in list(self._entries)[: max(1, self._capacity // 10)]:
+                del self._entries[key]
+        self._entries[(slot, id(model))] = (model, current, fragment)
+        return fragment
+
+    def __len__(self) -> int:
+        return len(self._entries)
