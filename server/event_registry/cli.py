@@ -73,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     live = LiveSettings()
     serve.add_argument("--hub-history", type=int, default=10_000, help="changes kept for since")
     serve.add_argument(
+        "--completed-objects",
+        type=int,
+        default=100_000,
+        help="completed objects (per selection) kept between queries as JSON; 0 keeps none",
+    )
+    serve.add_argument(
         "--ws-init-timeout",
         type=float,
         default=live.init_timeout,
@@ -138,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 max_subscriptions=args.ws_max_subscriptions,
             ),
             hub_history=args.hub_history,
+            completed_objects=args.completed_objects,
         )
         with contextlib.suppress(KeyboardInterrupt):
             _run(serve(serve_settings))

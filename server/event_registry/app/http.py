@@ -45,7 +45,7 @@ class Runtime:
     authenticator: Authenticator
     services: Any = None
     hub: Any = None
-    completed: CompletedObjects = field(default_factory=CompletedObjects)
+    completed: CompletedObjects | None = field(default_factory=CompletedObjects)
     """Completed objects shared by every request of this app (see graphql/completed.py)."""
 
 

@@ -25,6 +25,7 @@ from ..cluster.informing import Informer
 from ..cluster.writing import Writer
 from ..controlplane.server import ControlPlaneSettings
 from ..embedded import EmbeddedCluster
+from ..graphql.completed import CompletedObjects
 from ..hub.hub import Hub
 from ..store.caching import Cache
 from .auth import Authenticator
@@ -110,7 +111,16 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
         settle = asyncio.create_task(_settle_memory(cache), name="settle-memory")
         stack.callback(settle.cancel)
         services = ClusterWriteService(Writer(client), timeout=settings.mutation_timeout)
-        runtime = Runtime(cache=cache, authenticator=authenticator, services=services, hub=hub)
+        completed = (
+            CompletedObjects(settings.completed_objects) if settings.completed_objects > 0 else None
+        )
+        runtime = Runtime(
+            cache=cache,
+            authenticator=authenticator,
+            services=services,
+            hub=hub,
+            completed=completed,
+        )
         family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -1,7 +1,8 @@
 """The federated schema and its safety limits.
 
 Federation v2 (``_service``, ``_entities``). Query depth, aliases and tokens are limited by
-default so one request cannot make the server do unbounded work. Errors raised for
+default so one request cannot make the server do unbounded work. Parsing and validation are
+kept for the last few hundred distinct documents (with the same limits applied). Errors raised for
 expected client mistakes (bad paging arguments, GraphQL validation errors) stay readable;
 anything else is masked as "Unexpected error." and logged.
 """
@@ -9,7 +10,15 @@ anything else is masked as "Unexpected error." and logged.
 from __future__ import annotations
 
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.federation import Schema
 from strawberry.types import ExecutionContext
 
@@ -25,6 +34,15 @@ MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 2_000
 EXPECTED_ERRORS = (InvalidPage, CacheLagged, InvalidSubscription)
+DOCUMENTS_CACHED = 256
+"""Distinct documents whose parse and validation are kept (LRU): clients repeat a few."""
+
+# The limit rules are built once: each limiter instance makes its own rule class, and the
+# validation cache is keyed by the rule classes, so per-request instances would never hit.
+LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -54,9 +72,10 @@ def build_schema(*, fast: bool = True) -> Schema:
         subscription=Subscription,
         types=[Broker, EventType, Namespace, Trigger],
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: AddValidationRules(LIMIT_RULES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: ParserCache(maxsize=DOCUMENTS_CACHED),
+            lambda: ValidationCache(maxsize=DOCUMENTS_CACHED),
             lambda: MaskErrors(should_mask_error=should_mask),
         ],
     )
