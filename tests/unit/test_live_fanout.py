@@ -95,3 +95,26 @@ async def test_a_burst_larger_than_yield_every_is_split_and_a_failure_follows_it
     assert [n for burst in member.bursts for n in burst] == list(range(70))
     assert max(len(burst) for burst in member.bursts) <= 32
     assert member.errors == [{"message": "Unexpected error."}]
+
+
+async def test_bursts_that_fit_are_never_split_however_many_came_before() -> None:
+    fanout = Fanout()
+    member = Recorder()
+    step = asyncio.Event()
+
+    async def stream() -> AsyncIterator[ExecutionResult]:
+        for burst in range(8):  # 80 payloads in all, ten at a time
+            for n in range(10):
+                yield ExecutionResult(data={"n": burst * 10 + n}, errors=None)
+            await step.wait()
+            step.clear()
+
+    async def subscribe() -> AsyncIterator[ExecutionResult]:
+        return stream()
+
+    fanout.join(KEY, member, subscribe, lambda: None)
+    for burst in range(8):
+        await eventually(lambda burst=burst: len(member.bursts) == burst + 1)
+        step.set()
+    await eventually(lambda: member.finished)
+    assert member.bursts == [list(range(b * 10, b * 10 + 10)) for b in range(8)]

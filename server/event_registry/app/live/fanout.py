@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 PRIVATE_ARGUMENTS = frozenset({"includeExisting", "since"})
 YIELD_EVERY = 32
-"""Payloads a group produces before letting senders drain (well below Outbox coalescing)."""
+"""Most payloads in one burst: a longer one yields so members' writes start (well below the
+outbox's coalescing threshold)."""
 
 
 class Member(Protocol):
@@ -175,9 +176,10 @@ class Group:
                     if not self._burst:
                         loop.call_soon(self._flush)  # runs once this task next waits
                     self._burst.append((orjson.dumps(process_result(item)), self._object_key()))
-                    # A burst (a Broker flip affecting thousands of EventTypes) drains as it is
-                    # produced instead of piling up in every outbox first.
-                    if self.executions % YIELD_EVERY == 0:
+                    # A long burst (a Broker flip affecting thousands of EventTypes) drains as
+                    # it is produced instead of piling up in every outbox first; a short one
+                    # goes out whole (one delivery, one write per member).
+                    if len(self._burst) >= YIELD_EVERY:
                         await asyncio.sleep(0)
             self._end(None)
         except asyncio.CancelledError:
