@@ -11,6 +11,7 @@ EventTypes and Triggers) changes under entries it already holds.
 from __future__ import annotations
 
 import copy
+import tracemalloc
 from typing import Any
 
 import orjson
@@ -172,3 +173,20 @@ def test_capacity_bounds_the_entries() -> None:
     assert len(memo) <= 10
     assert memo.get(memo.slot("shape"), models[-1], ()) is not None
     assert memo.get(memo.slot("shape"), models[0], ()) is None
+
+
+def test_a_kept_object_costs_about_its_json_length() -> None:
+    """orjson's bytes keep kilobytes of growth room; the memo must keep exact copies."""
+    memo = CompletedObjects()
+    slot = memo.slot("shape")
+    models = [object() for _ in range(200)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for index, model in enumerate(models):
+            memo.put(slot, model, (), {"name": f"event-type-{index}", "ready": True})
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    assert grown / len(models) < 600  # ~40 bytes of JSON, plus the entry and its keys

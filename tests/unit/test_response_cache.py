@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from typing import Any
 
 from event_registry.app.responses import ResponseCache, is_query, key_for
@@ -67,3 +68,23 @@ def test_the_byte_budget_evicts_least_recently_used() -> None:
     assert cache.get(keys[0]) is None
     assert cache.get(keys[1]) is None
     assert cache.get(keys[2]) is not None
+
+
+def test_the_kept_bytes_cost_their_length_so_the_budget_holds() -> None:
+    """orjson returns bytes with growth room (up to ~4x); the cache keeps exact copies."""
+    cache = ResponseCache()
+    answers = []
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for revision in range(5):
+            key = key_for("{ a }", None, None, "*", revision)
+            result = Result({"items": [f"event-type-{i}" for i in range(3000)]})
+            cache.put(key, result)
+            answers.append(cache.encoded(cache.processed(result, process)))
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    kept = sum(len(answer) for answer in answers)
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    assert grown < kept * 1.3

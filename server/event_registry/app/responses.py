@@ -88,7 +88,9 @@ class ResponseCache:
         if entry is None or entry.processed is not data:
             return orjson.dumps(data)
         if entry.encoded is None:
-            entry.encoded = orjson.dumps(data)
+            # orjson leaves its growth room in the bytes it returns (up to ~4x the length):
+            # an exact copy, so the budget counts what the cache really holds.
+            entry.encoded = memoryview(orjson.dumps(data)).tobytes()
             self._size += len(entry.encoded)
             # Keep only the bytes: a stand-in keeps the identities a later hit goes through
             # (result → processed → encoded) without holding the answer's object tree.

@@ -76,7 +76,8 @@ class CompletedObjects:
 
     def put(self, slot: int, model: object, current: Token, completed: Any) -> orjson.Fragment:
         """Serialize ``completed`` once and keep it; the fragment goes into the response."""
-        fragment = orjson.Fragment(orjson.dumps(completed))
+        # An exact copy: orjson's own bytes keep their growth room (4 KB for a small object).
+        fragment = orjson.Fragment(memoryview(orjson.dumps(completed)).tobytes())
         if len(self._entries) >= self._capacity:
             for key in list(self._entries)[: max(1, self._capacity // 10)]:
                 del self._entries[key]

@@ -175,7 +175,10 @@ class Group:
                     self.executions += 1
                     if not self._burst:
                         loop.call_soon(self._flush)  # runs once this task next waits
-                    self._burst.append((orjson.dumps(process_result(item)), self._object_key()))
+                    # An exact copy: orjson's bytes keep growth room (4 KB for a small payload),
+                    # and a slow member's outbox may hold hundreds of payloads.
+                    payload = memoryview(orjson.dumps(process_result(item))).tobytes()
+                    self._burst.append((payload, self._object_key()))
                     # A long burst (a Broker flip affecting thousands of EventTypes) drains as
                     # it is produced instead of piling up in every outbox first; a short one
                     # goes out whole (one delivery, one write per member).
