@@ -1462,6 +1462,7 @@ async def test_queries_and_mutations_work_over_the_websocket(
         for operation_id, document, expected in [
             ("invalid", "subscription { noSuchField }", "Cannot query field 'noSuchField'"),
             ("unparsable", "subscription {", "Syntax Error"),
+            ("huge", "subscription { " + "__typename " * 2_100 + "}", "more than 2000 tokens"),
         ]:
             frames = await run(operation_id, document)
             assert [(f["type"], f["id"]) for f in frames] == [("error", operation_id)], frames

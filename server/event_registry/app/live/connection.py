@@ -35,7 +35,14 @@ from ...domain import access
 from ...graphql.context import Context
 from ...graphql.schema import schema
 from . import batching, protocols
-from .fanout import Fanout, Group, group_key, operation_problem, operation_type
+from .fanout import (
+    Fanout,
+    Group,
+    group_key,
+    operation_problem,
+    operation_type,
+    syntax_error,
+)
 from .outbox import Item, Outbox
 
 log = logging.getLogger(__name__)
@@ -328,6 +335,10 @@ class LiveConnection:
         name = (
             payload.get("operationName") if isinstance(payload.get("operationName"), str) else None
         )
+        if (syntax := syntax_error(query)) is not None:
+            # Answered here: Strawberry's subscribe path raises on it with a parser cache.
+            self.enqueue(protocols.error_frame(self.protocol, subscription_id, [syntax]))
+            return
         kind = operation_type(query, name)
         if kind is None and (problem := operation_problem(query, name)) is not None:
             self.enqueue(

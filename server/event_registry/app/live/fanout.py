@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,11 +19,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-from graphql import FieldNode, OperationDefinitionNode, OperationType, parse
+from graphql import DocumentNode, FieldNode, OperationDefinitionNode, OperationType, parse
 from graphql.error import GraphQLSyntaxError
 from strawberry.http import process_result
 from strawberry.types import ExecutionResult
 
+from ...graphql.schema import MAX_TOKENS
 from .outbox import Item
 
 log = logging.getLogger(__name__)
@@ -50,10 +52,25 @@ class GroupKey:
     private: object = None
 
 
+@functools.lru_cache(maxsize=256)
+def _parse(query: str) -> DocumentNode:
+    """Parsed once per distinct text, within the schema's token limit (errors raise again)."""
+    return parse(query, max_tokens=MAX_TOKENS)
+
+
+def syntax_error(query: str) -> dict[str, Any] | None:
+    """The GraphQL syntax error of ``query`` as a client sees it (message, locations), if any."""
+    try:
+        _parse(query)
+    except GraphQLSyntaxError as error:
+        return dict(error.formatted)
+    return None
+
+
 def operation_type(query: str, operation_name: str | None) -> OperationType | None:
     """The operation's type, or None when the document does not parse or has no such op."""
     try:
-        document = parse(query)
+        document = _parse(query)
     except GraphQLSyntaxError:
         return None
     operation = _operation(document.definitions, operation_name)
@@ -63,7 +80,7 @@ def operation_type(query: str, operation_name: str | None) -> OperationType | No
 def operation_problem(query: str, operation_name: str | None) -> str | None:
     """Why no operation can be chosen (a parseable document only), as GraphQL words it."""
     try:
-        definitions = parse(query).definitions
+        definitions = _parse(query).definitions
     except GraphQLSyntaxError:
         return None  # reported by execution, with its location
     operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
@@ -84,7 +101,7 @@ def _operation(definitions: Any, name: str | None) -> OperationDefinitionNode | 
 def is_shareable(query: str, operation_name: str | None) -> bool:
     """True when no root field starts from per-subscriber state."""
     try:
-        operation = _operation(parse(query).definitions, operation_name)
+        operation = _operation(_parse(query).definitions, operation_name)
     except GraphQLSyntaxError:
         return False
     if operation is None:
