@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--completed-objects",
         type=int,
-        default=100_000,
+        default=200_000,
         help="completed objects (per selection) kept between queries as JSON; 0 keeps none",
     )
     serve.add_argument(

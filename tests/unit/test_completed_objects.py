@@ -165,6 +165,25 @@ async def test_unchanged_objects_are_reused_and_changed_ones_completed_again() -
     assert counted() == (0, count)
 
 
+async def test_after_a_broker_change_the_parts_that_read_only_the_model_are_reused() -> None:
+    cache = build_cache()
+    memo = CompletedObjects()
+    query = (
+        '{ eventTypes(namespace: "default") { nodes { name consumable '
+        "conditions { type status } labels { key value } } } }"
+    )
+    first = await answer(query, cache, memo)
+    count = len(first["eventTypes"]["nodes"])
+    assert (memo.hits, memo.misses) == (0, 3 * count)  # each EventType, its conditions, labels
+    memo.hits = memo.misses = 0
+    apply(cache, "broker", ("Broker", "default", "default"), 1)
+    again = await answer(query, cache, memo)
+    assert again == await answer(query, cache, None)
+    # Every EventType is completed again (consumable reads its Broker); its conditions and
+    # labels depend on the EventType alone and come from the memo.
+    assert (memo.hits, memo.misses) == (2 * count, count)
+
+
 def test_capacity_bounds_the_entries() -> None:
     memo = CompletedObjects(capacity=10)
     models = [object() for _ in range(25)]

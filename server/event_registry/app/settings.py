@@ -39,6 +39,6 @@ class ServeSettings:
     live: LiveSettings = field(default_factory=LiveSettings)
     hub_history: int = 10_000
     """Changes kept for subscriptions resuming with ``since``."""
-    completed_objects: int = 100_000
+    completed_objects: int = 200_000
     """Completed objects kept between queries as JSON (0: complete every object every time)."""
     mutation_timeout: float = 10.0

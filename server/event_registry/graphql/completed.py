@@ -47,7 +47,7 @@ def token(snapshot: Snapshot, namespace: str, kinds: tuple[str, ...]) -> Token:
 
 
 class CompletedObjects:
-    def __init__(self, capacity: int = 100_000) -> None:
+    def __init__(self, capacity: int = 200_000) -> None:
         self._capacity = capacity
         self._slots: dict[Hashable, int] = {}
         self._entries: dict[tuple[int, int], tuple[object, Token, orjson.Fragment]] = {}

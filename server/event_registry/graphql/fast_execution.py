@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -192,11 +193,21 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
             return complete_object
 
-        shape, reads = self._shape(object_type, sub_grouped)
+        fields = self._field_shapes(object_type, sub_grouped)
+        shape = (object_type.name, tuple(field.shape for field in fields))
+        kinds = tuple(sorted(frozenset().union(*(field.reads for field in fields))))
         slot = memo.slot(shape)
-        kinds = tuple(sorted(reads))
         context = self.context_value
         tokens = self._tokens
+        # Object-valued fields whose subtree reads nothing beyond the model (conditions,
+        # labels, attributes, reference) are kept on their own too: when the object must be
+        # completed again because something it reads changed (its Broker), they are reused.
+        object_plan: Plan = [
+            (key, _identity, _memoized_field(memo, memo.slot(field.shape), get, complete))
+            if field.object_valued and not field.reads
+            else (key, get, complete)
+            for (key, get, complete), field in zip(sub_plan, fields, strict=True)
+        ]
 
         def complete_memoized(value: Any) -> Any:
             if value is None:
@@ -214,7 +225,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             kept = memo.get(slot, model, current)
             if kept is not None:
                 return kept
-            result = {key: complete(get(value)) for key, get, complete in sub_plan}
+            result = {key: complete(get(value)) for key, get, complete in object_plan}
             return memo.put(slot, model, current, result)
 
         return complete_memoized
@@ -222,21 +233,53 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _shape(self, object_type: GraphQLObjectType, grouped: Any) -> tuple[Any, frozenset[str]]:
         """The selection below an object as plain data (fields, response keys and the same for
         every object below), and the kinds of its namespace that its resolvers read."""
-        parts: list[tuple[str, str, Any]] = []
-        reads: set[str] = set()
+        fields = self._field_shapes(object_type, grouped)
+        reads = frozenset().union(*(field.reads for field in fields))
+        return (object_type.name, tuple(field.shape for field in fields)), reads
+
+    def _field_shapes(self, object_type: GraphQLObjectType, grouped: Any) -> list[FieldShape]:
+        shapes: list[FieldShape] = []
         for response_key, field_details_list in grouped.items():
             name = field_details_list[0].node.name.value
             field_def = object_type.fields.get(name)
             below: Any = None
+            reads: frozenset[str] = frozenset()
+            object_valued = False
             if field_def is not None:
-                reads |= _reads(field_def)
+                reads = _reads(field_def)
                 named = get_named_type(field_def.type)
                 if isinstance(named, GraphQLObjectType):
+                    object_valued = True
                     sub_grouped = self.collect_subfields(named, field_details_list)[0]
                     below, below_reads = self._shape(named, sub_grouped)
-                    reads |= below_reads
-            parts.append((response_key, name, below))
-        return (object_type.name, tuple(parts)), frozenset(reads)
+                    reads = reads | below_reads
+            shape = (object_type.name, response_key, name, below)
+            shapes.append(FieldShape(shape, reads, object_valued))
+        return shapes
+
+
+@dataclass(frozen=True, slots=True)
+class FieldShape:
+    """One selected field, as plain data: what is asked below it and what its subtree reads."""
+
+    shape: Any
+    reads: frozenset[str]
+    object_valued: bool
+
+
+def _memoized_field(
+    memo: CompletedObjects, slot: int, get: Getter, complete: Completer
+) -> Completer:
+    """Completes a field of ``parent`` that depends on ``parent.model`` alone, kept as JSON."""
+
+    def complete_field(parent: Any) -> Any:
+        model = parent.model
+        kept = memo.get(slot, model, ())
+        if kept is not None:
+            return kept
+        return memo.put(slot, model, (), complete(get(parent)))
+
+    return complete_field
 
 
 def _reads(field_def: Any) -> frozenset[str]:
