@@ -188,10 +188,22 @@ def test_capacity_bounds_the_entries() -> None:
     memo = CompletedObjects(capacity=10)
     models = [object() for _ in range(25)]
     for model in models:
-        memo.put(memo.slot("shape"), model, (), {"x": 1})
+        memo.put(memo.slot("shape"), id(model), model, (), {"x": 1})
     assert len(memo) <= 10
-    assert memo.get(memo.slot("shape"), models[-1], ()) is not None
-    assert memo.get(memo.slot("shape"), models[0], ()) is None
+    assert memo.get(memo.slot("shape"), id(models[-1]), models[-1], ()) is not None
+    assert memo.get(memo.slot("shape"), id(models[0]), models[0], ()) is None
+
+
+def test_a_new_version_of_an_object_takes_the_place_of_the_old_one() -> None:
+    memo = CompletedObjects()
+    slot = memo.slot("shape")
+    old, new = object(), object()
+    memo.put(slot, ("ns", "a"), old, (), {"v": 1})
+    memo.put(slot, ("ns", "a"), new, (), {"v": 2})
+    assert len(memo) == 1
+    assert memo.get(slot, ("ns", "a"), old, ()) is None
+    kept = memo.get(slot, ("ns", "a"), new, ())
+    assert kept is not None
 
 
 def test_a_kept_object_costs_about_its_json_length() -> None:
@@ -203,7 +215,7 @@ def test_a_kept_object_costs_about_its_json_length() -> None:
     try:
         before = tracemalloc.take_snapshot()
         for index, model in enumerate(models):
-            memo.put(slot, model, (), {"name": f"event-type-{index}", "ready": True})
+            memo.put(slot, index, model, (), {"name": f"event-type-{index}", "ready": True})
         after = tracemalloc.take_snapshot()
     finally:
         tracemalloc.stop()

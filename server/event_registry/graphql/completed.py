@@ -7,16 +7,21 @@ below it) as a serialized JSON fragment, and reuses it while the object's model 
 immutable instance and every index of its namespace that the selection's resolvers read (the
 namespace's Brokers, EventTypes or Triggers, as declared with :data:`READS`) is the same
 instance too. Snapshots share unchanged parts, so "the same instance" means "unchanged".
+Fields below an object whose resolvers read nothing but the object (its conditions, labels,
+attributes, reference) are kept the same way on their own, so an object completed again
+because its Broker changed reuses them (see ``fast_execution``).
 
 Guarantees: a reused fragment is byte for byte what completing the object again would give
 (resolvers below a namespaced object read only its own namespace, which the caller can see
 since it sees the object; a resolver that reads the request context without declaring what
-it reads is taken to read every kind of its namespace); memory is bounded by ``capacity``
-entries (the oldest tenth is dropped when full); nothing here knows about HTTP or the cluster.
+it reads is taken to read every kind of its namespace); one entry per selection and object
+(a newer version of the object takes the older one's place), at most ``capacity`` entries
+(the oldest tenth is dropped when full); nothing here knows about HTTP or the cluster.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Hashable
 from typing import Any
 
@@ -50,7 +55,7 @@ class CompletedObjects:
     def __init__(self, capacity: int = 200_000) -> None:
         self._capacity = capacity
         self._slots: dict[Hashable, int] = {}
-        self._entries: dict[tuple[int, int], tuple[object, Token, orjson.Fragment]] = {}
+        self._entries: dict[tuple[int, Hashable], tuple[object, Token, orjson.Fragment]] = {}
         self.hits = 0
         self.misses = 0
 
@@ -61,8 +66,12 @@ class CompletedObjects:
             found = self._slots[selection] = len(self._slots)
         return found
 
-    def get(self, slot: int, model: object, current: Token) -> orjson.Fragment | None:
-        entry = self._entries.get((slot, id(model)))
+    def get(
+        self, slot: int, name: Hashable, model: object, current: Token
+    ) -> orjson.Fragment | None:
+        """The kept JSON of object ``name`` for ``slot``, if it was completed from this very
+        ``model`` while what it reads looked like ``current``."""
+        entry = self._entries.get((slot, name))
         if entry is None or entry[0] is not model:
             self.misses += 1
             return None
@@ -74,14 +83,19 @@ class CompletedObjects:
         self.hits += 1
         return entry[2]
 
-    def put(self, slot: int, model: object, current: Token, completed: Any) -> orjson.Fragment:
-        """Serialize ``completed`` once and keep it; the fragment goes into the response."""
+    def put(
+        self, slot: int, name: Hashable, model: object, current: Token, completed: Any
+    ) -> orjson.Fragment:
+        """Serialize ``completed`` once and keep it in place of any older version of the
+        object; the fragment goes into the response."""
         # An exact copy: orjson's own bytes keep their growth room (4 KB for a small object).
         fragment = orjson.Fragment(memoryview(orjson.dumps(completed)).tobytes())
-        if len(self._entries) >= self._capacity:
-            for key in list(self._entries)[: max(1, self._capacity // 10)]:
-                del self._entries[key]
-        self._entries[(slot, id(model))] = (model, current, fragment)
+        key = (slot, name)
+        if key not in self._entries and len(self._entries) >= self._capacity:
+            oldest = list(itertools.islice(self._entries, max(1, self._capacity // 10)))
+            for old in oldest:
+                del self._entries[old]
+        self._entries[key] = (model, current, fragment)
         return fragment
 
     def __len__(self) -> int:

@@ -222,11 +222,12 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 token = completed.token(snapshot, namespace, kinds)
                 known = tokens[namespace, kinds] = (snapshot, token)
             current = known[1]
-            kept = memo.get(slot, model, current)
+            name = (namespace, model.meta.name)
+            kept = memo.get(slot, name, model, current)
             if kept is not None:
                 return kept
             result = {key: complete(get(value)) for key, get, complete in object_plan}
-            return memo.put(slot, model, current, result)
+            return memo.put(slot, name, model, current, result)
 
         return complete_memoized
 
@@ -274,10 +275,11 @@ def _memoized_field(
 
     def complete_field(parent: Any) -> Any:
         model = parent.model
-        kept = memo.get(slot, model, ())
+        name = (model.meta.namespace, model.meta.name)
+        kept = memo.get(slot, name, model, ())
         if kept is not None:
             return kept
-        return memo.put(slot, model, (), complete(get(parent)))
+        return memo.put(slot, name, model, (), complete(get(parent)))
 
     return complete_field
 
