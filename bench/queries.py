@@ -171,7 +171,8 @@ namespace's Broker, once the registry has seen it: the response cache cannot ans
 snapshot changed) and no EventType completed before can be reused whole (each reads its
 Broker for ``consumable`` and ``broker``), as for the first request after a Broker flip; the
 parts of an EventType that read only the EventType (conditions, labels, attributes, reference)
-are reused."""
+are reused. Measured after every other path of every size (its writes reach every registry
+and would disturb them)."""
 """Paths whose every request carries a fresh ``nonce`` variable: the registry's response cache
 (keyed by document, variables, caller scope and snapshot revision) never answers them, so each
 request executes, as the first request after any change of the cluster does. The operation
@@ -919,7 +920,7 @@ async def measure_size(
                 documents: dict[str, Json] = {}
                 for path, url in urls.items():
                     if path == CHANGED:
-                        continue  # its own phase below: its changes would defeat the others
+                        continue  # measured last (measure_changed): it changes the cluster
                     body = bodies[query]
                     if path in UNCACHED:
                         variables = {"namespace": namespace, "nonce": f"{path}-{round_index}"}
@@ -941,17 +942,6 @@ async def measure_size(
             keep(round_index, ("any", "direct", "decoded"), seconds)
             if items != size:
                 raise RuntimeError(f"direct list of {namespace}: {items} items, want {size}")
-        if CHANGED in urls:
-            url, session = urls[CHANGED], sessions[CHANGED]
-            for round_index in range(WARMUP_ROUNDS + rounds):
-                for query in QUERIES:
-                    await broker_changed(cluster, session, url, namespace, round_index)
-                    answer = await post(session, url, bodies[query])
-                    keep(round_index, (query, CHANGED, "bytes"), answer.bytes_seconds)
-                    keep(round_index, (query, CHANGED, "decoded"), answer.decoded_seconds)
-                    result.answer_bytes.setdefault(query, {})[CHANGED] = answer.size
-                    if round_index == 0:
-                        check_answer(answer.document, size, f"{CHANGED} {query}")
     await kubectl(namespace)  # untimed: discovery cache
     for _ in range(kubectl_runs):
         seconds, items = await kubectl(namespace)
@@ -962,6 +952,27 @@ async def measure_size(
         by_path = result.latencies.setdefault(query, {}).setdefault(path, {})
         by_path[phase] = Latency.of(seconds_list)
     return result
+
+
+async def measure_changed(result: SizeResult, url: str, cluster: Cluster) -> None:
+    """The CHANGED path for one size, after every other path of every size was measured (its
+    Broker changes would otherwise disturb them: every write reaches every registry)."""
+    samples: dict[tuple[str, str], list[float]] = defaultdict(list)
+    async with graphql_session() as session:
+        for round_index in range(WARMUP_ROUNDS + result.rounds):
+            for query, document in QUERIES.items():
+                await broker_changed(cluster, session, url, result.namespace, round_index)
+                body = payload(document, {"namespace": result.namespace})
+                answer = await post(session, url, body)
+                result.answer_bytes.setdefault(query, {})[CHANGED] = answer.size
+                if round_index == 0:
+                    check_answer(answer.document, result.size, f"{CHANGED} {query}")
+                if round_index >= WARMUP_ROUNDS:
+                    samples[query, "bytes"].append(answer.bytes_seconds)
+                    samples[query, "decoded"].append(answer.decoded_seconds)
+    for (query, phase), seconds_list in samples.items():
+        by_path = result.latencies.setdefault(query, {}).setdefault(CHANGED, {})
+        by_path[phase] = Latency.of(seconds_list)
 
 
 def check_answer(document: Json, size: int, what: str) -> None:
@@ -1374,6 +1385,16 @@ async def measure_all(
                     if phase == "bytes" or path == "kubectl"
                 )
                 print(f"  {query}: {shown} (p50/p99 ms to the last byte)", flush=True)
+        if CHANGED in urls:
+            for result in measured:
+                print(f"queries after a Broker change: {result.size:,} EventTypes", flush=True)
+                await measure_changed(result, urls[CHANGED], cluster)
+                shown = ", ".join(
+                    f"{query} {result.latencies[query][CHANGED]['bytes'].p50_ms:.1f}/"
+                    f"{result.latencies[query][CHANGED]['bytes'].p99_ms:.1f}"
+                    for query in QUERIES
+                )
+                print(f"  changed: {shown} (p50/p99 ms to the last byte)", flush=True)
     profiles: dict[str, Profile] = {}
     if PY_SPY.exists():
         largest = max(scale.sizes)

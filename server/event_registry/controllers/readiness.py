@@ -255,11 +255,18 @@ class ReadinessController:
         if change.kind == "Broker":
             if change.type != "DELETED":
                 self.queue.add(("Broker", change.namespace, change.name))
-            snapshot = change.after
-            for event_type in snapshot.event_types_of_broker(change.namespace, change.name):
-                self.queue.add(("EventType", event_type.meta.namespace, event_type.meta.name))
-            for trigger in snapshot.triggers_of_broker(change.namespace, change.name):
-                self.queue.add(("Trigger", trigger.meta.namespace, trigger.meta.name))
+            old, new = change.old, change.new
+            # An EventType's status follows its Broker's existence, a Trigger's its Broker's
+            # readiness and address: a change of labels or annotations concerns neither, and
+            # a Broker may carry thousands of EventTypes.
+            appeared_or_vanished = old is None or new is None
+            if appeared_or_vanished:
+                snapshot = change.after
+                for event_type in snapshot.event_types_of_broker(change.namespace, change.name):
+                    self.queue.add(("EventType", event_type.meta.namespace, event_type.meta.name))
+            if appeared_or_vanished or old.status != new.status or old.url != new.url:
+                for trigger in change.after.triggers_of_broker(change.namespace, change.name):
+                    self.queue.add(("Trigger", trigger.meta.namespace, trigger.meta.name))
         elif change.kind in ("EventType", "Trigger"):
             self.queue.add((change.kind, change.namespace, change.name))
 
