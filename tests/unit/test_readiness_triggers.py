@@ -83,3 +83,32 @@ async def test_only_what_a_broker_change_concerns_is_checked_again() -> None:
 
     cache.apply("Broker", "DELETED", broker(13, ready="False", labels={"team": "a"}))
     assert await queued(controller) == every - {("Broker", NS, "default")}
+
+
+async def test_the_periodic_recheck_covers_exactly_the_objects_with_unwatched_referents() -> None:
+    controller = ReadinessController(None)  # type: ignore[arg-type]  # never started
+    cache = controller.cache
+    by_source = event_type("from-source")
+    by_source["spec"].pop("broker")
+    by_source["spec"]["reference"] = {
+        "apiVersion": "sources.knative.dev/v1",
+        "kind": "PingSource",
+        "name": "ping",
+    }
+    with_ref = trigger("to-service")
+    with_ref["spec"]["subscriber"] = {
+        "ref": {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": "svc"}
+    }
+    cache.apply("EventType", "ADDED", event_type("on-broker"))
+    cache.apply("EventType", "ADDED", by_source)
+    cache.apply("Trigger", "ADDED", trigger("to-uri"))
+    cache.apply("Trigger", "ADDED", with_ref)
+    assert controller.unwatched_referrers() == [
+        ("EventType", NS, "from-source"),
+        ("Trigger", NS, "to-service"),
+    ]
+    cache.apply("Trigger", "DELETED", with_ref)
+    moved = event_type("from-source")  # now on the namespace's Broker
+    moved["metadata"]["resourceVersion"] = "7"
+    cache.apply("EventType", "MODIFIED", moved)
+    assert controller.unwatched_referrers() == []

@@ -145,6 +145,12 @@ class WorkQueue:
         return len(self._order)
 
 
+def _refers_unwatched(model: models.EventType | models.Trigger) -> bool:
+    if isinstance(model, models.Trigger):
+        return model.subscriber.ref is not None
+    return model.reference is not None and model.broker is None
+
+
 class _Stale(Exception):
     """The object changed since it was read (409): redo it from the cache's newer state."""
 
@@ -173,6 +179,7 @@ class ReadinessController:
         self._retries: dict[Key, asyncio.TimerHandle] = {}
         self.writes = 0
         """Status patches the API accepted (for tests and metrics)."""
+        self._unwatched: set[Key] = set()
         self.cache.add_listener(self._on_change)
 
     # lifecycle ---------------------------------------------------------------------------
@@ -250,6 +257,12 @@ class ReadinessController:
         return None
 
     def _on_change(self, change: Change) -> None:
+        if change.kind in ("EventType", "Trigger"):
+            key: Key = (change.kind, change.namespace, change.name)
+            if change.new is not None and _refers_unwatched(change.new):
+                self._unwatched.add(key)
+            else:
+                self._unwatched.discard(key)
         if change.type == "DELETED" and change.kind != "Broker":
             return
         if change.kind == "Broker":
@@ -278,18 +291,9 @@ class ReadinessController:
 
     def unwatched_referrers(self) -> list[Key]:
         """Triggers with a subscriber ref and EventTypes referencing anything but a Broker of
-        their namespace: their referents are not watched, so they are re-checked periodically."""
-        snapshot = self.cache.snapshot
-        keys: list[Key] = []
-        for triggers in snapshot.triggers.groups.values():
-            for trigger in triggers.values():
-                if trigger.subscriber.ref is not None:
-                    keys.append(("Trigger", trigger.meta.namespace, trigger.meta.name))
-        for event_types_in in snapshot.event_types.groups.values():
-            for event_type in event_types_in.values():
-                if event_type.reference is not None and event_type.broker is None:
-                    keys.append(("EventType", event_type.meta.namespace, event_type.meta.name))
-        return keys
+        their namespace: their referents are not watched, so they are re-checked periodically.
+        Kept up to date as changes arrive: a resync does not walk every object."""
+        return sorted(self._unwatched)
 
     # working -----------------------------------------------------------------------------
 
