@@ -11,6 +11,7 @@ EventTypes and Triggers) changes under entries it already holds.
 from __future__ import annotations
 
 import copy
+import gc
 import tracemalloc
 from typing import Any
 
@@ -221,3 +222,21 @@ def test_a_kept_object_costs_about_its_json_length() -> None:
         tracemalloc.stop()
     grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
     assert grown / len(models) < 600  # ~40 bytes of JSON, plus the entry and its keys
+
+
+async def test_a_query_leaves_no_reference_cycles_behind() -> None:
+    """Each request's executor is freed by reference counting: cycles left per request pile
+    up until a young-generation collection frees tens of thousands of objects at once."""
+    cache = build_cache()
+    memo = CompletedObjects()
+    await answer(QUERIES[0], cache, memo)  # plans and memo entries made once
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            await answer(QUERIES[0], cache, None)
+            await answer(QUERIES[0], cache, memo)
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert left == 0
