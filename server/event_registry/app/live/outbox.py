@@ -30,7 +30,9 @@ _Run = tuple[bytes, bytes, Sequence[Item], Hashable]
 class Outbox:
     def __init__(self, limit: int, *, coalesce_after: int = 256) -> None:
         self._runs: deque[_Run] = deque()
-        self._keyed: OrderedDict[int, tuple[Hashable | None, bytes]] = OrderedDict()
+        # slot → (key, prefix, payload, suffix): framed when taken, as runs are, so a client
+        # far behind holds references to shared payloads rather than copies of them
+        self._keyed: OrderedDict[int, tuple[Hashable | None, bytes, bytes, bytes]] = OrderedDict()
         self._slot_of: dict[Hashable, int] = {}
         self._slots = itertools.count()
         self._count = 0
@@ -52,7 +54,7 @@ class Outbox:
         else:
             self._to_keyed()
             for payload, key in items:
-                self._put_keyed(prefix + payload + suffix, None if key is None else (owner, key))
+                self._put_keyed(prefix, payload, suffix, None if key is None else (owner, key))
         if self._count > self._limit:
             self.overflowed = True
 
@@ -61,15 +63,17 @@ class Outbox:
             prefix, suffix, items, owner = self._runs.popleft()
             self._count -= len(items)
             for payload, key in items:
-                self._put_keyed(prefix + payload + suffix, None if key is None else (owner, key))
+                self._put_keyed(prefix, payload, suffix, None if key is None else (owner, key))
 
-    def _put_keyed(self, frame: bytes, key: Hashable | None) -> None:
+    def _put_keyed(
+        self, prefix: bytes, payload: bytes, suffix: bytes, key: Hashable | None
+    ) -> None:
         if key is not None and self._count >= self._coalesce_after:
             older = self._slot_of.get(key)
             if older is not None and self._keyed.pop(older, None) is not None:
                 self._count -= 1
         slot = next(self._slots)
-        self._keyed[slot] = (key, frame)
+        self._keyed[slot] = (key, prefix, payload, suffix)
         self._count += 1
         if key is not None:
             self._slot_of[key] = slot
@@ -80,10 +84,10 @@ class Outbox:
         if self._keyed:
             keyed, slot_of = self._keyed, self._slot_of
             for _ in range(min(most, len(keyed))):
-                slot, (key, frame) = keyed.popitem(last=False)
+                slot, (key, prefix, payload, suffix) = keyed.popitem(last=False)
                 if key is not None and slot_of.get(key) == slot:
                     del slot_of[key]
-                taken.append(frame)
+                taken.append(prefix + payload + suffix)
         else:
             runs = self._runs
             while runs and len(taken) < most:
