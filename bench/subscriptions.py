@@ -1158,10 +1158,10 @@ def rows(results: dict[str, Any]) -> list[Row]:
             )
     stall = results["stall"]
     control, stalled = stall["control"], stall["stalled"]
-    # The target is checked per flip: each flip's healthy p99, the median over the flips of
-    # every run. A p99 pooled over all receptions is set by the single slowest flip (one flip
-    # is a thousand receptions, more than 1% of them), and a slow flip comes as often without
-    # a stalled client (the pooled rows below show both).
+    # The target is checked on the p99 pooled over all receptions, as the issue states it.
+    # That figure is set by the single slowest flip (one flip is a thousand receptions, more
+    # than 1% of them), and on a shared machine a slow flip comes with or without a stalled
+    # client, so each flip's p99 (median over the flips) is shown beside it.
     base = statistics.median(control["default"]["per_flip_p99_ms"])
     value = statistics.median(stalled["default"]["per_flip_p99_ms"])
     ratio = value / base if base else math.inf
@@ -1169,17 +1169,18 @@ def rows(results: dict[str, Any]) -> list[Row]:
         Row(
             f"{stall['subscribers']} subscribers, 1 stalled: healthy p99 per flip, median of "
             f"{len(stalled['default']['per_flip_p99_ms'])} flips",
-            f"{fmt_ms(value)} (x{ratio:.2f})",
+            f"{fmt_ms(value)} (x{ratio:.2f}; {fmt_ms(base)} none stalled)",
             "",
             "",
-            f"≤ x{TARGET_STALL_RATIO:.2f} of {fmt_ms(base)} (none stalled)",
-            ratio <= TARGET_STALL_RATIO,
+            "",
+            None,
         )
     )
     for label, key in (("default flips", "default"), ("bulk flips (filling)", "bulk")):
         base = control[key]["latency"]["p99_ms"]
         value = stalled[key]["latency"]["p99_ms"]
         ratio = value / base if value is not None and base else math.inf
+        primary = key == "default"
         noise = stall.get("noise_floor", {}).get(key, {}).get("control_p99_ms_per_run", [])
         floor = ""
         if len(noise) >= 2 and None not in noise and min(noise) > 0:
@@ -1190,8 +1191,8 @@ def rows(results: dict[str, Any]) -> list[Row]:
                 f"{fmt_ms(value)} (x{ratio:.2f}{floor})",
                 "",
                 "",
-                "",
-                None,
+                f"≤ x{TARGET_STALL_RATIO:.2f} of {fmt_ms(base)} (none stalled)" if primary else "",
+                ratio <= TARGET_STALL_RATIO if primary else None,
             )
         )
     ends = [end for resumed in stalled["resumed"] for end in resumed.get("stalled", [])]
@@ -1304,12 +1305,12 @@ def update_readme(path: Path, info: dict[str, Any], text: str) -> None:
         "(`app/live/batching.py`), about 19 µs of server CPU per connection and flip at "
         "10,000. The load generator then spends about 25 µs per connection and flip reading "
         "and decoding the ten frames, more than the server, so at 10,000 the latencies partly "
-        "measure the generator. Stalled client: the target is checked on each flip's p99 "
-        "(the median over all flips of the runs with and without); a p99 pooled over every "
-        "reception is set by "
-        "the single slowest flip, and one flip in ten is slower with or without a stalled "
-        "client on this shared machine (the pooled rows show it). A stalled client's frames "
-        "wait only in its own outbox (coalesced, then 4503).",
+        "measure the generator. Stalled client: the target is checked on the p99 pooled over "
+        "every reception, which is set by "
+        "the single slowest flip; one flip in ten is slower with or without a stalled "
+        "client on this shared machine, so each flip's p99 (median over the flips) is shown "
+        "beside it. A stalled client's frames wait only in its own outbox (coalesced, then "
+        "4503).",
         f"Measured {info['date']}, {info['nproc']} cores, Python {info['python']}, "
         f"{info['duration_seconds']} s, server code {info['server_code']['sha256']} (last "
         f"changed {info['server_code']['newest_change']}); full figures in "
