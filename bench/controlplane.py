@@ -45,13 +45,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime
 import json
 import math
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -63,7 +60,9 @@ from typing import Any
 import aiohttp
 from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client.exceptions import ApiException
-from tests.support.controlplane import KUBECTL, ControlPlaneProcess, knative_crd, manifest
+from tests.support.controlplane import ControlPlaneProcess, knative_crd, manifest
+
+from bench import reporting
 
 RESULTS = Path(__file__).resolve().parent / "results" / "controlplane.json"
 
@@ -798,25 +797,6 @@ async def bench_watches(clients: Clients, scale: Scale) -> list[Figure]:
 # report ------------------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
-    kubectl = subprocess.run(
-        [str(KUBECTL), "version", "--client", "-o", "json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "nproc": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "kubectl": json.loads(kubectl.stdout)["clientVersion"]["gitVersion"],
-        "loadavg_at_start": list(os.getloadavg()),
-        "controlplane_flags": list(SERVER_FLAGS),
-    }
-
-
 def fmt(value: float) -> str:
     if math.isnan(value):
         return "-"
@@ -890,7 +870,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
     output: Path | None = args.output or (None if args.quick else RESULTS)
-    info = machine()
+    info = {**reporting.machine(), "controlplane_flags": list(SERVER_FLAGS)}
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-controlplane-") as directory:
         plane = ControlPlaneProcess(Path(directory), *SERVER_FLAGS).start()

@@ -49,12 +49,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime
 import json
 import math
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -66,8 +63,10 @@ from typing import Any
 import aiohttp
 import yaml
 from kubernetes_asyncio import client, config
-from tests.support.controlplane import KUBECTL, manifest
+from tests.support.controlplane import manifest
 from tests.support.registry import RegistryProcess, broker, eventtype
+
+from bench import reporting
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results" / "mutations.json"
@@ -583,25 +582,6 @@ class Bench:
 # reporting -----------------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
-    kubectl = subprocess.run(
-        [str(KUBECTL), "version", "--client", "-o", "json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "nproc": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "kubectl": json.loads(kubectl.stdout)["clientVersion"]["gitVersion"],
-        "loadavg_at_start": list(os.getloadavg()),
-        "server": "event-registry serve (open mode, embedded control plane and controller)",
-    }
-
-
 def fmt(value: float) -> str:
     if math.isnan(value):
         return "-"
@@ -747,22 +727,6 @@ def readme_section(info: dict[str, Any], scale: Scale, figures: Sequence[Figure]
     return "\n".join(lines)
 
 
-def update_readme(path: Path, section: str) -> None:
-    """Replace this benchmark's section of the README, or append it; others stay as they are."""
-    text = path.read_text() if path.exists() else ""
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        separator = (
-            "" if not text or text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
-        )
-        path.write_text(text + separator + section)
-        return
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    tail = "".join(lines[end:])
-    path.write_text("".join(lines[:start]) + section + ("\n" + tail if tail else ""))
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help=f"N = {QUICK_N} instead of {FULL_N}")
@@ -780,7 +744,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         quick=args.quick,
     )
     output: Path | None = args.output or (None if args.quick else RESULTS)
-    info = machine()
+    info = {
+        **reporting.machine(),
+        "server": "event-registry serve (open mode, embedded control plane and controller)",
+    }
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-mutations-") as directory:
         work = Path(directory)
@@ -815,7 +782,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         write_results(output, info, scale, figures)
         print(f"results: {output}")
     if not args.quick:
-        update_readme(README, readme_section(info, scale, figures))
+        reporting.replace_section(README, SECTION, readme_section(info, scale, figures))
         print(f"README section: {README}")
 
 

@@ -79,15 +79,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime
 import gc
 import json
 import math
 import os
-import platform
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -101,9 +98,10 @@ from typing import Any
 
 import aiohttp
 from kubernetes_asyncio import client, config
-from tests.support.controlplane import KUBECTL, REPO, run_kubectl
+from tests.support.controlplane import REPO, run_kubectl
 from tests.support.registry import AnnouncingProcess, RegistryProcess, broker, eventtype, http
 
+from bench import reporting
 from event_registry.hub.hub import Hub
 from event_registry.store.caching import Cache
 
@@ -1416,24 +1414,6 @@ async def measure_all(
 # reporting -----------------------------------------------------------------------------------
 
 
-def machine() -> Json:
-    kubectl = subprocess.run(
-        [str(KUBECTL), "version", "--client", "-o", "json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "nproc": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "kubectl": json.loads(kubectl.stdout)["clientVersion"]["gitVersion"],
-        "loadavg_at_start": list(os.getloadavg()),
-    }
-
-
 def fmt(value: float, digits: int = 1) -> str:
     if math.isnan(value):
         return "-"
@@ -1893,22 +1873,6 @@ def readme_section(info: Json, results: Results, table: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
-def update_readme(path: Path, section: str) -> None:
-    """Replace this benchmark's section of the README, or append it; others stay as they are."""
-    text = path.read_text() if path.exists() else ""
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        separator = (
-            "" if not text or text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
-        )
-        path.write_text(text + separator + section)
-        return
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    tail = "".join(lines[end:])
-    path.write_text("".join(lines[:start]) + section + ("\n" + tail if tail else ""))
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
@@ -1924,7 +1888,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     scale = QUICK_SCALE if args.quick else FULL_SCALE
     output: Path | None = args.output or (None if args.quick else RESULTS)
-    info = machine()
+    info = reporting.machine()
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-queries-") as directory:
         results = run(scale, Path(directory))
@@ -1951,7 +1915,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         output.write_text(json.dumps(document_of(info, results, table), indent=2) + "\n")
         print(f"results: {output}")
     if not args.quick:
-        update_readme(README, readme_section(info, results, table))
+        reporting.replace_section(README, SECTION, readme_section(info, results, table))
         print(f"README section: {README}")
 
 

@@ -63,7 +63,6 @@ import hashlib
 import json
 import math
 import os
-import platform
 import resource
 import shutil
 import signal
@@ -80,6 +79,8 @@ from typing import Any
 import aiohttp
 import yaml
 from tests.support.registry import AnnouncingProcess
+
+from bench import reporting
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "subscriptions.json"
@@ -1255,17 +1256,6 @@ def table(rows_: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
-def machine() -> dict[str, Any]:
-    return {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "nproc": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "loadavg_at_start": list(os.getloadavg()),
-    }
-
-
 def code_fingerprint() -> dict[str, Any]:
     """Which server code was measured: a digest of the live-delivery sources and their newest
     modification time (the work tree may change between runs)."""
@@ -1324,19 +1314,7 @@ def update_readme(path: Path, info: dict[str, Any], text: str) -> None:
         "```"
     )
     parts = ["## Subscriptions", wrapped[0], commands, *wrapped[1:], text]
-    section = "\n\n".join(parts) + "\n"
-    current = path.read_text() if path.exists() else ""
-    start = current.find("\n## Subscriptions\n")
-    if current.startswith("## Subscriptions\n"):
-        start = 0
-    if start < 0:
-        joined = current.rstrip("\n") + ("\n\n" if current.strip() else "") + section
-    else:
-        start = start + 1 if start else 0
-        end = current.find("\n## ", start + 1)
-        rest = current[end + 1 :] if end >= 0 else ""
-        joined = current[:start] + section + ("\n" + rest if rest else "")
-    path.write_text(joined)
+    reporting.replace_section(path, "## Subscriptions", "\n\n".join(parts) + "\n")
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:
@@ -1374,7 +1352,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     needed = max(scale.sizes) + 500
     if fd_limit < needed:
         raise SystemExit(f"the open-file limit is {fd_limit}; {needed} are needed")
-    info = machine()
+    info = reporting.machine(kubectl=False)
     info["flips"] = scale.flips
     info["server_code"] = code_fingerprint()
     began = time.monotonic()

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from typing import Any
 
 import aiohttp
 from kubernetes_asyncio.client import ApiClient
@@ -24,11 +25,11 @@ from .reflecting import Reflector, ReflectorSettings
 log = logging.getLogger(__name__)
 
 
-async def served_versions(api_client: ApiClient, group: str) -> list[str]:
-    """Versions the API serves for a group (empty when the group is unknown)."""
+async def _discovery(api_client: ApiClient, path: str) -> dict[str, Any]:
+    """A discovery document (``/apis/...``); empty when unreachable or not served."""
     try:
         response: aiohttp.ClientResponse = await api_client.call_api(
-            f"/apis/{group}",
+            path,
             "GET",
             header_params={"Accept": "application/json"},
             auth_settings=["BearerToken"],
@@ -36,30 +37,22 @@ async def served_versions(api_client: ApiClient, group: str) -> list[str]:
             _request_timeout=30,
         )
     except (aiohttp.ClientError, TimeoutError):
-        return []
+        return {}
     async with response:
         if response.status != 200:
-            return []
+            return {}
         body = json.loads(await response.read())
+    return body if isinstance(body, dict) else {}
+
+
+async def served_versions(api_client: ApiClient, group: str) -> list[str]:
+    """Versions the API serves for a group (empty when the group is unknown)."""
+    body = await _discovery(api_client, f"/apis/{group}")
     return [str(v.get("version")) for v in body.get("versions") or []]
 
 
 async def resources_of(api_client: ApiClient, group: str, version: str) -> set[str]:
-    try:
-        response: aiohttp.ClientResponse = await api_client.call_api(
-            f"/apis/{group}/{version}",
-            "GET",
-            header_params={"Accept": "application/json"},
-            auth_settings=["BearerToken"],
-            _preload_content=False,
-            _request_timeout=30,
-        )
-    except (aiohttp.ClientError, TimeoutError):
-        return set()
-    async with response:
-        if response.status != 200:
-            return set()
-        body = json.loads(await response.read())
+    body = await _discovery(api_client, f"/apis/{group}/{version}")
     return {str(r.get("name")) for r in body.get("resources") or []}
 
 

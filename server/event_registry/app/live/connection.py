@@ -190,7 +190,10 @@ class LiveConnection:
     # outgoing -----------------------------------------------------------------------------
 
     def enqueue(self, frame: str) -> None:
-        self.enqueue_run(b"", b"", ((frame.encode(), None),), None)
+        if self._closing or self._slow:
+            return
+        self.outbox.put(frame.encode())
+        self._queued()
 
     def enqueue_run(
         self, prefix: bytes, suffix: bytes, items: Sequence[Item], owner: Hashable
@@ -198,6 +201,10 @@ class LiveConnection:
         if self._closing or self._slow:
             return
         self.outbox.put_run(prefix, suffix, items, owner)
+        self._queued()
+
+    def _queued(self) -> None:
+        """After a put: flush on the next loop iteration; close a client too far behind."""
         if not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
