@@ -39,11 +39,13 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlaneProc
         "3600",
         "--no-controllers",
     ).start()
-    for crd in ("eventtype", "broker", "trigger"):
-        process.kubectl("apply", "-f", "-", input=knative_crd(crd), check=True)
-    process.kubectl("create", "namespace", "inf", check=True)
-    yield process
-    process.stop()
+    try:
+        for crd in ("eventtype", "broker", "trigger"):
+            process.kubectl("apply", "-f", "-", input=knative_crd(crd), check=True)
+        process.kubectl("create", "namespace", "inf", check=True)
+        yield process
+    finally:
+        process.stop()
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,11 @@ ET = "eventtypes.v1beta2.eventing.knative.dev"
 @pytest.fixture(scope="module")
 def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlaneProcess]:
     process = ControlPlaneProcess(tmp_path_factory.mktemp("admission"), "--no-controllers").start()
-    process.kubectl("create", "namespace", "adm", check=True)
-    yield process
-    process.stop()
+    try:
+        process.kubectl("create", "namespace", "adm", check=True)
+        yield process
+    finally:
+        process.stop()
 
 
 def eventtype(name: str, **spec: object) -> dict[str, object]:
@@ -154,6 +156,7 @@ def test_broker_class_is_defaulted(plane: ControlPlaneProcess) -> None:
     )
 
 
+@pytest.mark.knative_crds
 def test_real_knative_crds_applied_over_ours_still_serve_and_validate(
     plane: ControlPlaneProcess,
 ) -> None:

@@ -16,9 +16,16 @@ from pathlib import Path
 
 import yaml
 
+from event_registry.controlplane.knative import definitions
+from tests.support import processes
+
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-KNATIVE_CRDS = SHARED / "knative-crds"
+KNATIVE_CRDS_VARIABLE = "KNATIVE_CRDS_DIR"
+KNATIVE_CRDS = Path(
+    os.environ.get(KNATIVE_CRDS_VARIABLE) or REPO.parent / "shared" / "knative-crds"
+)
+"""Knative's own CRD manifests (knative/eventing ``config/core/resources/``), read by the
+conformance tests (marker ``knative_crds``); absent from a user's clone, see CONTRIBUTING.md."""
 KUBECTL = Path(sys.prefix) / "bin" / "kubectl"
 
 
@@ -52,6 +59,7 @@ class ControlPlaneProcess:
             stdout=subprocess.PIPE,
             text=True,
         )
+        processes.track(self.process)
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
@@ -72,6 +80,7 @@ class ControlPlaneProcess:
             self.process.wait()
         if self.process.stdout is not None:
             self.process.stdout.close()
+        processes.untrack(self.process)
         self.process = None
 
     def kubectl(
@@ -117,9 +126,21 @@ def run_kubectl(
     return result
 
 
+def knative_crds_present() -> bool:
+    return (KNATIVE_CRDS / "eventtype.yaml").is_file()
+
+
 def knative_crd(name: str) -> str:
-    """The text of a real Knative CRD from shared/ (read at test time, never copied)."""
-    return (KNATIVE_CRDS / f"{name}.yaml").read_text()
+    """The manifest of CRD ``name`` (``eventtype``, ``broker``, ``trigger``, ``pingsource``,
+    ``apiserversource``) as a user applies it: Knative's own from :data:`KNATIVE_CRDS` when
+    present (read at test time, never copied), else the control plane's built-in definition
+    of the same CRD. Tests about Knative's manifests themselves are marked ``knative_crds``."""
+    if knative_crds_present():
+        return (KNATIVE_CRDS / f"{name}.yaml").read_text()
+    for crd in definitions.BUILTIN_CRDS:
+        if crd["spec"]["names"]["singular"] == name:
+            return yaml.safe_dump(crd, sort_keys=False)
+    raise LookupError(f"no built-in CRD named {name!r}")
 
 
 def manifest(*documents: Mapping[str, object]) -> str:

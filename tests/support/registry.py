@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from tests.support import processes
 from tests.support.controlplane import REPO, manifest, run_kubectl
 
 Json = dict[str, Any]
@@ -64,6 +65,7 @@ class AnnouncingProcess:
             stderr=subprocess.STDOUT,
             **self.popen,
         )
+        processes.track(self.process)
         pattern = re.compile(rf"^{re.escape(announcement)}: (\S+)\s*$", re.MULTILINE)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -96,6 +98,7 @@ class AnnouncingProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+            processes.untrack(self.process)
             self.process = None
         if self._log is not None:
             self._log.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,8 +10,7 @@ import yaml
 
 from event_registry.controlplane.errors import Cause
 from event_registry.controlplane.schemas import SchemaCheck, check_object
-
-CRDS = Path(__file__).resolve().parents[2].parent / "shared" / "knative-crds"
+from tests.support.controlplane import KNATIVE_CRDS
 
 REFERENCE: dict[str, Any] = {
     "type": "object",
@@ -131,7 +129,7 @@ def only(check: SchemaCheck) -> Cause:
 
 
 def crd_schema(file: str, version: str) -> dict[str, Any]:
-    crd = yaml.safe_load((CRDS / file).read_text())
+    crd = yaml.safe_load((KNATIVE_CRDS / file).read_text())
     for entry in crd["spec"]["versions"]:
         if entry["name"] == version:
             schema: dict[str, Any] = entry["schema"]["openAPIV3Schema"]
@@ -850,6 +848,7 @@ def test_a_changed_schema_is_not_served_from_a_stale_cache() -> None:
 # ------------------------------------------------------------------- real Knative CRDs
 
 
+@pytest.mark.knative_crds
 def test_real_eventtype_crd_v1beta2() -> None:
     schema = crd_schema("eventtype.yaml", "v1beta2")
     obj = event_type(
@@ -872,6 +871,7 @@ def test_real_eventtype_crd_v1beta2() -> None:
     assert check.causes == ()
 
 
+@pytest.mark.knative_crds
 def test_real_eventtype_crd_v1beta3_validation_paths() -> None:
     schema = crd_schema("eventtype.yaml", "v1beta3")
     obj = event_type(
@@ -891,6 +891,7 @@ def test_real_eventtype_crd_v1beta3_validation_paths() -> None:
     )
 
 
+@pytest.mark.knative_crds
 def test_real_trigger_crd_keeps_unknown_spec_fields() -> None:
     schema = crd_schema("trigger.yaml", "v1")
     obj = {
