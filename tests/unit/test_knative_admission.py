@@ -19,9 +19,15 @@ import pytest
 import yaml
 
 from event_registry.controlplane import errors, knative, tables
+from event_registry.controlplane.admission import Request
 from event_registry.controlplane.apiserver import ApiServer, Target, WriteResult
 from event_registry.controlplane.knative import admitting, definitions, installing
-from event_registry.controlplane.resources import CUSTOM_RESOURCE_DEFINITIONS, NAMESPACES
+from event_registry.controlplane.knative import features as flags
+from event_registry.controlplane.resources import (
+    CONFIGMAPS,
+    CUSTOM_RESOURCE_DEFINITIONS,
+    NAMESPACES,
+)
 from event_registry.controlplane.storage import Storage
 from event_registry.domain.eventtype_versions import ATTRIBUTES_ANNOTATION
 from tests.support.controlplane import KNATIVE_CRDS, knative_crd
@@ -1121,10 +1127,7 @@ def test_trigger_needs_exactly_one_of_broker_and_broker_ref(api: ApiServer) -> N
     assert {c.message for c in causes} == {"expected exactly one, got both"}
     by_ref = api.create(triggers(api), trigger("by-ref", broker=None, brokerRef=BROKER_REF)).object
     assert "labels" not in by_ref["metadata"]
-    across = trigger("across", broker=None, brokerRef={**BROKER_REF, "namespace": "other"})
-    causes = rejected(api, lambda: api.create(triggers(api), across))
-    assert fields(causes) == {"spec.brokerRef.namespace"}
-    assert causes[0].reason == "FieldValueForbidden"
+    # brokerRef.namespace: see the cross-namespace section below
 
 
 def test_trigger_broker_is_immutable_but_the_subscriber_is_not(api: ApiServer) -> None:
@@ -1322,3 +1325,151 @@ def test_admitting_register_is_idempotent(api: ApiServer) -> None:
     admitting.register(api.admission)
     causes = rejected(api, lambda: api.create(triggers(api), trigger(broker=None)))
     assert len(causes) == 1
+
+
+# ---------------------------------------------------- references to other namespaces
+
+
+CROSS_NAMESPACE_FORBIDDEN = errors.Cause(
+    "spec.namespace",
+    "FieldValueForbidden",
+    "must not set the field(s): only name, apiVersion and kind are supported fields when "
+    "feature.CrossNamespaceEventLinks is disabled",
+)
+SERVICE_IN_OTHER = {
+    "apiVersion": "serving.knative.dev/v1",
+    "kind": "Service",
+    "name": "consumer",
+    "namespace": "other",
+}
+
+
+def set_features(api: ApiServer, **data: str) -> None:
+    """Write ``knative-eventing/config-features`` as kubectl would (namespace first)."""
+    if api.storage.get(NAMESPACES.key, "", flags.SYSTEM_NAMESPACE) is None:
+        api.create(Target(NAMESPACES, "v1"), {"metadata": {"name": flags.SYSTEM_NAMESPACE}})
+    config_maps = Target(CONFIGMAPS, "v1", flags.SYSTEM_NAMESPACE)
+    body = {"metadata": {"name": flags.CONFIG_MAP}, "data": data}
+    if api.storage.get(CONFIGMAPS.key, flags.SYSTEM_NAMESPACE, flags.CONFIG_MAP) is None:
+        api.create(config_maps, body)
+    else:
+        replace(api, Target(CONFIGMAPS, "v1", flags.SYSTEM_NAMESPACE, flags.CONFIG_MAP), body)
+
+
+def by_ref(name: str, namespace: str | None) -> dict[str, Any]:
+    ref = dict(BROKER_REF) if namespace is None else {**BROKER_REF, "namespace": namespace}
+    return trigger(name, broker=None, brokerRef=ref)
+
+
+@pytest.mark.parametrize("namespace", ["other", "default"])
+def test_broker_ref_namespace_is_refused_while_cross_namespace_links_are_off(
+    api: ApiServer, namespace: str
+) -> None:
+    # Knative refuses any namespace here, the Trigger's own included, with this exact cause
+    with pytest.raises(errors.Invalid) as caught:
+        api.create(triggers(api), by_ref("across", namespace))
+    assert list(caught.value.causes) == [CROSS_NAMESPACE_FORBIDDEN]
+    assert caught.value.message == (
+        'Trigger "across" is invalid: spec.namespace: must not set the field(s): only name, '
+        "apiVersion and kind are supported fields when feature.CrossNamespaceEventLinks is "
+        "disabled"
+    )
+    assert api.storage.get(triggers(api).resource.key, "default", "across") is None
+
+
+@pytest.mark.parametrize("namespace", [None, ""])
+def test_broker_ref_without_a_namespace_needs_no_flag(
+    api: ApiServer, namespace: str | None
+) -> None:
+    created = api.create(triggers(api), by_ref("local", namespace)).object
+    assert created["spec"]["brokerRef"].get("namespace", "") == ""
+    assert "labels" not in created["metadata"]  # Knative labels by brokerRef only when enabled
+
+
+@pytest.mark.parametrize("value", ["enabled", "Enabled", "ENABLED"])
+def test_enabling_cross_namespace_links_admits_the_broker_ref_namespace(
+    api: ApiServer, value: str
+) -> None:
+    set_features(api, **{"cross-namespace-event-links": value})
+    created = api.create(triggers(api), by_ref("across", "other")).object
+    assert created["spec"]["brokerRef"]["namespace"] == "other"
+    assert created["metadata"]["labels"] == {admitting.BROKER_LABEL: "default"}
+    both = trigger("both", brokerRef={**BROKER_REF, "namespace": "other"})
+    assert fields(rejected(api, lambda: api.create(triggers(api), both))) == {
+        "spec.broker",
+        "spec.brokerRef",
+    }
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"cross-namespace-event-links": "disabled"},
+        {"cross-namespace-event-links": "allowed"},  # Knative: only Enabled turns it on
+        {"cross-namespace-event-links": "yes"},
+        {"_example": "cross-namespace-event-links: enabled"},
+    ],
+)
+def test_other_flag_values_keep_the_broker_ref_namespace_refused(
+    api: ApiServer, data: dict[str, str]
+) -> None:
+    set_features(api, **data)
+    causes = rejected(api, lambda: api.create(triggers(api), by_ref("across", "other")))
+    assert causes == [CROSS_NAMESPACE_FORBIDDEN]
+
+
+def test_the_flag_is_read_at_each_write(api: ApiServer) -> None:
+    set_features(api, **{"cross-namespace-event-links": "enabled"})
+    api.create(triggers(api), by_ref("across", "other"))
+    set_features(api, **{"cross-namespace-event-links": "disabled"})
+    causes = rejected(api, lambda: api.create(triggers(api), by_ref("again", "other")))
+    assert causes == [CROSS_NAMESPACE_FORBIDDEN]
+    # like Knative's webhook, every update of a Trigger admitted under the flag is now refused
+    tgt = triggers(api, "across")
+    causes = rejected(api, lambda: api.patch(tgt, MERGE, {"metadata": {"labels": {"a": "b"}}}))
+    assert causes == [CROSS_NAMESPACE_FORBIDDEN]
+    status = target(api, "triggers", "v1", "across", subresource="status")
+    assert api.patch(status, MERGE, {"status": {"conditions": CONDITIONS}}).object["status"]
+    api.delete(tgt)
+    set_features(api, **{"cross-namespace-event-links": "enabled"})
+    assert api.create(triggers(api), by_ref("again", "other")).object
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_refs_knative_never_checks_accept_any_namespace(api: ApiServer, enabled: bool) -> None:
+    # Knative's KReference namespace check needs a parent in the validation context, which
+    # Trigger and EventType validation never set, and Broker validation sets with different
+    # namespaces allowed (stock config-br-defaults): all of these are admitted as written.
+    if enabled:
+        set_features(api, **{"cross-namespace-event-links": "enabled"})
+    dead_letters = {"deadLetterSink": {"ref": {**SERVICE_IN_OTHER, "name": "dead-letters"}}}
+    created = api.create(
+        triggers(api), trigger(subscriber={"ref": SERVICE_IN_OTHER}, delivery=dead_letters)
+    ).object
+    assert created["spec"]["subscriber"]["ref"] == SERVICE_IN_OTHER
+    assert created["spec"]["delivery"] == dead_letters
+    event_type = with_spec(seed_eventtype(), reference={**BROKER_REF, "namespace": "other"})
+    stored = api.create(eventtypes(api), event_type).object
+    assert stored["spec"]["reference"]["namespace"] == "other"
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "name": "cfg", "namespace": "other"}
+    configured = api.create(brokers(api), {**broker("configured"), "spec": {"config": config}})
+    assert configured.object["spec"]["config"] == config
+    ping = target(api, "pingsources", "v1", group=SOURCES)
+    sink = {"ref": {**SERVICE_IN_OTHER, "name": "sink"}}
+    source = {"metadata": {"name": "p"}, "spec": {"schedule": "* * * * *", "sink": sink}}
+    assert api.create(ping, source).object["spec"]["sink"] == sink
+
+
+def test_admit_trigger_takes_the_features_in_force(api: ApiServer) -> None:
+    enabled = flags.parse({"cross-namespace-event-links": "enabled"})
+    resource = triggers(api).resource
+    body = by_ref("across", "other")
+    body["metadata"]["namespace"] = "default"
+
+    def admit(features: flags.Features) -> list[errors.Cause]:
+        request = Request("CREATE", resource, copy.deepcopy(body), None)
+        return admitting.admit_trigger(request, features=features)
+
+    assert admit(flags.STOCK) == [CROSS_NAMESPACE_FORBIDDEN]
+    assert admit(enabled) == []

@@ -3,7 +3,8 @@
 # --- enable(): Knative admission, EventType conversion and built-in CRDs -------------------
 # enable(api) makes an ApiServer behave like a cluster with Knative Eventing installed: it
 # registers the EventType converter (v1beta1/v1beta2/v1beta3), the admission plugins of
-# .admitting (Knative's webhook defaults and validation) and installs the CRDs of .definitions
+# .admitting (Knative's webhook defaults and validation, reading Knative's feature flags from
+# the api's own storage through .features) and installs the CRDs of .definitions
 # by the rule documented in .installing. It is synchronous and idempotent; call it once the
 # namespaces exist (ControlPlane.start, after _ensure_namespaces).
 
@@ -12,11 +13,12 @@ from ...domain.eventtype_versions import KIND as _EVENTTYPE_KIND
 from ...domain.eventtype_versions import convert_eventtype as _convert_eventtype
 from ..apiserver import ApiServer as _ApiServer
 from . import admitting as _admitting
+from . import features as _features
 from . import installing as _installing
 
 
 def enable(api: _ApiServer) -> None:
     """Give ``api`` Knative Eventing semantics: conversion, admission and built-in CRDs."""
     api.conversion.register(_EVENTTYPE_GROUP, _EVENTTYPE_KIND, _convert_eventtype)
-    _admitting.register(api.admission)
+    _admitting.register(api.admission, features=_features.stored(api.storage))
     _installing.install_builtin_crds(api)

@@ -20,18 +20,35 @@ Guarantees:
     ``ref.namespace`` <- the Broker's namespace.
   - Trigger: ``spec.filter`` <- ``{}``; ``spec.subscriber.ref.namespace`` and the dead letter
     sink's ``ref.namespace`` <- the Trigger's namespace; label ``eventing.knative.dev/broker``
-    <- ``spec.broker`` when set.
+    <- ``spec.brokerRef.name`` when ``spec.brokerRef`` is set and
+    ``cross-namespace-event-links`` is enabled, else ``spec.broker`` when set.
 
 * Validation is Knative's (``pkg/apis/eventing/v1``, ``v1beta2``, ``v1beta3`` and
-  ``knative.dev/pkg`` ``Destination``/``KReference``) with the stock feature flags
-  (``delivery-timeout`` enabled; ``delivery-retryafter`` and ``cross-namespace-event-links``
-  disabled), plus these checks Knative leaves as TODOs or to decoding: EventType
-  ``spec.source``/``spec.schema`` must be URI references; unknown keys in Trigger specs,
-  filter expressions and delivery specs are rejected (Knative's webhook decodes strictly);
-  values of ``exact``/``prefix``/``suffix`` must be non-empty strings (Knative's filters
-  refuse empty ones when they are built); a destination's ``ref`` is checked whenever it is
-  set (Knative skips it when a relative ``uri`` accompanies it). CloudEvents SQL expressions
-  are not parsed.
+  ``knative.dev/pkg`` ``Destination``/``KReference``) with the stock ``delivery-timeout``
+  (enabled) and ``delivery-retryafter`` (disabled), and with ``cross-namespace-event-links``
+  as the features source given to :func:`register` has it when the write is admitted (see
+  :mod:`.features`: the ``config-features`` ConfigMap of ``knative-eventing``), plus these
+  checks Knative leaves as TODOs or to decoding: EventType ``spec.source``/``spec.schema``
+  must be URI references; unknown keys in Trigger specs, filter expressions and delivery specs
+  are rejected (Knative's webhook decodes strictly); values of ``exact``/``prefix``/``suffix``
+  must be non-empty strings (Knative's filters refuse empty ones when they are built); a
+  destination's ``ref`` is checked whenever it is set (Knative skips it when a relative
+  ``uri`` accompanies it). CloudEvents SQL expressions are not parsed.
+* References to other namespaces, as Knative's webhook treats them:
+
+  - Trigger ``spec.brokerRef.namespace``: refused whenever set (even to the Trigger's own
+    namespace) unless ``cross-namespace-event-links`` is ``enabled``, with Knative's cause,
+    reported at ``spec.namespace`` as Knative reports it. When enabled it is accepted and
+    the broker label is taken from ``spec.brokerRef.name``; Knative then also asks for a
+    SubjectAccessReview of the writer, which this control plane (no RBAC: every client is
+    an administrator) would always grant.
+  - Trigger subscriber and dead letter sink ``ref.namespace``, Broker ``spec.config`` and
+    EventType ``spec.reference.namespace``: accepted in any namespace, whatever the flag.
+    Knative's ``KReference`` namespace check only runs for a parent set during validation,
+    which Trigger and EventType validation never set and Broker validation sets with
+    different namespaces allowed unless ``config-br-defaults`` forbids them (that ConfigMap
+    is not read here).
+
 * An EventType's spec is immutable in every version: an update must leave both its v1beta2
   spec and its v1beta3 view (the attributes carried in the
   ``registry.knative.dev/v1beta3-attributes`` annotation) unchanged. An EventType that came in
@@ -56,6 +73,7 @@ from urllib.parse import urlsplit
 from ...domain.eventtype_versions import API_VERSIONS, ATTRIBUTES_ANNOTATION, convert_eventtype
 from .. import errors
 from ..admission import Admission, Request
+from . import features as flags
 
 __all__ = [
     "BROKERS",
@@ -121,13 +139,17 @@ _PEM = re.compile(r"-----BEGIN ([^-\n]+)-----(.*?)-----END \1-----", re.DOTALL)
 _registered: weakref.WeakSet[Admission] = weakref.WeakSet()
 
 
-def register(admission: Admission) -> None:
-    """Add the EventType, Broker and Trigger plugins (once per ``admission``)."""
+def register(admission: Admission, *, features: flags.FeaturesSource = flags.stock) -> None:
+    """Add the EventType, Broker and Trigger plugins (once per ``admission``).
+
+    ``features`` is called for each admitted Trigger write, so a flag changed in the cluster
+    applies to the next write.
+    """
     if admission in _registered:
         return
     admission.register(EVENT_TYPES, admit_event_type)
     admission.register(BROKERS, admit_broker)
-    admission.register(TRIGGERS, admit_trigger)
+    admission.register(TRIGGERS, lambda request: admit_trigger(request, features=features()))
     _registered.add(admission)
 
 
@@ -465,8 +487,10 @@ def _default_broker_spec(broker: dict[str, Any], namespace: str) -> None:
 # ---------------------------------------------------------------------------- Trigger
 
 
-def admit_trigger(request: Request) -> list[errors.Cause]:
-    """Default and validate a Trigger (``eventing.knative.dev/v1``)."""
+def admit_trigger(
+    request: Request, *, features: flags.Features = flags.STOCK
+) -> list[errors.Cause]:
+    """Default and validate a Trigger (``eventing.knative.dev/v1``) under ``features``."""
     if request.subresource:
         return []
     trigger = request.new
@@ -475,8 +499,9 @@ def admit_trigger(request: Request) -> list[errors.Cause]:
     spec = trigger.get("spec")
     if not isinstance(spec, dict):
         spec = trigger["spec"] = {}
-    _default_trigger(trigger, namespace)
-    causes = _trigger_spec_causes(spec)
+    cross_namespace = features.is_enabled(flags.CROSS_NAMESPACE_EVENT_LINKS)
+    _default_trigger(trigger, namespace, cross_namespace=cross_namespace)
+    causes = _trigger_spec_causes(spec, cross_namespace=cross_namespace)
     causes += _trigger_annotation_causes(trigger, namespace)
     if request.operation == "UPDATE" and request.old is not None:
         old_broker = _mapping(request.old.get("spec")).get("broker") or ""
@@ -486,13 +511,16 @@ def admit_trigger(request: Request) -> list[errors.Cause]:
     return causes
 
 
-def _default_trigger(trigger: dict[str, Any], namespace: str) -> None:
+def _default_trigger(trigger: dict[str, Any], namespace: str, *, cross_namespace: bool) -> None:
     spec = trigger["spec"]
     if spec.get("filter") is None:
         spec["filter"] = {}
     _default_destination(spec.get("subscriber"), namespace)
     _default_delivery(spec.get("delivery"), namespace)
     broker = spec.get("broker")
+    broker_ref = spec.get("brokerRef")
+    if cross_namespace and isinstance(broker_ref, dict):
+        broker = broker_ref.get("name")
     if isinstance(broker, str) and broker:
         metadata = trigger["metadata"]
         labels = metadata.get("labels")
@@ -501,7 +529,7 @@ def _default_trigger(trigger: dict[str, Any], namespace: str) -> None:
         labels[BROKER_LABEL] = broker
 
 
-def _trigger_spec_causes(spec: dict[str, Any]) -> list[errors.Cause]:
+def _trigger_spec_causes(spec: dict[str, Any], *, cross_namespace: bool) -> list[errors.Cause]:
     causes = [_unknown_field("spec", key) for key in spec if key not in _TRIGGER_SPEC_FIELDS]
     broker, broker_ref = spec.get("broker") or "", spec.get("brokerRef")
     if broker_ref is None and not broker:
@@ -509,15 +537,8 @@ def _trigger_spec_causes(spec: dict[str, Any]) -> list[errors.Cause]:
     elif broker_ref is not None and broker:
         message = "expected exactly one, got both"
         causes += [_invalid("spec.broker", message), _invalid("spec.brokerRef", message)]
-    if isinstance(broker_ref, dict) and broker_ref.get("namespace"):
-        causes.append(
-            errors.Cause(
-                "spec.brokerRef.namespace",
-                "FieldValueForbidden",
-                "must not set the field(s): only name, apiVersion and kind are supported fields "
-                "when feature.CrossNamespaceEventLinks is disabled",
-            )
-        )
+    if not cross_namespace and isinstance(broker_ref, dict) and broker_ref.get("namespace"):
+        causes.append(_broker_ref_namespace_forbidden())
     attributes = _mapping(spec.get("filter")).get("attributes")
     if isinstance(attributes, dict):
         causes += _attribute_name_causes(attributes, "spec.filter.attributes")
@@ -533,6 +554,17 @@ def _trigger_spec_causes(spec: dict[str, Any]) -> list[errors.Cause]:
     causes += _destination_causes(spec.get("subscriber"), "spec.subscriber")
     causes += _delivery_causes(spec.get("delivery"), "spec.delivery")
     return causes
+
+
+def _broker_ref_namespace_forbidden() -> errors.Cause:
+    """Knative's cause, at Knative's path: ``TriggerSpec.Validate`` names the field without
+    its ``brokerRef`` segment, so the webhook says ``spec.namespace``."""
+    return errors.Cause(
+        "spec.namespace",
+        "FieldValueForbidden",
+        "must not set the field(s): only name, apiVersion and kind are supported fields "
+        "when feature.CrossNamespaceEventLinks is disabled",
+    )
 
 
 def _attribute_name_causes(attributes: Iterable[Any], path: str) -> list[errors.Cause]:
