@@ -23,6 +23,7 @@ from strawberry.federation import Schema
 from strawberry.types import ExecutionContext
 
 from .connections import InvalidPage
+from .entities import EntitiesSchema, InvalidRepresentation
 from .fast_execution import FastExecutionContext
 from .mutations import Mutation
 from .queries import Query
@@ -33,7 +34,7 @@ from .writing import CacheLagged
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 2_000
-EXPECTED_ERRORS = (InvalidPage, CacheLagged, InvalidSubscription)
+EXPECTED_ERRORS = (InvalidPage, CacheLagged, InvalidSubscription, InvalidRepresentation)
 DOCUMENTS_CACHED = 256
 """Distinct documents whose parse and validation are kept (LRU): clients repeat a few."""
 
@@ -49,10 +50,11 @@ def should_mask(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None:
         return False  # syntax, validation and limit errors are the client's own
-    return not isinstance(original, EXPECTED_ERRORS)
+    # A GraphQLError cause is a message meant for the client (e.g. a variable's coercion).
+    return not isinstance(original, (GraphQLError, *EXPECTED_ERRORS))
 
 
-class RegistrySchema(Schema):
+class RegistrySchema(EntitiesSchema):
     """Logs only unexpected errors: client mistakes are answered, not logged as failures."""
 
     def process_errors(
