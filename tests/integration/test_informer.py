@@ -1,4 +1,5 @@
-"""The informer against a real control plane: sync, live changes, 410 relists, restarts.
+"""The informer against a real control plane: sync, live changes, 410 relists, restarts of
+the control plane, and of a reflector after a cache listener raised.
 
 The informer runs in the test's event loop; the control plane is a separate process with a
 tiny history (5 changes) so that a watch resumed from an old resourceVersion gets 410 Expired.
@@ -7,6 +8,7 @@ tiny history (5 changes) so that a watch resumed from an old resourceVersion get
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -57,7 +59,9 @@ async def client(plane: ControlPlaneProcess) -> AsyncIterator[ApiClient]:
 
 @pytest.fixture(scope="module")
 async def informer(client: ApiClient) -> AsyncIterator[Informer]:
-    settings = ReflectorSettings(watch_timeout=(1, 1), read_timeout=5, backoff_max=1.0)
+    settings = ReflectorSettings(
+        watch_timeout=(1, 1), read_timeout=5, backoff_max=1.0, restart_initial=0.2, restart_max=1.0
+    )
     running = Informer(client, Cache(), settings=settings, discovery_interval=0.2)
     await running.start()
     assert await running.wait_synced(20)
@@ -134,6 +138,70 @@ async def test_expired_watch_relists_without_loss_or_duplicates(
         assert kinds == (["ADDED", "DELETED"] if deleted else ["ADDED"]), (name, kinds)
     revisions = [c.revision for c in log]
     assert revisions == sorted(revisions)
+
+
+async def test_a_failing_listener_restarts_its_reflector_and_loses_nothing(
+    plane: ControlPlaneProcess, informer: Informer
+) -> None:
+    cache = informer.cache
+    reflector = informer.reflectors["EventType"]
+    restarts_before = reflector.restarts
+    failures = 0
+    seen: list[tuple[str, str]] = []
+
+    def flaky(change: Change) -> None:
+        nonlocal failures
+        if change.kind == "EventType" and change.name.startswith("flaky-") and failures < 2:
+            failures += 1
+            raise RuntimeError(f"listener bug on {change.name}")
+
+    cache.add_listener(flaky)
+    cache.add_listener(
+        lambda change: (
+            seen.append((change.type, change.name)) if change.name.startswith("flaky-") else None
+        )
+    )
+    assert cache.synced
+    states: list[tuple[bool, str | None]] = [(True, None)]
+
+    async def watch_readiness() -> None:
+        # Polls on every turn of the event loop: the relist after a restart is a real HTTP
+        # request, so the unsynced window spans many turns.
+        while True:
+            state = (cache.synced, cache.unsynced_reasons.get("EventType"))
+            if state != states[-1]:
+                states.append(state)
+            await asyncio.sleep(0)
+
+    watching = asyncio.create_task(watch_readiness())
+    try:
+        flaky_types = [eventtype(f"flaky-{index}") for index in range(3)]
+        plane.kubectl("apply", "-f", "-", input=manifest(*flaky_types), check=True)
+        wanted = {"flaky-0", "flaky-1", "flaky-2"}
+        await eventually(
+            lambda: (
+                {e.meta.name for e in cache.snapshot.event_types_in("inf")} >= wanted
+                and reflector.restarts == restarts_before + 2
+                and cache.synced
+            ),
+            timeout=20,
+        )
+    finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
+    assert failures == 2
+    assert sorted(seen) == [("ADDED", name) for name in sorted(wanted)], "each change once"
+    assert (False, "restarting: RuntimeError") in states
+    assert states[-1] == (True, None)
+    assert cache.sync_state["EventType"]
+
+    plane.kubectl(
+        "delete", "eventtypes.v1beta2.eventing.knative.dev", "flaky-1", "-n", "inf", check=True
+    )
+    await eventually(lambda: cache.snapshot.event_type("inf", "flaky-1") is None)
+    assert reflector.restarts == restarts_before + 2
+    assert seen[-1] == ("DELETED", "flaky-1")
 
 
 async def test_control_plane_restart_resyncs(

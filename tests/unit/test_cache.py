@@ -726,3 +726,70 @@ async def test_wait_synced_blocks_again_after_a_kind_loses_sync() -> None:
         await asyncio.wait_for(cache.wait_synced(), 0.02)
     cache.set_synced("EventType", True)
     await asyncio.wait_for(cache.wait_synced(), 1)
+
+
+def test_unsynced_reasons_say_why_until_the_kind_is_synced_again() -> None:
+    cache = Cache()
+    assert cache.unsynced_reasons == dict.fromkeys(KINDS, "not listed yet")
+    for kind in KINDS:
+        cache.set_synced(kind, True)
+    assert cache.unsynced_reasons == {}
+    cache.mark_unsynced("Trigger", "restarting: KeyError")
+    assert not cache.synced
+    assert cache.sync_state["Trigger"] is False
+    assert cache.unsynced_reasons == {"Trigger": "restarting: KeyError"}
+    cache.set_synced("Broker", False)
+    assert cache.unsynced_reasons == {"Trigger": "restarting: KeyError", "Broker": "unsynced"}
+    cache.set_synced("Trigger", True)
+    assert cache.unsynced_reasons == {"Broker": "unsynced"}
+
+
+# listeners that fail -------------------------------------------------------------------------
+
+
+def test_a_failing_listener_does_not_hide_the_change_from_the_others() -> None:
+    cache = Cache()
+    seen: list[str] = []
+
+    def failing(change: Change) -> None:
+        raise KeyError(change.name)
+
+    cache.add_listener(lambda change: seen.append(f"first {change.name}"))
+    cache.add_listener(failing)
+    cache.add_listener(lambda change: seen.append(f"last {change.name}"))
+    with pytest.raises(KeyError):
+        cache.apply("EventType", "ADDED", event_type_raw("a"))
+    assert seen == ["first a", "last a"]
+    assert cache.snapshot.event_type("default", "a") is not None
+    assert cache.snapshot.revision == 1
+    assert cache.apply("EventType", "ADDED", event_type_raw("a")) is None, "not applied twice"
+
+
+async def test_a_failing_listener_does_not_keep_writers_waiting() -> None:
+    cache = Cache()
+
+    def failing(change: Change) -> None:
+        raise RuntimeError("listener bug")
+
+    cache.add_listener(failing)
+    waiting = asyncio.create_task(cache.wait_for("EventType", "default", "a", "1", timeout=5))
+    await asyncio.sleep(0)
+    with pytest.raises(RuntimeError):
+        cache.apply("EventType", "ADDED", event_type_raw("a"))
+    found = await asyncio.wait_for(waiting, 1)
+    assert found is not None
+    assert found.meta.name == "a"
+
+
+def test_several_failing_listeners_are_raised_together() -> None:
+    cache = Cache()
+
+    def failing(change: Change) -> None:
+        raise ValueError(change.name)
+
+    cache.add_listener(failing)
+    cache.add_listener(failing)
+    with pytest.raises(ExceptionGroup) as raised:
+        cache.replace("Broker", [broker_raw("b")])
+    assert [type(e) for e in raised.value.exceptions] == [ValueError, ValueError]
+    assert cache.snapshot.broker("default", "b") is not None

@@ -4,6 +4,10 @@ It discovers which EventType version the cluster serves (preferring the storage 
 v1beta2, then v1beta3, then v1beta1) and, when the cluster serves none yet (Knative not
 installed), keeps checking, so the registry starts on a bare cluster and catches up when
 Knative is installed.
+
+Each reflector supervises itself (see :mod:`.reflecting`): whatever a cache listener raises,
+the reflector logs it, shows its kind as unsynced (so ``/readyz`` answers 503 naming it),
+backs off, relists and is synced again; only :meth:`Informer.stop` ends it.
 """
 
 from __future__ import annotations
@@ -41,7 +45,10 @@ async def _discovery(api_client: ApiClient, path: str) -> dict[str, Any]:
     async with response:
         if response.status != 200:
             return {}
-        body = json.loads(await response.read())
+        try:
+            body = json.loads(await response.read())
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return {}
     return body if isinstance(body, dict) else {}
 
 

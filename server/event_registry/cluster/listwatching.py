@@ -9,7 +9,7 @@ error instead of freezing the cache. Watch lines are parsed by a pure function.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,7 +120,7 @@ class ListerWatcher:
         timeout_seconds: int,
         read_timeout: float,
         on_connected: Callable[[], None] = lambda: None,
-    ) -> AsyncIterator[WatchEvent]:
+    ) -> AsyncGenerator[WatchEvent, None]:
         """Events after ``resource_version`` until the server ends the stream.
 
         ``on_connected`` runs once the server has accepted the watch (status 200).

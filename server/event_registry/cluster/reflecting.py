@@ -8,19 +8,29 @@ exponentially with full jitter (capped) and resume. Each read has a timeout, so 
 connection is detected and replaced. Sync state is reported to the cache for ``/readyz``:
 a resource is synced after a complete list, and again whenever a watch is (re)established;
 it is unsynced from any failure until then, so a lost API server shows as not ready.
+
+Anything else that goes wrong is a bug (a cache listener that raises, an object that cannot
+be normalized), and it does not end the reflector: it is logged with the kind, the kind
+shows as unsynced (``"restarting: <exception type>"``), and after a capped, jittered,
+exponentially growing delay the reflector starts again with a full relist, whose difference
+reaches listeners as ordinary changes, as after 410. The delay grows while failures repeat
+and starts over once a watch has completed in between. Only cancellation stops it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, Protocol, cast
 
 from ..store.caching import Cache, ChangeType
 from . import errors
-from .listwatching import ListerWatcher
+from .kinds import ResourceRef
+from .listwatching import WatchEvent
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +43,10 @@ class ReflectorSettings:
     """Longest silence tolerated on a watch (bookmarks and timeouts keep healthy ones busy)."""
     backoff_initial: float = 0.2
     backoff_max: float = 30.0
+    restart_initial: float = 1.0
+    """Backoff before restarting after an unexpected exception (a bug, not the cluster)."""
+    restart_max: float = 60.0
+    """Longest backoff between restarts while such a failure repeats."""
 
 
 class Backoff:
@@ -52,24 +66,71 @@ class Backoff:
         self._attempt = 0
 
 
+class Source(Protocol):
+    """What the reflector reads: :class:`~.listwatching.ListerWatcher`, or a fake in tests."""
+
+    @property
+    def resource(self) -> ResourceRef: ...
+
+    async def list(self) -> tuple[list[dict[str, Any]], str]: ...
+
+    def watch(
+        self,
+        resource_version: str,
+        *,
+        timeout_seconds: int,
+        read_timeout: float,
+        on_connected: Callable[[], None] = ...,
+    ) -> AsyncGenerator[WatchEvent, None]: ...
+
+
 class Reflector:
     def __init__(
         self,
-        lister_watcher: ListerWatcher,
+        lister_watcher: Source,
         cache: Cache,
         settings: ReflectorSettings | None = None,
+        *,
+        rng: random.Random | None = None,
     ) -> None:
         self._lw = lister_watcher
         self._cache = cache
         self._settings = settings or ReflectorSettings()
+        self._rng = rng or random.Random()
         self._kind = lister_watcher.resource.kind
         self.relists = 0
+        self.watches = 0
+        """Watches that ended without error (the server's timeout), for the restart backoff."""
+        self.restarts = 0
         self.resource_version = ""
 
     async def run(self) -> None:
-        """Run until cancelled."""
+        """Run until cancelled, restarting (with a relist) after any unexpected exception."""
         settings = self._settings
-        backoff = Backoff(settings.backoff_initial, settings.backoff_max)
+        backoff = Backoff(settings.restart_initial, settings.restart_max, self._rng)
+        while True:
+            watches = self.watches
+            try:
+                await self._reflect()
+            except Exception as error:
+                if self.watches > watches:
+                    backoff.reset()
+                delay = backoff.next_delay()
+                log.error(
+                    "%s: reflector failed (%s); relisting in %.2fs",
+                    self._kind,
+                    type(error).__name__,
+                    delay,
+                    exc_info=error,
+                )
+                self.restarts += 1
+                self._cache.mark_unsynced(self._kind, f"restarting: {type(error).__name__}")
+                await asyncio.sleep(delay)
+
+    async def _reflect(self) -> None:
+        """List, then watch, retrying on cluster errors; raises only what is not one."""
+        settings = self._settings
+        backoff = Backoff(settings.backoff_initial, settings.backoff_max, self._rng)
         need_list = True
         while True:
             try:
@@ -89,7 +150,7 @@ class Reflector:
                 log.warning("%s: %s; retrying in %.2fs", self._kind, error, delay)
                 if error.code not in (0, 500, 503, 504, 429):
                     need_list = True
-                self._cache.set_synced(self._kind, False)
+                self._cache.mark_unsynced(self._kind, f"retrying: {error.reason}")
                 await asyncio.sleep(delay)
 
     async def _relist(self) -> None:
@@ -103,12 +164,14 @@ class Reflector:
         low, high = self._settings.watch_timeout
         stream = self._lw.watch(
             self.resource_version,
-            timeout_seconds=random.randint(low, high),
+            timeout_seconds=self._rng.randint(low, high),
             read_timeout=self._settings.read_timeout,
             on_connected=lambda: self._cache.set_synced(self._kind, True),
         )
-        async for event in stream:
-            if event.type != "BOOKMARK":
-                self._cache.apply(self._kind, cast(ChangeType, event.type), event.object)
-            if event.resource_version:
-                self.resource_version = event.resource_version
+        async with contextlib.aclosing(stream):
+            async for event in stream:
+                if event.type != "BOOKMARK":
+                    self._cache.apply(self._kind, cast(ChangeType, event.type), event.object)
+                if event.resource_version:
+                    self.resource_version = event.resource_version
+        self.watches += 1

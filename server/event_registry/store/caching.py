@@ -11,7 +11,13 @@ Guarantees:
 - :meth:`Cache.replace` (after a relist) turns the difference between the cache and the fresh
   list into ordinary changes, DELETED for what vanished, so the cache equals the list and
   listeners lose nothing;
-- :meth:`Cache.wait_for` lets a writer wait until its own write is visible to queries.
+- :meth:`Cache.wait_for` lets a writer wait until its own write is visible to queries;
+- a listener that raises cannot hide a change from the others: every listener and waiter
+  still sees it, then the failure is raised to whoever applied the change (the reflector,
+  which restarts and relists);
+- sync state is per kind, for ``/readyz``: ``sync_state`` says whether each kind is synced,
+  ``unsynced_reasons`` why each unsynced kind is not (``"not listed yet"`` until a reason is
+  given).
 """
 
 from __future__ import annotations
@@ -91,6 +97,7 @@ class Cache:
         self.snapshot = Snapshot()
         self._listeners: list[Listener] = []
         self._synced: dict[Kind, bool] = dict.fromkeys(KINDS, False)
+        self._why_unsynced: dict[Kind, str] = dict.fromkeys(KINDS, "not listed yet")
         self._all_synced = asyncio.Event()
         self._waiters: list[tuple[Callable[[Snapshot], bool], asyncio.Future[None]]] = []
 
@@ -98,10 +105,19 @@ class Cache:
 
     def set_synced(self, kind: Kind, synced: bool) -> None:
         self._synced[kind] = synced
+        if synced:
+            self._why_unsynced.pop(kind, None)
+        else:
+            self._why_unsynced.setdefault(kind, "unsynced")
         if self.synced:
             self._all_synced.set()
         else:
             self._all_synced.clear()
+
+    def mark_unsynced(self, kind: Kind, reason: str) -> None:
+        """``set_synced(kind, False)``, saying why (until the kind is synced again)."""
+        self.set_synced(kind, False)
+        self._why_unsynced[kind] = reason
 
     async def wait_synced(self) -> None:
         await self._all_synced.wait()
@@ -109,6 +125,11 @@ class Cache:
     @property
     def sync_state(self) -> dict[Kind, bool]:
         return dict(self._synced)
+
+    @property
+    def unsynced_reasons(self) -> dict[Kind, str]:
+        """Why each unsynced kind is unsynced, e.g. ``"restarting: KeyError"``."""
+        return dict(self._why_unsynced)
 
     @property
     def synced(self) -> bool:
@@ -157,10 +178,18 @@ class Cache:
         after = _revised(after, before.revision + 1)
         self.snapshot = after
         change = Change(after.revision, kind, change_type, namespace, name, old, new, before, after)
+        failures: list[Exception] = []
         for listener in self._listeners:
-            listener(change)
+            try:
+                listener(change)
+            except Exception as error:  # the others must still see the change
+                failures.append(error)
         if self._waiters:
             self._wake(after)
+        if failures:
+            if len(failures) == 1:
+                raise failures[0]
+            raise ExceptionGroup(f"{len(failures)} cache listeners failed", failures)
         return change
 
     # waiting for writes --------------------------------------------------------------------
