@@ -2,6 +2,9 @@
 
 The rule logic is unit-tested in tests/unit/test_knative_admission.py; this checks that each
 rule reaches a real client as a Status error naming the field, and that nothing is written.
+The cross-namespace rule is followed through kubectl turning Knative's
+``cross-namespace-event-links`` flag on and off, and through the GraphQL mutations of a real
+``event-registry serve`` (a second process, started only for those tests).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Iterator, Mapping
 import pytest
 
 from tests.support.controlplane import ControlPlaneProcess, knative_crd, manifest
+from tests.support.registry import Json, RegistryProcess, broker_reference, data_of, eventually
 
 ET = "eventtypes.v1beta2.eventing.knative.dev"
 
@@ -178,3 +182,154 @@ def test_real_knative_crds_applied_over_ours_still_serve_and_validate(
         )
         assert got.returncode == 0, (version, got.stderr)
     refused(plane, eventtype("still-no-type", source="https://example.com"), "spec.type")
+
+
+# ------------------------------------------------------ references to other namespaces
+
+FEATURES = ("-n", "knative-eventing", "configmap", "config-features")
+FORBIDDEN = (
+    "spec.namespace: must not set the field(s): only name, apiVersion and kind are supported "
+    "fields when feature.CrossNamespaceEventLinks is disabled"
+)
+ELSEWHERE = {
+    "name": "default",
+    "namespace": "elsewhere",
+    "kind": "Broker",
+    "apiVersion": "eventing.knative.dev/v1",
+}
+
+
+def set_cross_namespace_links(plane: ControlPlaneProcess, value: str) -> None:
+    patch = json.dumps({"data": {"cross-namespace-event-links": value}})
+    plane.kubectl("patch", *FEATURES, "--type=merge", "-p", patch, check=True)
+
+
+def test_broker_ref_namespace_follows_the_cross_namespace_flag(
+    plane: ControlPlaneProcess,
+) -> None:
+    doc = trigger("across", brokerRef=ELSEWHERE, subscriber=SUBSCRIBER)
+    stderr = refused(plane, doc, "spec.namespace")
+    assert f'The Trigger "across" is invalid: {FORBIDDEN}' in stderr
+    plane.kubectl("create", "namespace", "knative-eventing", check=True)
+    plane.kubectl(
+        "create",
+        *FEATURES,
+        "--from-literal=cross-namespace-event-links=enabled",
+        check=True,
+    )
+    try:
+        created = plane.kubectl("create", "-f", "-", "-o", "json", input=manifest(doc))
+        assert created.returncode == 0, created.stderr
+        stored = json.loads(created.stdout)
+        assert stored["spec"]["brokerRef"]["namespace"] == "elsewhere"
+        assert stored["metadata"]["labels"] == {"eventing.knative.dev/broker": "default"}
+
+        set_cross_namespace_links(plane, "disabled")
+        again = trigger("again", brokerRef=ELSEWHERE, subscriber=SUBSCRIBER)
+        stderr = refused(plane, again, "spec.namespace")
+        assert FORBIDDEN in stderr
+        relabel = plane.kubectl(
+            "label", "triggers.eventing.knative.dev", "across", "-n", "adm", "a=b"
+        )
+        assert relabel.returncode == 1
+        assert FORBIDDEN in relabel.stderr
+
+        set_cross_namespace_links(plane, "Enabled")
+        plane.kubectl("create", "-f", "-", input=manifest(again), check=True)
+    finally:
+        plane.kubectl("delete", *FEATURES, check=True)
+    refused(plane, trigger("after", brokerRef=ELSEWHERE, subscriber=SUBSCRIBER), "spec.namespace")
+
+
+def test_subscriber_and_reference_namespaces_are_accepted_like_knative(
+    plane: ControlPlaneProcess,
+) -> None:
+    service = {"apiVersion": "v1", "kind": "Service", "name": "consumer", "namespace": "elsewhere"}
+    docs = [
+        trigger("to-elsewhere", broker="default", subscriber={"ref": service}),
+        eventtype("from-elsewhere", type="a.b", reference=ELSEWHERE),
+    ]
+    plane.kubectl("create", "-f", "-", input=manifest(*docs), check=True)
+    got = plane.kubectl(
+        "get",
+        "triggers.eventing.knative.dev",
+        "to-elsewhere",
+        "-n",
+        "adm",
+        "-o",
+        "json",
+        check=True,
+    )
+    assert json.loads(got.stdout)["spec"]["subscriber"]["ref"] == service
+
+
+# the same through GraphQL: a registry of its own, with its embedded control plane
+
+TEAM = "team-a"
+TRIGGER_RESULT = """
+    __typename
+    ... on TriggerCreated { trigger { name subscriber { ref { name namespace } } } }
+    ... on ValidationFailed { message errors { field reason message } }
+"""
+CREATE_TRIGGER = (
+    "mutation($input: CreateTriggerInput!) { result: createTrigger(input: $input) {"
+    + TRIGGER_RESULT
+    + "} }"
+)
+SUBSCRIBE = (
+    "mutation($namespace: String!, $name: String!, $subscriber: SubscriberInput!) {"
+    " result: subscribeToEventType(namespace: $namespace, name: $name, subscriber: $subscriber)"
+    " {" + TRIGGER_RESULT + "} }"
+)
+SERVICE_ELSEWHERE = {"apiVersion": "v1", "kind": "Service", "name": "consumer", "namespace": "b"}
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryProcess]:
+    process = RegistryProcess(tmp_path_factory.mktemp("cross-namespace") / "data")
+    process.start()
+    try:
+        process.wait_ready()
+        process.kubectl("create", "namespace", TEAM, check=True)
+        announced = {
+            "apiVersion": "eventing.knative.dev/v1beta2",
+            "kind": "EventType",
+            "metadata": {"name": "announced", "namespace": TEAM},
+            "spec": {"type": "com.example.announced", "reference": broker_reference()},
+        }
+        process.apply(announced)
+        eventually(lambda: known_event_type(process), timeout=30)
+        yield process
+    finally:
+        process.stop()
+
+
+def known_event_type(registry: RegistryProcess) -> bool:
+    query = '{ eventType(namespace: "team-a", name: "announced") { name } }'
+    return data_of(registry.query(query))["eventType"] is not None
+
+
+def mutate(registry: RegistryProcess, document: str, variables: dict[str, object]) -> Json:
+    result: Json = data_of(registry.query(document, variables))["result"]
+    return result
+
+
+def test_mutations_keep_a_subscriber_in_another_namespace(registry: RegistryProcess) -> None:
+    # Knative admits it with the flag off, and so does the registry: no ValidationFailed
+    subscriber = {"ref": SERVICE_ELSEWHERE}
+    created = mutate(
+        registry,
+        CREATE_TRIGGER,
+        {"input": {"namespace": TEAM, "broker": "default", "subscriber": subscriber}},
+    )
+    assert created["__typename"] == "TriggerCreated", created
+    assert created["trigger"]["subscriber"]["ref"] == {"name": "consumer", "namespace": "b"}
+    subscribed = mutate(
+        registry, SUBSCRIBE, {"namespace": TEAM, "name": "announced", "subscriber": subscriber}
+    )
+    assert subscribed["__typename"] == "TriggerCreated", subscribed
+    name = subscribed["trigger"]["name"]
+    got = registry.kubectl(
+        "get", "triggers.eventing.knative.dev", name, "-n", TEAM, "-o", "json", check=True
+    )
+    assert json.loads(got.stdout)["spec"]["subscriber"]["ref"] == SERVICE_ELSEWHERE
