@@ -14,6 +14,7 @@ from typing import Any
 from .app import settings as app_settings
 from .app.live.connection import LiveSettings
 from .controlplane.server import ControlPlaneSettings
+from .hub import cursors
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     live = LiveSettings()
     serve.add_argument("--hub-history", type=int, default=10_000, help="changes kept for since")
     serve.add_argument(
+        "--cursor-key-file",
+        type=_cursor_key_file,
+        help="secret (at least 16 bytes) sealing subscription cursors, shared by processes "
+        "that must accept each other's cursors; default: a random key per process",
+    )
+    serve.add_argument(
         "--completed-objects",
         type=int,
         default=200_000,
@@ -104,6 +111,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", default="info")
     return parser
+
+
+def _cursor_key_file(text: str) -> Path:
+    """The path, once its secret is known to be usable: a bad one stops ``serve`` at once."""
+    path = Path(text)
+    try:
+        cursors.key_from_secret(path.read_bytes())
+    except (OSError, ValueError) as error:
+        raise argparse.ArgumentTypeError(f"{text}: {error}") from error
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -144,6 +161,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 max_subscriptions=args.ws_max_subscriptions,
             ),
             hub_history=args.hub_history,
+            cursor_key_file=args.cursor_key_file,
             completed_objects=args.completed_objects,
         )
         with contextlib.suppress(KeyboardInterrupt):

@@ -14,7 +14,9 @@ Tokens: ``ALPHA_READER`` reads ``alpha``; ``ALPHA_BETA_READER`` reads ``alpha`` 
 its own where it can, so a server is shared by the module. There are three, each started
 with the ``serve`` flags its tests need (module-scoped, about a second each to start):
 
-- ``registry``: default timers and buffers (``--ws-max-subscriptions`` set explicitly);
+- ``registry``: default timers and buffers (``--ws-max-subscriptions`` set explicitly), and
+  a ``--cursor-key-file`` (so a modified cursor is an error rather than one from before a
+  restart, as it is with the default per-process key of the other registries);
 - ``narrow``: ``--ws-outbox-limit 50``, so a stalled client overflows its outbox after a few
   changes, and a Broker flip of 200 EventTypes is four times the limit;
 - ``forgetful``: ``--hub-history 20`` (cursors and subscriptions fall out of the retained
@@ -617,7 +619,14 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryProce
         eventtype(PAYMENTS, ALPHA, type="com.example.payment.received", broker="default"),
         eventtype(AUDITS, ALPHA, type="com.example.audit.written", broker="other"),
     ]
-    flags = ["--ws-max-subscriptions", str(MAX_SUBSCRIPTIONS)]
+    cursor_key = tmp_path_factory.mktemp("cursor-key") / "secret"
+    cursor_key.write_text(secrets.token_urlsafe(32) + "\n")
+    flags = [
+        "--ws-max-subscriptions",
+        str(MAX_SUBSCRIPTIONS),
+        "--cursor-key-file",
+        str(cursor_key),
+    ]
     with serving(tmp_path_factory, "subscriptions", flags, NAMESPACES, documents) as running:
         yield running
 
@@ -1106,6 +1115,90 @@ async def test_a_token_never_receives_changes_of_namespaces_it_cannot_read(
         ("INITIAL_SET_COMPLETE", None)
     ]
     assert not asking.ended
+
+
+def cursor_of(subscriber: Subscriber, name: str) -> str:
+    """The cursor of the first change about ``name`` the subscriber received."""
+    return next(
+        str(c["cursor"])
+        for c in subscriber.changes("eventTypeChanges")
+        if c["eventType"] and c["eventType"]["name"] == name
+    )
+
+
+def completed_initial_set(subscriber: Subscriber) -> bool:
+    return any(c["kind"] == "INITIAL_SET_COMPLETE" for c in subscriber.changes("eventTypeChanges"))
+
+
+def through(changes: list[Json], name: str) -> list[Json]:
+    """``changes`` up to and including the first one about ``name``."""
+    names = [c["eventType"]["name"] if c["eventType"] else None for c in changes]
+    return changes[: names.index(name) + 1]
+
+
+async def test_cursors_tell_a_token_nothing_about_namespaces_it_cannot_read(
+    registry: RegistryProcess, subscribers: Subscribers
+) -> None:
+    """Between two alpha changes, beta changes the alpha token cannot see: the two cursors it
+    gets look like any two cursors (same length, unrelated characters), so they cannot be
+    subtracted; each resumes to exactly what the token saw after it; a modified one is a
+    readable error; initial-set markers never repeat."""
+    live = {"includeExisting": False}
+    reader = await subscribers.node("alpha token", ALPHA_READER, CHANGES, live)
+    watcher = await subscribers.gql("alpha+beta token", ALPHA_BETA_READER, CHANGES, live)
+    quiet = await sentinel(registry.url, ALPHA, [reader, watcher])
+    hidden = [f"hidden-{secrets.token_hex(2)}-{index}" for index in range(6)]
+    for name in hidden:
+        await register(registry.url, BETA, name)
+    await watcher.until(lambda: all(watcher.mentions(n) for n in hidden), "the beta changes")
+    loud = await sentinel(registry.url, ALPHA, [reader, watcher])
+    before, after = cursor_of(reader, quiet), cursor_of(reader, loud)
+
+    # The same cursors for everyone, and the beta changes really lie between them.
+    assert (cursor_of(watcher, quiet), cursor_of(watcher, loud)) == (before, after)
+    between = through(after_cursor(watcher, before), loud)[:-1]
+    assert set(hidden) <= {c["eventType"]["name"] for c in between}
+    assert BETA not in namespaces_in(reader)
+    # Nothing to read in them: the shape of any cursor, characters as unrelated as chance.
+    for cursor in (before, after):
+        assert re.fullmatch(r"[A-Za-z0-9_-]{40}", cursor), cursor
+    assert sum(a == b for a, b in zip(before, after, strict=True)) < 10, (before, after)
+
+    for cursor in (before, after):
+        resumed = await subscribers.gql(
+            "alpha token resuming", ALPHA_READER, CHANGES, {**live, "since": cursor}
+        )
+        end = await sentinel(registry.url, ALPHA, [reader, resumed])
+        got = through(resumed.changes("eventTypeChanges"), end)
+        assert got == through(after_cursor(reader, cursor), end)
+        assert "RESYNC_REQUIRED" not in {c["kind"] for c in got}
+        assert BETA not in namespaces_in(resumed)
+
+    tampered = before[:-1] + ("A" if before[-1] != "A" else "B")
+    refused = await subscribers.node(
+        "alpha token, modified cursor", ALPHA_READER, CHANGES, {**live, "since": tampered}
+    )
+    await refused.until(lambda: bool(refused.failures), "an error message")
+    assert any("not a cursor returned by this API" in f for f in refused.failures)
+
+    initials = [
+        await subscribers.node(
+            f"alpha token, initial set {index}",
+            ALPHA_READER,
+            CHANGES,
+            {"namespace": ALPHA, "includeExisting": True},
+        )
+        for index in range(2)
+    ]
+    await each_until(initials, completed_initial_set, "INITIAL_SET_COMPLETE")
+    markers = [
+        str(c["cursor"])
+        for s in initials
+        for c in s.changes("eventTypeChanges")
+        if c["kind"] == "INITIAL_SET_COMPLETE"
+    ]
+    assert len(set(markers)) == 2, markers
+    assert not set(markers) & {str(c["cursor"]) for c in reader.changes("eventTypeChanges")}
 
 
 async def registry_label_broker(

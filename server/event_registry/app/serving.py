@@ -26,6 +26,7 @@ from ..cluster.writing import Writer
 from ..controlplane.server import ControlPlaneSettings
 from ..embedded import EmbeddedCluster
 from ..graphql.completed import CompletedObjects
+from ..hub import cursors
 from ..hub.hub import Hub
 from ..store.caching import Cache
 from .auth import Authenticator
@@ -78,11 +79,18 @@ def authenticator_for(settings: ServeSettings) -> Authenticator:
     return Authenticator.open()
 
 
+def cursor_key_for(settings: ServeSettings) -> bytes | None:
+    if settings.cursor_key_file is None:
+        return None
+    return cursors.key_from_secret(settings.cursor_key_file.read_bytes())
+
+
 async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) -> None:
     # Fewer, larger young-generation collections: the cache allocates in bursts (relists).
     gc.set_threshold(50_000, 20, 100)
     connection = connection_for(settings)
     authenticator = authenticator_for(settings)
+    cursor_key = cursor_key_for(settings)  # a bad key file fails before anything starts
     log.info("registry backend: %s; auth mode: %s", connection.describe(), authenticator.mode)
     async with contextlib.AsyncExitStack() as stack:
         embedded_kubeconfig = None
@@ -104,7 +112,7 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
         client = await open_client(connection, embedded_kubeconfig=embedded_kubeconfig)
         stack.push_async_callback(client.close)
         cache = Cache()
-        hub = Hub(cache, history=settings.hub_history)
+        hub = Hub(cache, history=settings.hub_history, cursor_key=cursor_key)
         informer = Informer(client, cache)
         await informer.start()
         stack.push_async_callback(informer.stop)

@@ -39,6 +39,9 @@ class ServeSettings:
     live: LiveSettings = field(default_factory=LiveSettings)
     hub_history: int = 10_000
     """Changes kept for subscriptions resuming with ``since``."""
+    cursor_key_file: Path | None = None
+    """A secret sealing subscription cursors, for processes that must open each other's
+    cursors; by default a random key per process."""
     completed_objects: int = 200_000
     """Completed objects kept between queries as JSON (0: complete every object every time)."""
     mutation_timeout: float = 10.0

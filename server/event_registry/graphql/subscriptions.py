@@ -11,6 +11,9 @@ in one step, so nothing is missed or sent twice. ``since`` resumes after a curso
 cursor is too old (or from before a restart) one RESYNC_REQUIRED event tells the client to
 re-query, and live changes follow. A subscription that falls behind the retained history
 while running ends with one RESYNC_REQUIRED event (every subscription, never silently).
+A change's cursor is the same for every subscriber; the cursors of EXISTING,
+INITIAL_SET_COMPLETE and RESYNC_REQUIRED are fresh ones (:meth:`Hub.marker_cursor`), so that
+comparing them tells nothing about changes the caller did not see.
 """
 
 from __future__ import annotations
@@ -153,22 +156,21 @@ class Subscription:
         position, resync = _start(hub, since)
         snapshot = hub.cache.snapshot  # same step as the position: no gap, no duplicate
         info.context.snapshot = snapshot
+        start = hub.marker_cursor(position)
         if resync:
             yield EventTypeChange(
                 kind=ChangeKind.RESYNC_REQUIRED,
                 event_type=None,
-                cursor=hub.cursor(position),
+                cursor=start,
                 message="the cursor is older than the retained history: query again",
             )
         if include_existing and since is None:
             for model in select_event_types(info, namespace, selection):
                 yield EventTypeChange(
-                    kind=ChangeKind.EXISTING,
-                    event_type=EventType(model=model),
-                    cursor=hub.cursor(position),
+                    kind=ChangeKind.EXISTING, event_type=EventType(model=model), cursor=start
                 )
             yield EventTypeChange(
-                kind=ChangeKind.INITIAL_SET_COMPLETE, event_type=None, cursor=hub.cursor(position)
+                kind=ChangeKind.INITIAL_SET_COMPLETE, event_type=None, cursor=start
             )
         async for change in _changes(info, hub, position):
             if not isinstance(change, EventTypeChanged):
@@ -195,7 +197,7 @@ class Subscription:
         yield EventTypeChange(
             kind=ChangeKind.RESYNC_REQUIRED,
             event_type=None,
-            cursor=hub.cursor(hub.seq),
+            cursor=hub.marker_cursor(hub.seq),
             message=_BEHIND,
         )
 
@@ -257,7 +259,7 @@ class Subscription:
             consumable=None,
             reason=_BEHIND,
             cause=None,
-            cursor=hub.cursor(hub.seq),
+            cursor=hub.marker_cursor(hub.seq),
         )
 
     @strawberry.subscription(description="ADDED / UPDATED / DELETED Brokers.")
@@ -279,6 +281,6 @@ class Subscription:
         yield BrokerChange(
             kind=ChangeKind.RESYNC_REQUIRED,
             broker=None,
-            cursor=hub.cursor(hub.seq),
+            cursor=hub.marker_cursor(hub.seq),
             message=_BEHIND,
         )

@@ -10,19 +10,25 @@ Guarantees:
   wakes when something is appended;
 - the log keeps the last ``history`` changes; a reader (or a resuming client) whose position
   is older gets :class:`Behind` and must re-query — changes are never skipped silently;
-- cursors name a position in this process's log (an epoch plus a sequence number); a cursor
-  from another process is treated as too old.
+- cursors name a position in this process's log (an epoch plus a sequence number), sealed by
+  :mod:`.cursors` so that callers learn nothing from them (not the sequence number, not the
+  distance between two cursors: it counts changes in namespaces they may not read). The
+  cursor of a change is the same for every subscriber; :meth:`Hub.marker_cursor` (where a
+  subscription starts or resyncs) cannot be matched with any other cursor;
+- a cursor from another process is treated as too old (:class:`Behind`): its epoch differs
+  when the key is shared (``cursor_key``), and with the default per-process key it cannot be
+  opened at all, so any well-formed cursor this key did not seal counts as one from before
+  a restart. With a shared key, a cursor that does not open is :class:`InvalidCursor`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import bisect
 import secrets
 
 from ..store.caching import Cache, Change
+from . import cursors
 from .changes import HubChange, derive
 
 
@@ -35,9 +41,17 @@ class InvalidCursor(ValueError):
 
 
 class Hub:
-    def __init__(self, cache: Cache, *, history: int = 10_000) -> None:
-        self.epoch = secrets.token_hex(4)
+    def __init__(
+        self, cache: Cache, *, history: int = 10_000, cursor_key: bytes | None = None
+    ) -> None:
+        """``cursor_key``: a secret shared by the processes that must open each other's
+        cursors (across restarts, or replicas); by default a random key of this process."""
+        self.epoch = secrets.token_bytes(cursors.EPOCH_BYTES)
         self.seq = 0
+        self._cipher = cursors.CursorCipher(cursors.new_key() if cursor_key is None else cursor_key)
+        self._key_is_shared = cursor_key is not None
+        # Sealing costs two HMACs; every subscriber of a change sends its cursor.
+        self._cursors: dict[int, str] = {}
         self._history = max(1, history)
         self._log: list[HubChange] = []
         self._seqs: list[int] = []
@@ -56,6 +70,8 @@ class Hub:
         self.seq = derived[-1].seq
         excess = len(self._log) - self._history
         if excess >= max(1, self._history // 10):
+            for seq in self._seqs[:excess]:
+                self._cursors.pop(seq, None)
             del self._log[:excess]
             del self._seqs[:excess]
         if self._appended is not None and not self._appended.done():
@@ -86,17 +102,29 @@ class Hub:
     # cursors ------------------------------------------------------------------------------
 
     def cursor(self, seq: int) -> str:
-        raw = f"{self.epoch}:{seq}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        """The cursor of the change at position ``seq``, the same for every subscriber."""
+        cursor = self._cursors.get(seq)
+        if cursor is None:
+            cursor = self._cipher.seal(self.epoch, seq)
+            if self.oldest < seq <= self.seq:  # exactly the retained changes' positions
+                self._cursors[seq] = cursor
+        return cursor
+
+    def marker_cursor(self, seq: int) -> str:
+        """A fresh cursor of position ``seq`` that matches no other cursor (for events that
+        are not changes: it must not tell whether anything changed since another cursor)."""
+        return self._cipher.seal(self.epoch, seq, unlinkable=True)
 
     def position(self, cursor: str) -> int:
         """The position a cursor names; raises Behind for another epoch or a trimmed one."""
         try:
-            padded = cursor + "=" * (-len(cursor) % 4)
-            epoch, _, seq = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-            position = int(seq)
-        except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+            epoch, position = self._cipher.open(cursor)
+        except cursors.Malformed as error:
             raise InvalidCursor("not a cursor returned by this API") from error
+        except cursors.Unauthentic as error:
+            if self._key_is_shared:
+                raise InvalidCursor("not a cursor returned by this API") from error
+            raise Behind("the cursor is from before a server restart") from error
         if epoch != self.epoch:
             raise Behind("the cursor is from before a server restart")
         if position > self.seq:
