@@ -30,6 +30,7 @@ from . import errors, names, patching, schemas
 from .admission import Admission, Request
 from .catalog import Catalog
 from .conversion import Conversion
+from .listing import ListOptions, list_page
 from .resources import Resource, object_meta_schema, resource_from_crd
 from .storage import Event, Storage, TooOld
 
@@ -65,16 +66,6 @@ class WriteResult:
     object: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
     created: bool = False
-
-
-@dataclass(frozen=True)
-class ListOptions:
-    label_selector: str | None = None
-    field_selector: str | None = None
-    limit: int = 0
-    continue_token: str | None = None
-    resource_version: str | None = None
-    resource_version_match: str | None = None
 
 
 Listener = Callable[[Event], None]
@@ -148,9 +139,7 @@ class ApiServer:
         self, target: Target, options: ListOptions
     ) -> tuple[list[dict[str, Any]], int, str | None]:
         """Matching stored objects, the revision they are consistent at, and a continue token."""
-        from .listing import list_page
-
-        return list_page(self, target, options)
+        return list_page(self.storage, target.resource.key, target.namespace, options)
 
     # writes --------------------------------------------------------------------------------
 

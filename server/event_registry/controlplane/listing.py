@@ -12,13 +12,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from . import errors, selectors
-from .storage import TooOld
-
-if TYPE_CHECKING:
-    from .apiserver import ApiServer, ListOptions, Target
+from .storage import Storage, TooOld
 
 FIELDS = ("metadata.name", "metadata.namespace")
 
@@ -26,6 +24,16 @@ _EXPIRED_CONTINUE = (
     "The provided continue parameter is too old to display a consistent list result. You can "
     "start a new list without the continue parameter."
 )
+
+
+@dataclass(frozen=True)
+class ListOptions:
+    label_selector: str | None = None
+    field_selector: str | None = None
+    limit: int = 0
+    continue_token: str | None = None
+    resource_version: str | None = None
+    resource_version_match: str | None = None
 
 
 def encode_continue(revision: int, namespace: str, name: str) -> str:
@@ -54,14 +62,15 @@ def _parse_revision(text: str) -> int:
 
 
 def list_page(
-    api: ApiServer, target: Target, options: ListOptions
+    storage: Storage, resource_key: str, namespace: str | None, options: ListOptions
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    """(objects of this page, the revision they are consistent at, next continue token)."""
+    """(objects of this page, the revision they are consistent at, next continue token).
+
+    ``namespace`` None (or empty) lists across all namespaces.
+    """
     labels = selectors.parse_label_selector(options.label_selector)
     fields = selectors.parse_field_selector(options.field_selector, supported=FIELDS)
-    storage = api.storage
-    resource_key = target.resource.key
-    namespace = target.namespace or None
+    namespace = namespace or None
     start: tuple[str, str] | None = None
     revision = storage.revision
     if options.continue_token:
