@@ -24,7 +24,7 @@ from event_registry.graphql.completed import CompletedObjects
 from event_registry.graphql.context import Context
 from event_registry.graphql.schema import schema
 from event_registry.store.caching import Cache
-from tests.unit.test_graphql_queries import FIXTURE_FILES, build_cache, load
+from tests.support.knative_fixtures import FIXTURE_FILES, build_cache, load
 
 DEFAULT_ONLY = Principal("default-reader", frozenset({"default"}), frozenset())
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from strawberry.types import ExecutionResult
@@ -25,16 +23,8 @@ from event_registry.graphql.connections import MAX_PAGE
 from event_registry.graphql.context import Context
 from event_registry.graphql.schema import schema
 from event_registry.store.caching import Cache
+from tests.support.knative_fixtures import build_cache, load
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "knative"
-FIXTURE_FILES = (
-    "namespace-v1.yaml",
-    "broker-v1.yaml",
-    "eventtype-v1beta1.yaml",
-    "eventtype-v1beta2.yaml",
-    "eventtype-v1beta3.yaml",
-    "trigger-v1.yaml",
-)
 DEFAULT_ONLY = Principal("default-reader", frozenset({"default"}), frozenset())
 PAYMENTS_ONLY = Principal("payments-reader", frozenset({"payments"}), frozenset({"payments"}))
 MISSING = "no-such-namespace"
@@ -48,19 +38,6 @@ ALL_EVENT_TYPES = [
     "payments/com.example.order.created",
     "payments/com.example.payment.refunded",
 ]
-
-
-def load(filename: str) -> list[dict[str, Any]]:
-    with (FIXTURES / filename).open() as stream:
-        return [doc for doc in yaml.safe_load_all(stream) if doc]
-
-
-def build_cache() -> Cache:
-    cache = Cache()
-    for filename in FIXTURE_FILES:
-        for raw in load(filename):
-            assert cache.apply(raw["kind"], "ADDED", raw) is not None
-    return cache
 
 
 @pytest.fixture(scope="module")

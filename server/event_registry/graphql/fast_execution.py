@@ -15,18 +15,26 @@ from scratch (our resolvers are pure reads, so re-running them is safe), so erro
 reported exactly as before. Resolvers that take ``info`` get one built for the first object
 of the selection; they may use ``info.context`` (the request's snapshot and principal) but
 not ``info.path``.
+
+It rests on graphql-core and Strawberry internals (see :mod:`.fast_internals`): when one is
+missing at start, :func:`execution_context_class` answers None and the schema uses
+Strawberry's standard execution; when planning or completing an object fails in a way that is
+neither :class:`Unsupported` nor a GraphQL error nor a resolver's own error, that object (and
+every other of the same selection in the request) is completed the standard way, and the
+failure is logged once per process and place.
 """
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path as FilePath
+from typing import TYPE_CHECKING, Any
 
 from graphql import (
     GraphQLEnumType,
+    GraphQLError,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -34,15 +42,20 @@ from graphql import (
     GraphQLScalarType,
     get_named_type,
 )
+from graphql.execution import Executor
 from graphql.pyutils import Path
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.info import Info
 
-from . import completed
+from . import completed, fast_internals
 from .completed import CompletedObjects
+from .fast_internals import BACKREF
 from .types import NamespacedObject
 
-BACKREF = "strawberry-definition"
+if TYPE_CHECKING:
+    from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext as _Executor
+else:  # still importable when Strawberry drops it: the start check then turns this path off
+    _Executor = fast_internals.strawberry_executor() or Executor
+
 Getter = Callable[[Any], Any]
 Completer = Callable[[Any], Any]
 Plan = list[tuple[str, Getter, Completer]]
@@ -56,7 +69,18 @@ def _raise_unsupported(_: Any = None) -> Any:
     raise Unsupported
 
 
-class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
+def execution_context_class() -> type[FastExecutionContext] | None:
+    """:class:`FastExecutionContext` if the internals it relies on are all there; else None
+    (Strawberry's standard execution), each missing one logged once."""
+    missing = fast_internals.missing_internals()
+    for reason in missing:
+        fast_internals.warn_once(
+            reason, "Fast execution off, Strawberry's standard execution used: %s", reason
+        )
+    return None if missing else FastExecutionContext
+
+
+class FastExecutionContext(_Executor):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plans: dict[tuple[str, int], tuple[object, Plan | None]] = {}
@@ -109,8 +133,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             plan = self._plan(parent_type, grouped_field_set, path)
             if plan is not None:
                 # Unsupported, or a resolver error: the standard path completes and reports it.
-                with contextlib.suppress(Exception):
+                try:
                     return {key: complete(get(source_value)) for key, get, complete in plan}
+                except Exception as error:
+                    if _raised_by_fast_path(error):
+                        self._abandon(parent_type, grouped_field_set, error)
         return super().execute_collected_subfields(
             parent_type, source_value, path, grouped_field_set, new_defer_usages, delivery_group_map
         )
@@ -124,10 +151,19 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return cached[1]
         try:
             plan: Plan | None = self._build_plan(parent_type, grouped, path)
-        except Unsupported:
+        except (Unsupported, GraphQLError):  # the standard path handles (or reports) it
+            plan = None
+        except Exception as error:  # the planner's assumptions do not hold
+            _warn_fast_path_failed(error)
             plan = None
         self._plans[key] = (grouped, plan)  # keep ``grouped`` alive so its id stays unique
         return plan
+
+    def _abandon(self, parent_type: GraphQLObjectType, grouped: Any, error: Exception) -> None:
+        """The plan failed on its own (not in a resolver): the rest of the request completes
+        this selection the standard way."""
+        _warn_fast_path_failed(error)
+        self._plans[parent_type.name, id(grouped)] = (grouped, None)
 
     def _build_plan(self, parent_type: GraphQLObjectType, grouped: Any, path: Path) -> Plan:
         plan: Plan = []
@@ -356,6 +392,41 @@ def _leaf(leaf_type: GraphQLScalarType | GraphQLEnumType, nullable: bool) -> Com
         return serialize(value)
 
     return complete_leaf
+
+
+_OWN_FILES = frozenset({__file__, completed.__file__})
+
+
+def _raised_by_fast_path(error: Exception) -> bool:
+    """Whether ``error`` comes from the planner's own code (a completer, the memo), not from a
+    resolver (which the standard path runs again and reports) or a GraphQL error."""
+    if isinstance(error, Unsupported | GraphQLError):
+        return False
+    traceback = error.__traceback__
+    if traceback is None:
+        return False
+    while traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    return traceback.tb_frame.f_code.co_filename in _OWN_FILES
+
+
+def _warn_fast_path_failed(error: Exception) -> None:
+    traceback = error.__traceback__
+    while traceback is not None and traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    where = (
+        f"{FilePath(traceback.tb_frame.f_code.co_filename).name}:{traceback.tb_lineno}"
+        if traceback is not None
+        else "?"
+    )
+    reason = f"{type(error).__name__} at {where}"
+    fast_internals.warn_once(
+        reason,
+        "Fast execution failed (%s: %s at %s); the standard path completes this selection",
+        type(error).__name__,
+        error,
+        where,
+    )
 
 
 def _identity(value: Any) -> Any:

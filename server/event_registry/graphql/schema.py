@@ -22,9 +22,9 @@ from strawberry.extensions import (
 from strawberry.federation import Schema
 from strawberry.types import ExecutionContext
 
+from . import fast_execution
 from .connections import InvalidPage
 from .entities import EntitiesSchema, InvalidRepresentation
-from .fast_execution import FastExecutionContext
 from .mutations import Mutation
 from .queries import Query
 from .subscriptions import InvalidSubscription, Subscription
@@ -68,7 +68,7 @@ class RegistrySchema(EntitiesSchema):
 def build_schema(*, fast: bool = True) -> Schema:
     """The registry schema; ``fast=False`` gives plain Strawberry execution (bench baseline)."""
     return RegistrySchema(
-        execution_context_class=FastExecutionContext if fast else None,
+        execution_context_class=fast_execution.execution_context_class() if fast else None,
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
