@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from event_registry.domain import models
 from event_registry.store.caching import KINDS, Cache, Change, ChangeType, Kind
 from event_registry.store.snapshots import Snapshot
+from tests.support.raw_objects import broker_raw, event_type_raw, namespace_raw, trigger_raw
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "knative"
 FIXTURE_FILES = (
@@ -31,59 +32,6 @@ FIXTURE_FILES = (
 def load(filename: str) -> list[dict[str, Any]]:
     with (FIXTURES / filename).open() as stream:
         return [doc for doc in yaml.safe_load_all(stream) if doc]
-
-
-def event_type_raw(
-    name: str,
-    rv: str = "1",
-    *,
-    namespace: str = "default",
-    broker: str | None = "default",
-    type_: str = "com.example.t",
-    by_reference: bool = False,
-) -> dict[str, Any]:
-    spec: dict[str, Any] = {"type": type_, "source": "/s"}
-    if broker is not None and by_reference:
-        spec["reference"] = {
-            "apiVersion": "eventing.knative.dev/v1",
-            "kind": "Broker",
-            "name": broker,
-        }
-    elif broker is not None:
-        spec["broker"] = broker
-    return {
-        "apiVersion": "eventing.knative.dev/v1beta2",
-        "kind": "EventType",
-        "metadata": {"name": name, "namespace": namespace, "resourceVersion": rv},
-        "spec": spec,
-    }
-
-
-def trigger_raw(
-    name: str, rv: str = "1", *, namespace: str = "default", broker: str = "default"
-) -> dict[str, Any]:
-    return {
-        "apiVersion": "eventing.knative.dev/v1",
-        "kind": "Trigger",
-        "metadata": {"name": name, "namespace": namespace, "resourceVersion": rv},
-        "spec": {"broker": broker, "subscriber": {"uri": "http://sink"}},
-    }
-
-
-def broker_raw(name: str, rv: str = "1", *, namespace: str = "default") -> dict[str, Any]:
-    return {
-        "apiVersion": "eventing.knative.dev/v1",
-        "kind": "Broker",
-        "metadata": {"name": name, "namespace": namespace, "resourceVersion": rv},
-    }
-
-
-def namespace_raw(name: str, rv: str = "1") -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": name, "resourceVersion": rv},
-    }
 
 
 def names(objects: Iterable[models.EventType | models.Trigger | models.Broker]) -> list[str]:
