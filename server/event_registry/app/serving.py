@@ -31,7 +31,7 @@ from ..hub.hub import Hub
 from ..store.caching import Cache
 from .auth import Authenticator
 from .http import Runtime, create_app
-from .live.batching import BatchingWebSocketProtocol
+from .live.batching import websocket_protocol
 from .settings import ServeSettings
 from .writing import ClusterWriteService
 
@@ -140,7 +140,7 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
             log_level="warning",
             lifespan="off",
             timeout_graceful_shutdown=5,
-            ws=BatchingWebSocketProtocol,
+            ws=websocket_protocol(),
             # Subscription frames are small JSON; per-connection zlib state would cost tens of
             # KB per subscriber and compressing every frame for each of them, CPU per frame.
             ws_per_message_deflate=False,
