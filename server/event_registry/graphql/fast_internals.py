@@ -14,6 +14,7 @@ the per-request fallback of the fast path uses too), at warning level.
 
 from __future__ import annotations
 
+import dis
 import importlib
 import inspect
 import logging
@@ -111,12 +112,16 @@ def _takes(method: Callable[..., Any], parameters: tuple[str, ...]) -> bool:
 
 
 def _assigned_in_init(executor: type[Any]) -> set[str]:
+    """The attributes the ``__init__`` methods of ``executor`` and its bases set on ``self``."""
     names: set[str] = set()
     for klass in executor.__mro__:
-        init = klass.__dict__.get("__init__")
-        code = getattr(init, "__code__", None)
+        code = getattr(vars(klass).get("__init__"), "__code__", None)
         if code is not None:
-            names.update(code.co_names)
+            names.update(
+                instruction.argval
+                for instruction in dis.get_instructions(code)
+                if instruction.opname == "STORE_ATTR"
+            )
     return names
 
 
