@@ -22,11 +22,15 @@ from hypothesis import strategies as st
 from event_registry.domain.access import OPEN, Principal
 from event_registry.graphql.completed import CompletedObjects
 from event_registry.graphql.context import Context
+from event_registry.graphql.limits import QueryLimits
 from event_registry.graphql.schema import schema
 from event_registry.store.caching import Cache
 from tests.support.knative_fixtures import FIXTURE_FILES, build_cache, load
 
 DEFAULT_ONLY = Principal("default-reader", frozenset({"default"}), frozenset())
+NO_COST_LIMIT = QueryLimits(max_query_cost=0)
+"""The queries below nest lists on purpose (every dependency the memo tracks): what is
+checked is completion, not the query cost limit (see test_query_cost.py)."""
 
 QUERIES = [
     """{ eventTypes(namespace: "default") { totalCount nodes {
@@ -111,7 +115,13 @@ def apply(cache: Cache, kind: str, key: tuple[str, str, str], serial: int) -> No
 async def answer(
     query: str, cache: Cache, memo: CompletedObjects | None, principal: Principal = OPEN
 ) -> Any:
-    context = Context(principal=principal, snapshot=cache.snapshot, cache=cache, completed=memo)
+    context = Context(
+        principal=principal,
+        snapshot=cache.snapshot,
+        cache=cache,
+        completed=memo,
+        limits=NO_COST_LIMIT,
+    )
     result = await schema.execute(query, context_value=context)
     assert result.errors is None, result.errors
     return orjson.loads(orjson.dumps(result.data))

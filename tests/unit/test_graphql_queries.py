@@ -21,6 +21,7 @@ from event_registry.graphql import ids
 from event_registry.graphql import schema as schema_module
 from event_registry.graphql.connections import MAX_PAGE
 from event_registry.graphql.context import Context
+from event_registry.graphql.limits import QueryLimits
 from event_registry.graphql.schema import schema
 from event_registry.store.caching import Cache
 from tests.support.knative_fixtures import build_cache, load
@@ -1101,7 +1102,14 @@ def _nested(levels: int) -> str:
 
 async def test_a_query_deeper_than_max_depth_is_rejected(cache: Cache) -> None:
     # the depth limiter counts the root field as depth 0, so MAX_DEPTH + 1 levels are allowed
-    allowed = await execute(_nested(schema_module.MAX_DEPTH + 1), cache)
+    # (by the depth limit: such nested lists are far over the cost limit, see test_query_cost)
+    context = Context(
+        principal=OPEN,
+        snapshot=cache.snapshot,
+        cache=cache,
+        limits=QueryLimits(max_query_cost=0),
+    )
+    allowed = await schema.execute(_nested(schema_module.MAX_DEPTH + 1), context_value=context)
     assert allowed.errors is None
     result = await execute(_nested(schema_module.MAX_DEPTH + 2), cache)
     assert result.data is None

@@ -7,6 +7,9 @@ until any change bumps the revision (after which the entry is simply never asked
 and ages out). Mutations, subscriptions and answers with errors are never cached. The cache
 holds at most ``budget`` bytes of encoded answers (least recently used evicted first); once
 an answer is encoded only its bytes are kept.
+
+Every HTTP answer is encoded here, so this is where the response size limit is checked: an
+answer over ``max_response_bytes`` is replaced by a short error (and not kept).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 import orjson
 from graphql import OperationType
 
+from ..graphql.limits import DEFAULT_QUERY_LIMITS, too_large
 from .live.fanout import operation_type
 
 Key = tuple[str, str | None, str, str, int]
@@ -42,14 +46,21 @@ def key_for(
 
 @dataclass
 class Entry:
+    key: Key
     result: Any
     processed: Any = None
     encoded: bytes | None = None
 
 
 class ResponseCache:
-    def __init__(self, *, budget: int = 32 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        *,
+        budget: int = 32 * 1024 * 1024,
+        max_response_bytes: int = DEFAULT_QUERY_LIMITS.max_response_bytes,
+    ) -> None:
         self._entries: OrderedDict[Key, Entry] = OrderedDict()
+        self._max_response_bytes = max_response_bytes
         self._by_result: dict[int, Entry] = {}
         self._by_processed: dict[int, Entry] = {}
         self._budget = budget
@@ -69,7 +80,7 @@ class ResponseCache:
     def put(self, key: Key, result: Any) -> None:
         if key in self._entries:
             return
-        entry = Entry(result)
+        entry = Entry(key, result)
         self._entries[key] = entry
         self._by_result[id(result)] = entry
 
@@ -85,21 +96,36 @@ class ResponseCache:
 
     def encoded(self, data: Any) -> bytes:
         entry = self._by_processed.get(id(data))
-        if entry is None or entry.processed is not data:
-            return orjson.dumps(data)
-        if entry.encoded is None:
-            # orjson leaves its growth room in the bytes it returns (up to ~4x the length):
-            # an exact copy, so the budget counts what the cache really holds.
-            entry.encoded = memoryview(orjson.dumps(data)).tobytes()
-            self._size += len(entry.encoded)
-            # Keep only the bytes: a stand-in keeps the identities a later hit goes through
-            # (result → processed → encoded) without holding the answer's object tree.
-            self._by_processed.pop(id(data), None)
-            entry.processed = {"cached": True}
-            self._by_processed[id(entry.processed)] = entry
-            entry.result.data = None
-            self._evict()
-        return entry.encoded
+        if entry is not None and entry.processed is not data:
+            entry = None
+        if entry is not None and entry.encoded is not None:
+            return entry.encoded
+        encoded = orjson.dumps(data)
+        limit = self._max_response_bytes
+        if limit and len(encoded) > limit:
+            if entry is not None:
+                self._forget(entry)
+            return too_large(len(encoded), limit)
+        if entry is None:
+            return encoded
+        # orjson leaves its growth room in the bytes it returns (up to ~4x the length):
+        # an exact copy, so the budget counts what the cache really holds.
+        entry.encoded = kept = memoryview(encoded).tobytes()
+        self._size += len(kept)
+        # Keep only the bytes: a stand-in keeps the identities a later hit goes through
+        # (result → processed → encoded) without holding the answer's object tree.
+        self._by_processed.pop(id(data), None)
+        entry.processed = {"cached": True}
+        self._by_processed[id(entry.processed)] = entry
+        entry.result.data = None
+        self._evict()
+        return kept
+
+    def _forget(self, entry: Entry) -> None:
+        self._entries.pop(entry.key, None)
+        self._by_result.pop(id(entry.result), None)
+        if entry.processed is not None:
+            self._by_processed.pop(id(entry.processed), None)
 
     def _evict(self) -> None:
         while self._size > self._budget and len(self._entries) > 1:

@@ -6,6 +6,7 @@ import strawberry
 
 from ..domain import models
 from . import ids
+from .cost import COST, PAGE
 from .types import EventType
 
 MAX_PAGE = 10_000
@@ -31,11 +32,13 @@ class EventTypeConnection:
     page_info: PageInfo
     total_count: int = strawberry.field(description="Matching EventTypes across all pages.")
 
-    @strawberry.field
+    @strawberry.field(metadata={COST: PAGE})
     def edges(self) -> list[EventTypeEdge]:
         return [EventTypeEdge(cursor=_cursor(et), node=EventType(model=et)) for et in self.window]
 
-    @strawberry.field(description="The page's EventTypes (same as edges' nodes).")
+    @strawberry.field(
+        description="The page's EventTypes (same as edges' nodes).", metadata={COST: PAGE}
+    )
     def nodes(self) -> list[EventType]:
         return [EventType(model=et) for et in self.window]
 

@@ -10,6 +10,7 @@ import strawberry
 from ..domain.access import Principal
 from ..store.caching import Cache
 from ..store.snapshots import Snapshot
+from .limits import DEFAULT_QUERY_LIMITS, QueryLimits
 
 
 @dataclass
@@ -28,6 +29,8 @@ class Context:
     """Completed objects kept between requests (:class:`~.completed.CompletedObjects`), or None."""
     memo: dict[Any, Any] = field(default_factory=dict)
     """Per-request memo for derived data shared by resolvers (consumers per namespace...)."""
+    limits: QueryLimits = DEFAULT_QUERY_LIMITS
+    """The server's query cost and response size limits (set by the app)."""
 
 
 Info = strawberry.Info[Context, None]

@@ -11,6 +11,7 @@ import strawberry
 from ..domain import filtering, models
 from . import connections, ids
 from .context import Info
+from .cost import COST, Estimate, Paged
 from .types import Broker, EventType, Namespace, Node, Trigger
 
 
@@ -69,7 +70,12 @@ def select_event_types(
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The registries (namespaces) visible to the caller.")
+    # Sizes of the lists for the query cost (see cost.py): a cluster's namespaces and Brokers,
+    # a few hundred at most; Triggers, a few per Broker; EventTypes are paged.
+    @strawberry.field(
+        description="The registries (namespaces) visible to the caller.",
+        metadata={COST: Estimate(100)},
+    )
     def namespaces(self, info: Info) -> list[Namespace]:
         snapshot = info.context.snapshot
         return [
@@ -82,7 +88,7 @@ class Query:
     def namespace(self, info: Info, name: str) -> Namespace | None:
         return Namespace.resolve_reference(info, name)
 
-    @strawberry.field
+    @strawberry.field(metadata={COST: Estimate(100)})
     def brokers(self, info: Info, namespace: str | None = None) -> list[Broker]:
         snapshot = info.context.snapshot
         return [
@@ -93,7 +99,10 @@ class Query:
     def broker(self, info: Info, namespace: str, name: str) -> Broker | None:
         return Broker.resolve_reference(info, namespace, name)
 
-    @strawberry.field(description="EventTypes, filtered and paged (Relay connection).")
+    @strawberry.field(
+        description="EventTypes, filtered and paged (Relay connection).",
+        metadata={COST: Paged(max_page=connections.MAX_PAGE)},
+    )
     def event_types(
         self,
         info: Info,
@@ -110,7 +119,7 @@ class Query:
     def event_type(self, info: Info, namespace: str, name: str) -> EventType | None:
         return EventType.resolve_reference(info, namespace, name)
 
-    @strawberry.field
+    @strawberry.field(metadata={COST: Estimate(1_000)})
     def triggers(
         self, info: Info, namespace: str | None = None, broker: str | None = None
     ) -> list[Trigger]:

@@ -12,6 +12,7 @@ from typing import Annotated
 import strawberry
 
 from ..domain.writes import FieldError as DomainFieldError
+from .cost import COST, Estimate
 from .types import Broker, EventType, Trigger
 
 
@@ -29,7 +30,7 @@ class FieldError:
 @strawberry.type(description="The input is invalid; nothing was written.")
 class ValidationFailed:
     message: str
-    errors: list[FieldError]
+    errors: list[FieldError] = strawberry.field(metadata={COST: Estimate(10)})
 
 
 @strawberry.type(description="An object with that name already exists; nothing was written.")

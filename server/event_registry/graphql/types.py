@@ -19,12 +19,24 @@ from ..domain import matching, models, readiness
 from . import ids
 from .completed import READS
 from .context import Info
+from .cost import COST, Estimate
 
 # What resolvers read from the snapshot beyond their own object (see completed.py); every such
 # read stays in the object's namespace.
 _READS_BROKERS = {READS: ("Broker",)}
 _READS_EVENT_TYPES = {READS: ("EventType",)}
 _READS_TRIGGERS = {READS: ("Trigger",)}
+
+# How many items each unpaged list usually holds, generously (see cost.py): the parts of an
+# object (labels, conditions, attributes, consumers) a few; per namespace or Broker, up to
+# ~1,000 EventTypes and Triggers and ~10 Brokers; a Trigger's filter selects ~100 EventTypes.
+_PARTS = {COST: Estimate(10)}
+_BROKERS_PER_NAMESPACE = {COST: Estimate(10)}
+_EVENT_TYPES_PER_BROKER = {COST: Estimate(1_000)}
+_EVENT_TYPES_PER_TRIGGER = {COST: Estimate(100)}
+_TRIGGERS_PER_BROKER = {COST: Estimate(100)}
+_EVENT_TYPES_PER_NAMESPACE = {COST: Estimate(1_000)}
+_TRIGGERS_PER_NAMESPACE = {COST: Estimate(1_000)}
 
 
 @strawberry.interface(description="An object with a global ID (Relay).")
@@ -50,7 +62,7 @@ class NamespacedObject:
     def created_at(self) -> str:
         return str(self.model.meta.created_at)
 
-    @strawberry.field
+    @strawberry.field(metadata=_PARTS)
     def labels(self) -> list[Label]:
         return _labels(self.model.meta.labels)
 
@@ -71,7 +83,7 @@ class Reconciled:
     def message(self) -> str | None:
         return readiness.message(self.model.status)
 
-    @strawberry.field
+    @strawberry.field(metadata=_PARTS)
     def conditions(self) -> list[Condition]:
         return _conditions(self.model.status)
 
@@ -159,7 +171,10 @@ class Broker(Node, NamespacedObject, Reconciled):
     def url(self) -> str | None:
         return self.model.url
 
-    @strawberry.field(description="EventTypes carried by this Broker.", metadata=_READS_EVENT_TYPES)
+    @strawberry.field(
+        description="EventTypes carried by this Broker.",
+        metadata={**_READS_EVENT_TYPES, **_EVENT_TYPES_PER_BROKER},
+    )
     def event_types(self, info: Info) -> list[EventType]:
         snapshot = info.context.snapshot
         meta = self.model.meta
@@ -167,7 +182,10 @@ class Broker(Node, NamespacedObject, Reconciled):
             EventType(model=et) for et in snapshot.event_types_of_broker(meta.namespace, meta.name)
         ]
 
-    @strawberry.field(description="Triggers subscribed to this Broker.", metadata=_READS_TRIGGERS)
+    @strawberry.field(
+        description="Triggers subscribed to this Broker.",
+        metadata={**_READS_TRIGGERS, **_TRIGGERS_PER_BROKER},
+    )
     def triggers(self, info: Info) -> list[Trigger]:
         snapshot = info.context.snapshot
         meta = self.model.meta
@@ -236,7 +254,9 @@ class EventType(Node, NamespacedObject, Reconciled):
         found = info.context.snapshot.broker_of(self.model)
         return Broker(model=found) if found else None
 
-    @strawberry.field(description="CloudEvents attributes (v1beta3 form, for every version).")
+    @strawberry.field(
+        description="CloudEvents attributes (v1beta3 form, for every version).", metadata=_PARTS
+    )
     def attributes(self) -> list[Attribute]:
         return [
             Attribute(name=a.name, value=a.value or None, required=a.required)
@@ -258,14 +278,14 @@ class EventType(Node, NamespacedObject, Reconciled):
 
     @strawberry.field(
         description="Triggers whose filter surely matches this EventType.",
-        metadata=_READS_TRIGGERS,
+        metadata={**_READS_TRIGGERS, **_PARTS},
     )
     def consumers(self, info: Info) -> list[Trigger]:
         return [Trigger(model=t) for t, m in self._matches(info) if m is matching.Match.YES]
 
     @strawberry.field(
         description="Triggers that match surely (YES) or may match (UNKNOWN, e.g. CESQL).",
-        metadata=_READS_TRIGGERS,
+        metadata={**_READS_TRIGGERS, **_PARTS},
     )
     def consumer_matches(self, info: Info) -> list[ConsumerMatch]:
         return [
@@ -300,7 +320,7 @@ class Subscriber:
 
 @strawberry.type(description="The legacy exact-match filter.")
 class TriggerFilter:
-    attributes: list[Label]
+    attributes: list[Label] = strawberry.field(metadata=_PARTS)
 
 
 @strawberry.federation.type(keys=["namespace name"], description="A Knative Trigger.")
@@ -341,7 +361,7 @@ class Trigger(Node, NamespacedObject, Reconciled):
 
     @strawberry.field(
         description="Registered EventTypes this Trigger surely receives.",
-        metadata=_READS_EVENT_TYPES,
+        metadata={**_READS_EVENT_TYPES, **_EVENT_TYPES_PER_TRIGGER},
     )
     def event_types(self, info: Info) -> list[EventType]:
         snapshot = info.context.snapshot
@@ -393,15 +413,15 @@ class Namespace(Node):
     def phase(self) -> str:
         return self.model.phase
 
-    @strawberry.field
+    @strawberry.field(metadata=_BROKERS_PER_NAMESPACE)
     def brokers(self, info: Info) -> list[Broker]:
         return [Broker(model=b) for b in info.context.snapshot.brokers_in(self.model.name)]
 
-    @strawberry.field
+    @strawberry.field(metadata=_EVENT_TYPES_PER_NAMESPACE)
     def event_types(self, info: Info) -> list[EventType]:
         return [EventType(model=e) for e in info.context.snapshot.event_types_in(self.model.name)]
 
-    @strawberry.field
+    @strawberry.field(metadata=_TRIGGERS_PER_NAMESPACE)
     def triggers(self, info: Info) -> list[Trigger]:
         return [Trigger(model=t) for t in info.context.snapshot.triggers_in(self.model.name)]
 

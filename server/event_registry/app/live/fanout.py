@@ -4,7 +4,9 @@ Subscriptions with the same document, operation, variables and visible namespace
 the same payloads, so they join one :class:`Group`: the group runs the subscription once,
 serializes each payload once, and hands it to every member without waiting for any of them
 (members buffer it in their own bounded outbox). Subscriptions that start from
-per-subscriber state (``includeExisting``, ``since``) get a group of their own.
+per-subscriber state (``includeExisting``, ``since``) get a group of their own. A payload
+whose JSON exceeds the response size limit is replaced by one carrying only an error that
+names the limit (checked once per payload, where it is serialized); the subscription goes on.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from graphql.error import GraphQLSyntaxError
 from strawberry.http import process_result
 from strawberry.types import ExecutionResult
 
+from ...graphql.limits import DEFAULT_QUERY_LIMITS, bounded
 from ...graphql.schema import MAX_TOKENS
 from .outbox import Item
 
@@ -194,7 +197,9 @@ class Group:
                         loop.call_soon(self._flush)  # runs once this task next waits
                     # An exact copy: orjson's bytes keep growth room (4 KB for a small payload),
                     # and a slow member's outbox may hold hundreds of payloads.
-                    payload = memoryview(orjson.dumps(process_result(item))).tobytes()
+                    encoded = orjson.dumps(process_result(item))
+                    limit = self._fanout.max_payload_bytes
+                    payload = memoryview(bounded(encoded, limit)).tobytes()
                     self._burst.append((payload, self._object_key()))
                     # A long burst (a Broker flip affecting thousands of EventTypes) drains as
                     # it is produced instead of piling up in every outbox first; a short one
@@ -219,8 +224,10 @@ class Group:
 class Fanout:
     """The groups of a server; created and dropped as members come and go."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_payload_bytes: int = DEFAULT_QUERY_LIMITS.max_response_bytes) -> None:
         self.groups: dict[GroupKey, Group] = {}
+        self.max_payload_bytes = max_payload_bytes
+        """The response size limit, for each payload (0: none)."""
 
     def join(
         self, key: GroupKey, member: Member, subscribe: Subscribe, object_key: ObjectKey
