@@ -25,11 +25,12 @@ class Expired(ClusterError):
 
 def from_status(code: int, body: Any) -> ClusterError:
     status = body if isinstance(body, dict) else {}
-    details = status.get("details") or {}
+    details = status.get("details")
+    causes = details.get("causes") if isinstance(details, dict) else None
     kind = Expired if code == 410 else ClusterError
     return kind(
         code=code,
         reason=str(status.get("reason") or "Unknown"),
         message=str(status.get("message") or body),
-        causes=list(details.get("causes") or []),
+        causes=list(causes) if isinstance(causes, list) else [],
     )

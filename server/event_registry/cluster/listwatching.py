@@ -27,7 +27,8 @@ class WatchEvent:
 
     @property
     def resource_version(self) -> str:
-        return str((self.object.get("metadata") or {}).get("resourceVersion") or "")
+        metadata = self.object.get("metadata")
+        return str(metadata.get("resourceVersion") or "") if isinstance(metadata, dict) else ""
 
 
 def parse_watch_line(line: bytes) -> WatchEvent:
@@ -41,7 +42,11 @@ def parse_watch_line(line: bytes) -> WatchEvent:
     kind = str(data.get("type") or "")
     if kind == "ERROR":
         status = data["object"]
-        raise errors.from_status(int(status.get("code") or 500), status)
+        try:
+            code = int(status.get("code") or 500)
+        except (TypeError, ValueError, OverflowError):
+            code = 500  # a malformed Status is still the error it reports
+        raise errors.from_status(code, status)
     if kind not in ("ADDED", "MODIFIED", "DELETED", "BOOKMARK"):
         raise errors.ClusterError(0, "BadWatchLine", f"unknown watch event type {kind!r}")
     return WatchEvent(kind, data["object"])
