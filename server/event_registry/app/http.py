@@ -26,6 +26,7 @@ from strawberry.http import process_result
 from ..domain import access
 from ..graphql.completed import CompletedObjects
 from ..graphql.context import Context
+from ..graphql.limits import DEFAULT_QUERY_LIMITS, QueryLimits
 from ..graphql.schema import schema
 from ..store.caching import Cache
 from . import graphiql
@@ -47,13 +48,15 @@ class Runtime:
     hub: Any = None
     completed: CompletedObjects | None = field(default_factory=CompletedObjects)
     """Completed objects shared by every request of this app (see graphql/completed.py)."""
+    limits: QueryLimits = DEFAULT_QUERY_LIMITS
+    """Query cost and response size limits of every operation (see graphql/limits.py)."""
 
 
 class RegistryGraphQL(GraphQL[Context, None]):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self.runtime = runtime
-        self.responses = ResponseCache()
+        self.responses = ResponseCache(max_response_bytes=runtime.limits.max_response_bytes)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         principal = request.scope.get("state", {}).get("principal", access.NOBODY)
@@ -66,6 +69,7 @@ class RegistryGraphQL(GraphQL[Context, None]):
             hub=self.runtime.hub,
             request=request,
             completed=self.runtime.completed,
+            limits=self.runtime.limits,
         )
 
     async def execute_single(
@@ -157,7 +161,7 @@ def create_app(runtime: Runtime, live_settings: LiveSettings | None = None) -> A
     layer costs on every one); everything else goes through Starlette's routing.
     """
     graphql_app = Authenticate(RegistryGraphQL(runtime), runtime.authenticator)
-    fanout = Fanout()
+    fanout = Fanout(max_payload_bytes=runtime.limits.max_response_bytes)
     settings = live_settings or LiveSettings()
 
     async def healthz(request: Request) -> Response:

@@ -128,6 +128,7 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
             services=services,
             hub=hub,
             completed=completed,
+            limits=settings.query_limits,
         )
         family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY

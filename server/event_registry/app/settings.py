@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cluster.connecting import ClusterOption
+from ..graphql.limits import QueryLimits
 from .live.connection import LiveSettings
 
 
@@ -37,6 +38,8 @@ class ServeSettings:
     embedded: EmbeddedSettings = field(default_factory=EmbeddedSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     live: LiveSettings = field(default_factory=LiveSettings)
+    query_limits: QueryLimits = field(default_factory=QueryLimits)
+    """Query cost and response size of each operation (see graphql/limits.py)."""
     hub_history: int = 10_000
     """Changes kept for subscriptions resuming with ``since``."""
     cursor_key_file: Path | None = None

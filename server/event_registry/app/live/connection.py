@@ -33,6 +33,7 @@ from strawberry.http import process_result
 
 from ...domain import access
 from ...graphql.context import Context
+from ...graphql.limits import bounded
 from ...graphql.schema import schema
 from . import batching, protocols
 from .fanout import (
@@ -325,6 +326,7 @@ class LiveConnection:
             services=runtime.services,
             hub=runtime.hub,
             completed=runtime.completed,
+            limits=runtime.limits,
         )
 
     async def _subscribe(self, message: protocols.ClientMessage) -> None:
@@ -356,7 +358,8 @@ class LiveConnection:
             result = await schema.execute(
                 query, variable_values=variables, context_value=self._context(), operation_name=name
             )
-            payload_json = orjson.dumps(process_result(result)).decode()
+            encoded = orjson.dumps(process_result(result))
+            payload_json = bounded(encoded, self.runtime.limits.max_response_bytes).decode()
             self.enqueue(protocols.next_frame(self.protocol, subscription_id, payload_json))
             self.enqueue(protocols.complete_frame(subscription_id))
             return
