@@ -13,8 +13,10 @@ Anything else that goes wrong is a bug (a cache listener that raises, an object 
 be normalized), and it does not end the reflector: it is logged with the kind, the kind
 shows as unsynced (``"restarting: <exception type>"``), and after a capped, jittered,
 exponentially growing delay the reflector starts again with a full relist, whose difference
-reaches listeners as ordinary changes, as after 410. The delay grows while failures repeat
-and starts over once a watch has completed in between. Only cancellation stops it.
+reaches listeners as ordinary changes, as after 410: what the failed watch did not apply is
+delivered once. (A change the cache did commit reached every other listener; only the one
+that raised on it missed it.) The delay grows while failures repeat and starts over once a
+watch has completed in between. Only cancellation stops it.
 """
 
 from __future__ import annotations
