@@ -103,10 +103,14 @@ def uri_reference_errors(value: str | None, path: str, *, absolute: bool) -> lis
 def labels_errors(labels: Mapping[str, str], path: str) -> list[FieldError]:
     errors = []
     for key, value in labels.items():
-        prefix, _, name = key.rpartition("/")
-        if (prefix and not _SUBDOMAIN.fullmatch(prefix)) or not _QUALIFIED_NAME.fullmatch(name):
+        prefix, slash, name = key.rpartition("/")
+        if (
+            (slash and not (len(prefix) <= MAX_NAME and _SUBDOMAIN.fullmatch(prefix)))
+            or len(name) > 63
+            or not _QUALIFIED_NAME.fullmatch(name)
+        ):
             errors.append(FieldError(f"{path}.{key}", "Invalid", f"{key!r} is not a label key"))
-        elif len(name) > 63 or len(value) > 63 or not _LABEL_VALUE.fullmatch(value):
+        elif len(value) > 63 or not _LABEL_VALUE.fullmatch(value):
             errors.append(
                 FieldError(f"{path}.{key}", "Invalid", f"{value!r} is not a valid label value")
             )
@@ -121,8 +125,25 @@ def naming_errors(name: str | None, generate_name: str | None) -> list[FieldErro
     if name is not None:
         errors.extend(name_errors(name, "input.name"))
     if generate_name is not None:
-        errors.extend(name_errors(generate_name + "x" * GENERATED_SUFFIX, "input.generateName"))
+        errors.extend(generate_name_errors(generate_name, "input.generateName"))
     return errors
+
+
+def generate_name_errors(prefix: str, path: str) -> list[FieldError]:
+    """A prefix that is a valid name once the server appends its random suffix."""
+    limit = MAX_NAME - GENERATED_SUFFIX
+    if len(prefix) > limit:
+        return [FieldError(path, "TooLong", f"must be no more than {limit} characters")]
+    if not _SUBDOMAIN.fullmatch(prefix + "x" * GENERATED_SUFFIX):
+        return [
+            FieldError(
+                path,
+                "Invalid",
+                f"{prefix!r} is not a prefix of a lowercase RFC 1123 subdomain: use lower-case"
+                " letters, digits, '-' and '.', starting with a letter or digit",
+            )
+        ]
+    return []
 
 
 def object_metadata(
@@ -192,6 +213,10 @@ class AttributeInput:
     required: bool = False
 
 
+_DIRECT_ATTRIBUTES = (("type", "type"), ("source", "source"), ("schema", "dataschema"))
+"""The RegisterEventType fields that are also CloudEvents attributes, and those attributes."""
+
+
 @dataclass(frozen=True)
 class RegisterEventType:
     namespace: str
@@ -236,15 +261,15 @@ def register_event_type_errors(request: RegisterEventType) -> list[FieldError]:
     names = [a.name for a in request.attributes]
     for duplicate in sorted({n for n in names if names.count(n) > 1}):
         errors.append(FieldError(f"input.attributes.{duplicate}", "Conflict", "given twice"))
-    for conflicting in ("type", "source"):
-        direct = getattr(request, conflicting)
-        declared = next((a.value for a in request.attributes if a.name == conflicting), None)
+    for direct_field, attribute_name in _DIRECT_ATTRIBUTES:
+        direct = getattr(request, direct_field)
+        declared = next((a.value for a in request.attributes if a.name == attribute_name), None)
         if direct is not None and declared is not None and direct != declared:
             errors.append(
                 FieldError(
-                    f"input.attributes.{conflicting}",
+                    f"input.attributes.{attribute_name}",
                     "Conflict",
-                    f"differs from input.{conflicting}",
+                    f"differs from input.{direct_field}",
                 )
             )
     errors.extend(
@@ -305,9 +330,16 @@ def event_type_manifest(request: RegisterEventType) -> dict[str, Any]:
     }
     if not request.attributes:
         return manifest
-    # v1beta3-style attributes: build that form and convert it losslessly to v1beta2.
+    # v1beta3-style attributes: build that form and convert it losslessly to v1beta2. The
+    # direct fields not declared as attributes become attributes too, so none is lost.
+    declared = {a.name for a in request.attributes}
+    implied = (
+        AttributeInput(name)
+        for direct_field, name in _DIRECT_ATTRIBUTES
+        if name not in declared and getattr(request, direct_field) is not None
+    )
     v1beta3_spec: dict[str, Any] = {
-        "attributes": [_attribute(a, request) for a in request.attributes]
+        "attributes": [_attribute(a, request) for a in (*request.attributes, *implied)]
     }
     for key in ("reference", "description"):
         if key in spec:
