@@ -15,35 +15,28 @@ seeded objects, and nothing asserted depends on them.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.support import fuzzing
-from tests.support.registry import RegistryProcess, write_tokens
+from tests.support.registry import RegistryProcess, auth_headers, http
 
 EXAMPLES = 300
 COMPARED_QUERIES = 100
-SEEDER = "seeder-token-0123"
-FUZZER = "fuzzer-token-0123"
 
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryProcess]:
     data_dir = tmp_path_factory.mktemp("fuzz")
-    tokens = [
-        {
-            "token": SEEDER,
-            "name": "seeder",
-            "namespaces": {fuzzing.NAMESPACE: ["write"], fuzzing.HIDDEN: ["write"]},
-        },
-        {"token": FUZZER, "name": "fuzzer", "namespaces": {fuzzing.NAMESPACE: ["write"]}},
-    ]
-    process = RegistryProcess(data_dir, tokens_file=write_tokens(data_dir / "tokens.yaml", tokens))
+    process = RegistryProcess(
+        data_dir, tokens_file=fuzzing.write_tokens_file(data_dir / "tokens.yaml")
+    )
     process.start()
     try:
         process.wait_ready()
-        fuzzing.seed(process, token=SEEDER)
+        fuzzing.seed(process, token=fuzzing.SEEDER)
         yield process
     finally:
         process.stop()
@@ -64,8 +57,8 @@ def _as_absent(text: str) -> str:
 def test_a_hidden_namespace_is_answered_like_a_missing_one(
     registry: RegistryProcess, query: str
 ) -> None:
-    hidden = fuzzing.send(registry.url, query, token=FUZZER)
-    absent = fuzzing.send(registry.url, _as_absent(query), token=FUZZER)
+    hidden = fuzzing.send(registry.url, query, token=fuzzing.FUZZER)
+    absent = fuzzing.send(registry.url, _as_absent(query), token=fuzzing.FUZZER)
     assert hidden.status == absent.status < 500
     assert fuzzing.INTERNAL_ERROR not in hidden.text
     assert _as_absent(hidden.text) == absent.text
@@ -73,9 +66,29 @@ def test_a_hidden_namespace_is_answered_like_a_missing_one(
 
 # After the comparison: the mutations among these change the seeded namespace.
 def test_no_generated_operation_gets_an_internal_error_or_a_5xx(registry: RegistryProcess) -> None:
-    tally = fuzzing.fuzz(registry.url, examples=EXAMPLES, token=FUZZER, stop_at_failure=True)
+    tally = fuzzing.fuzz(
+        registry.url, examples=EXAMPLES, token=fuzzing.FUZZER, stop_at_failure=True
+    )
     assert tally.operations >= EXAMPLES // 2, tally.summary()
     assert (tally.internal_errors, tally.server_errors) == (0, 0), tally.summary()
     assert registry.get("/healthz").status == 200
     # Not only rejections: a good share of the operations ran resolvers and answered data.
     assert sum(tally.errors.values()) < tally.operations * 0.8, tally.summary()
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_json_nested_deeper_than_the_parser_goes_is_a_400(
+    registry: RegistryProcess, method: str
+) -> None:
+    depth = 1_500
+    variables = '{"r": ' + "[" * depth + "]" * depth + "}"
+    headers = auth_headers(fuzzing.FUZZER)
+    if method == "POST":
+        body = ('{"query": "{ __typename }", "variables": ' + variables + "}").encode()
+        headers["content-type"] = "application/json"
+        reply = http("POST", registry.url, body=body, headers=headers)
+    else:
+        query = urlencode({"query": "{ __typename }", "variables": variables})
+        reply = http("GET", f"{registry.url}?{query}", headers=headers)
+    assert reply.status == 400, reply.text
+    assert "Unable to parse" in reply.text

@@ -27,6 +27,7 @@ import string
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import graphql
@@ -36,7 +37,14 @@ from hypothesis import strategies as st
 
 from event_registry.graphql import ids
 from tests.support.controlplane import REPO
-from tests.support.registry import RegistryProcess, Reply, auth_headers, eventually, http
+from tests.support.registry import (
+    RegistryProcess,
+    Reply,
+    auth_headers,
+    eventually,
+    http,
+    write_tokens,
+)
 
 SCHEMA_FILE = REPO / "schema.graphql"
 INTERNAL_ERROR = "Unexpected error"
@@ -236,6 +244,23 @@ mutation Seed($broker: CreateBrokerInput!, $created: RegisterEventTypeInput!,
 """
 
 
+SEEDER = "seeder-token-0123"
+"""Tokens mode: may write both seeded namespaces."""
+FUZZER = "fuzzer-token-0123"
+"""Tokens mode: may write :data:`NAMESPACE` and not even see :data:`HIDDEN`."""
+
+
+def write_tokens_file(path: Path) -> Path:
+    """A ``--tokens-file`` with :data:`SEEDER` and :data:`FUZZER`."""
+    return write_tokens(
+        path,
+        [
+            {"token": SEEDER, "namespaces": {NAMESPACE: ["write"], HIDDEN: ["write"]}},
+            {"token": FUZZER, "namespaces": {NAMESPACE: ["write"]}},
+        ],
+    )
+
+
 READINESS = "{ namespaces { brokers { ready } eventTypes { ready } triggers { ready } } }"
 SETTLE_WITHIN = 30.0
 """Seconds the readiness controller gets to make the seeded objects Ready."""
@@ -372,6 +397,7 @@ def fuzz(
     stop_at_failure: bool,
     token: str | None = None,
     mutations: bool = True,
+    progress: Callable[[Tally], None] | None = None,
 ) -> Tally:
     """Send ``examples`` generated operations to ``url`` (derandomized: the same ones each run).
 
@@ -393,6 +419,8 @@ def fuzz(
     def run(operation: str) -> None:
         reply = send(url, operation, token=token)
         failure = tally.record(operation, reply)
+        if progress is not None:
+            progress(tally)
         if stop_at_failure:
             assert failure is None, (
                 f"{failure} for\n{operation}\n→ {reply.status} {reply.text[:2000]}"

@@ -110,6 +110,13 @@ class RegistryGraphQL(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:
         return self.responses.encoded(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return super().decode_json(data)
+        except RecursionError as error:
+            # Nested deeper than the parser's stack: answered like malformed JSON (400).
+            raise json.JSONDecodeError("nested too deeply", "", 0) from error
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql.PAGE)
 

@@ -55,7 +55,7 @@ _LEGACY_KINDS: dict[str, Kind] = {
 def parse(protocol: str, text: str) -> ClientMessage:
     try:
         message = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser's stack
         return ClientMessage("INVALID", error="the message is not JSON")
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         return ClientMessage("INVALID", error="the message has no type")
