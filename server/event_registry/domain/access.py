@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from .writes import name_errors
+
 Permission = Literal["read", "write"]
 
 
@@ -50,6 +52,8 @@ def principals_from_tokens(document: object) -> dict[str, Principal]:
     """Parse the tokens file: ``tokens: [{token, name?, namespaces: {ns: [read, write]}}]``.
 
     ``write`` implies ``read``; a namespace listed with an empty permission list is readable.
+    Namespaces must be namespace names (RFC 1123 labels), so no two principals that see
+    different namespaces share a :attr:`Principal.scope_key` (responses are cached by it).
     """
     if not isinstance(document, Mapping) or not isinstance(document.get("tokens"), list):
         raise InvalidTokenFile("expected a mapping with a 'tokens' list")
@@ -66,6 +70,9 @@ def principals_from_tokens(document: object) -> dict[str, Principal]:
             raise InvalidTokenFile(f"{where}: needs a 'namespaces' mapping")
         readable, writable = set(), set()
         for namespace, permissions in namespaces.items():
+            invalid = name_errors(str(namespace), "namespace", label=True)
+            if invalid:
+                raise InvalidTokenFile(f"{where}.namespaces.{namespace}: {invalid[0].message}")
             if permissions is None:
                 permissions = ["read"]
             if not isinstance(permissions, list) or not all(
