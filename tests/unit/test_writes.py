@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from event_registry.domain import eventtype_versions, models, normalizing
 from event_registry.domain.writes import (
+    MAX_JSON_DEPTH,
     AttributeInput,
     CreateBroker,
     CreateTrigger,
@@ -34,6 +35,7 @@ from event_registry.domain.writes import (
     labels_errors,
     name_errors,
     naming_errors,
+    nesting_depth,
     object_metadata,
     readable_name,
     reference_errors,
@@ -982,6 +984,26 @@ def test_filter_validation_never_raises(entry: Any) -> None:
     for error in filter_errors(entry, "input.filters[0]"):
         assert error.field.startswith("input.filters[0]")
         assert error.reason in ("Invalid", "NotSupported")
+
+
+def test_filters_or_delivery_nested_too_deeply_are_refused_without_recursing() -> None:
+    nested: Any = {"exact": {"type": "x"}}
+    for _ in range(5_000):  # far beyond the interpreter's recursion limit
+        nested = {"not": nested}
+    delivery: Any = 1
+    for _ in range(5_000):
+        delivery = {"retry": [delivery]}
+    errors = create_trigger_errors(trigger(filters=(nested,), delivery=delivery))
+    assert [(e.field, e.reason) for e in errors] == [
+        ("input.filters", "Invalid"),
+        ("input.delivery", "Invalid"),
+    ]
+    assert errors[0].message == f"nested deeper than {MAX_JSON_DEPTH} levels"
+    shallow: Any = {"exact": {"type": "x"}}
+    for _ in range(MAX_JSON_DEPTH // 2 - 2):
+        shallow = {"not": shallow}
+    assert nesting_depth((shallow,)) <= MAX_JSON_DEPTH
+    assert create_trigger_errors(trigger(filters=(shallow,))) == []
 
 
 # subscribing to an EventType ---------------------------------------------------------------------

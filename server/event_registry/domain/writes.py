@@ -29,6 +29,9 @@ REQUIRED_ATTRIBUTES = frozenset({"type", "source", "specversion", "id"})
 DIALECTS = ("exact", "prefix", "suffix", "all", "any", "not", "cesql")
 GENERATED_SUFFIX = 5
 MAX_NAME = 253
+MAX_JSON_DEPTH = 32
+"""Levels of lists and objects allowed in JSON inputs (Trigger filters, delivery): real ones
+need a few; far deeper ones would exhaust the stack of whatever walks them."""
 BROKER_API_VERSION = "eventing.knative.dev/v1"
 EVENT_TYPE_API_VERSION = "eventing.knative.dev/v1beta2"
 
@@ -446,6 +449,23 @@ def filter_errors(entry: Any, path: str) -> list[FieldError]:
     return []
 
 
+def nesting_depth(value: Any) -> int:
+    """Levels of lists and objects in a JSON value (0 for a scalar), without recursion."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def create_trigger_errors(request: CreateTrigger) -> list[FieldError]:
     errors = name_errors(request.namespace, "input.namespace", label=True)
     errors.extend(naming_errors(request.name, request.generate_name))
@@ -457,8 +477,21 @@ def create_trigger_errors(request: CreateTrigger) -> list[FieldError]:
             )
         elif not isinstance(value, str):
             errors.append(FieldError(f"input.filter.{key}", "Invalid", "values are strings"))
-    for index, entry in enumerate(request.filters):
-        errors.extend(filter_errors(entry, f"input.filters[{index}]"))
+    too_deep = [
+        path
+        for path, value in (
+            ("input.filters", request.filters),
+            ("input.delivery", request.delivery),
+        )
+        if nesting_depth(value) > MAX_JSON_DEPTH
+    ]
+    errors.extend(
+        FieldError(path, "Invalid", f"nested deeper than {MAX_JSON_DEPTH} levels")
+        for path in too_deep
+    )
+    if "input.filters" not in too_deep:  # filter_errors recurses per level
+        for index, entry in enumerate(request.filters):
+            errors.extend(filter_errors(entry, f"input.filters[{index}]"))
     errors.extend(subscriber_errors(request.subscriber, "input.subscriber"))
     errors.extend(labels_errors(request.labels, "input.labels"))
     return errors
