@@ -13,13 +13,18 @@ from collections.abc import Mapping
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.scalars import JSON
 
-from ..domain import matching, models, readiness
+from ..domain import matching, models, readiness, writes
 from . import ids
 from .completed import READS
 from .context import Info
 from .cost import COST, Estimate
+
+MAX_SERVED_JSON_DEPTH = 128
+"""JSON from the cluster nested deeper than this is refused: the response encoder stops at 254
+levels (the response's own nesting included) and converting it here recurses per level."""
 
 # What resolvers read from the snapshot beyond their own object (see completed.py); every such
 # read stays in the object's namespace.
@@ -348,7 +353,16 @@ class Trigger(Node, NamespacedObject, Reconciled):
 
     @strawberry.field(description="spec.filters (SubscriptionsAPI dialects) as JSON.")
     def filters(self) -> JSON | None:
-        return _thaw(self.model.filters) if self.model.filters else None
+        filters = self.model.filters
+        if not filters:
+            return None
+        if writes.nesting_depth(filters) > MAX_SERVED_JSON_DEPTH:
+            meta = self.model.meta
+            raise GraphQLError(
+                f"Trigger {meta.namespace}/{meta.name}: spec.filters nest deeper than "
+                f"{MAX_SERVED_JSON_DEPTH} levels and cannot be served"
+            )
+        return JSON(_thaw(filters))
 
     @strawberry.field
     def subscriber(self) -> Subscriber:
