@@ -122,6 +122,8 @@ class Prebuilt:
             document: dict[str, Any] = {"data": result.data}
             if result.errors:
                 document["errors"] = [error.formatted for error in result.errors]
+            if result.extensions:  # the query cost, as the GraphQL endpoints report it
+                document["extensions"] = result.extensions
             answer = json.dumps(document).encode()
             self.answers[key] = answer
         return Response(answer, media_type="application/json")

@@ -1537,17 +1537,18 @@ async def test_queries_and_mutations_work_over_the_websocket(
             "register", REGISTER, {"input": {"namespace": WIRE, "name": name, "type": "dev.wire"}}
         )
         assert [f["type"] for f in frames] == [result_type, "complete"], frames
-        assert frames[0]["payload"] == {
-            "data": {"registerEventType": {"__typename": "EventTypeRegistered"}}
+        assert frames[0]["payload"]["data"] == {
+            "registerEventType": {"__typename": "EventTypeRegistered"}
         }
+        assert "cost" in frames[0]["payload"]["extensions"]  # as over HTTP
         frames = await run(
             "read",
             "query Read($ns: String!, $n: String!) { eventType(namespace: $ns, name: $n) "
             "{ namespace name type } }",
             {"ns": WIRE, "n": name},
         )
-        assert frames[0]["payload"] == {
-            "data": {"eventType": {"namespace": WIRE, "name": name, "type": "dev.wire"}}
+        assert frames[0]["payload"]["data"] == {
+            "eventType": {"namespace": WIRE, "name": name, "type": "dev.wire"}
         }, frames
         # A subscription document that does not validate, or does not parse, ends that
         # operation with an ``error`` message (a list of errors in graphql-transport-ws, one
@@ -1567,7 +1568,7 @@ async def test_queries_and_mutations_work_over_the_websocket(
             assert any(expected in str(e["message"]) for e in errors), errors
         frames = await run("delete", DELETE, {"ns": WIRE, "name": name})
         assert [f["id"] for f in frames] == ["delete", "delete"], frames  # the others ended
-        assert frames[0]["payload"] == {"data": {"deleteEventType": {"__typename": "Deleted"}}}
+        assert frames[0]["payload"]["data"] == {"deleteEventType": {"__typename": "Deleted"}}
     finally:
         await ws.close()
 
@@ -1593,7 +1594,8 @@ async def test_more_subscriptions_than_the_limit_on_one_connection_are_refused(
         await send(ws, {"type": "subscribe", "id": "probe", "payload": {"query": "{ __typename }"}})
         frames = await frames_until(ws, "probe")
         assert not [f for f in frames if f["type"] == "error"], frames
-        assert frames[0]["payload"] == {"data": {"__typename": "Query"}}
+        assert frames[0]["payload"]["data"] == {"__typename": "Query"}
+        assert frames[0]["payload"]["extensions"] == {"cost": {"requested": 0, "limit": 500_000}}
     finally:
         await ws.close()
 
