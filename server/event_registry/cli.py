@@ -7,12 +7,17 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Coroutine, Sequence
+import sys
+from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from .app import settings as app_settings
+from .app.budgets import BudgetSettings
+from .app.limits import RequestLimits, parse_size
+from .app.listening import PortInUse, port_of
 from .app.live.connection import LiveSettings
+from .app.origins import OriginPolicy
 from .controlplane.server import ControlPlaneSettings
 from .hub import cursors
 
@@ -109,8 +114,61 @@ def _parser() -> argparse.ArgumentParser:
         default=live.max_subscriptions,
         help="subscriptions per connection",
     )
+    _add_limit_flags(serve)
     serve.add_argument("--log-level", default="info")
     return parser
+
+
+def _add_limit_flags(serve: argparse.ArgumentParser) -> None:
+    """Request sizes, budgets per caller and WebSocket origins (README: Security and limits)."""
+    limits, budgets = RequestLimits(), BudgetSettings()
+    size = _size_argument
+    serve.add_argument(
+        "--max-body-size",
+        type=size,
+        default=limits.max_body_size,
+        help="request body (and URL) size, bytes or e.g. 2MiB; larger gets 413 (414 for URLs)",
+    )
+    serve.add_argument(
+        "--max-header-size",
+        type=size,
+        default=limits.max_header_size,
+        help="request headers in total, bytes or e.g. 64KiB; larger gets 431",
+    )
+    serve.add_argument(
+        "--ws-max-message-size",
+        type=size,
+        default=limits.ws_max_message_size,
+        help="WebSocket message size, bytes or e.g. 1MiB; larger closes with 1009",
+    )
+    for flag, default, what in (
+        ("--max-connections", budgets.max_connections, "WebSocket connections in total"),
+        (
+            "--max-connections-per-caller",
+            budgets.max_connections_per_caller,
+            "WebSocket connections per token (tokens mode) or remote address",
+        ),
+        ("--max-subscriptions", budgets.max_subscriptions, "subscriptions in total"),
+        (
+            "--max-subscriptions-per-caller",
+            budgets.max_subscriptions_per_caller,
+            "subscriptions per token (tokens mode) or remote address",
+        ),
+    ):
+        serve.add_argument(flag, type=int, default=default, help=f"{what} (default {default})")
+    serve.add_argument(
+        "--allowed-origins",
+        help="comma-separated origins (scheme://host[:port], or *) whose pages may open "
+        "WebSockets, besides the server's own; default: loopback pages (localhost, 127.0.0.1, "
+        "[::1]) on any port",
+    )
+
+
+def _size_argument(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def _cursor_key_file(text: str) -> Path:
@@ -137,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             bookmark_interval=args.bookmark_interval,
             namespace_grace=args.namespace_grace,
         )
-        with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError), _port_errors():
             _run(_run_controlplane(settings, controllers=not args.no_controllers))
     elif args.command == "serve":
         from .app.serving import serve
@@ -163,9 +221,33 @@ def main(argv: Sequence[str] | None = None) -> None:
             hub_history=args.hub_history,
             cursor_key_file=args.cursor_key_file,
             completed_objects=args.completed_objects,
+            limits=RequestLimits(
+                max_body_size=args.max_body_size,
+                max_header_size=args.max_header_size,
+                ws_max_message_size=args.ws_max_message_size,
+            ),
+            budgets=BudgetSettings(
+                max_connections=args.max_connections,
+                max_connections_per_caller=args.max_connections_per_caller,
+                max_subscriptions=args.max_subscriptions,
+                max_subscriptions_per_caller=args.max_subscriptions_per_caller,
+            ),
+            origins=OriginPolicy.from_list(
+                None if args.allowed_origins is None else args.allowed_origins.split(",")
+            ),
         )
-        with contextlib.suppress(KeyboardInterrupt):
+        with contextlib.suppress(KeyboardInterrupt), _port_errors():
             _run(serve(serve_settings))
+
+
+@contextlib.contextmanager
+def _port_errors() -> Iterator[None]:
+    """A port in use: one line naming it and its flag, exit status 2 (no traceback)."""
+    try:
+        yield
+    except PortInUse as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
 
 
 def _run(main: Coroutine[Any, Any, None]) -> None:
@@ -185,7 +267,12 @@ async def _run_controlplane(settings: ControlPlaneSettings, *, controllers: bool
     main = asyncio.current_task()
     assert main is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
-    async with EmbeddedCluster(settings, controllers=controllers) as cluster:
+    cluster = EmbeddedCluster(settings, controllers=controllers)
+    with port_of(settings.host, settings.port, "--port"):
+        await cluster.start()
+    try:
         plane = cluster.plane
         print(f"control plane: {plane.url}  kubeconfig: {plane.kubeconfig_path}", flush=True)
         await asyncio.Event().wait()
+    finally:
+        await cluster.stop()

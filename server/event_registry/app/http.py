@@ -3,7 +3,10 @@ WebSocket subscriptions over graphql-transport-ws and graphql-ws, see :mod:`.liv
 ``/healthz``, ``/readyz`` (503 until every informer has synced) and the static assets.
 
 Authentication runs before GraphQL: in ``tokens`` mode a request without a known bearer
-token gets 401 and never reaches a resolver.
+token gets 401 and never reaches a resolver, whatever its method, parameters or ``Accept``
+(only the GraphiQL page, which holds no data, is served without one). Request sizes are
+limited before anything reads them (:mod:`.limits`); WebSocket handshakes are checked for
+their ``Origin`` and against per-caller budgets (:mod:`.origins`, :mod:`.budgets`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -31,8 +35,11 @@ from ..graphql.schema import schema
 from ..store.caching import Cache
 from . import graphiql
 from .auth import Authenticator
+from .budgets import Budgets
+from .limits import LimitBody, RequestLimits
 from .live.connection import LiveConnection, LiveSettings
 from .live.fanout import Fanout
+from .origins import OriginPolicy
 from .responses import ResponseCache, is_query, key_for
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -121,20 +128,26 @@ class RegistryGraphQL(GraphQL[Context, None]):
         return HTMLResponse(graphiql.PAGE)
 
 
-def _is_ide_page_request(scope: Scope, headers: dict[str, str]) -> bool:
-    """A browser asking for the GraphiQL page itself (no operation): no data is served."""
-    return (
-        scope["method"] == "GET"
-        and "text/html" in headers.get("accept", "")
-        and b"query=" not in scope.get("query_string", b"")
-    )
+OPERATION_PARAMETERS = frozenset({"query", "variables", "operationName", "extensions"})
+
+
+def is_ide_page_request(scope: Scope, headers: dict[str, str]) -> bool:
+    """A browser asking for the GraphiQL page itself: a GET accepting HTML whose parameters,
+    decoded as Starlette and Strawberry decode them, carry no part of an operation."""
+    if scope["method"] != "GET" or "text/html" not in headers.get("accept", ""):
+        return False
+    query_string = scope.get("query_string", b"").decode("latin-1")
+    parameters = parse_qs(query_string, keep_blank_values=True)
+    return OPERATION_PARAMETERS.isdisjoint(parameters)
 
 
 class Authenticate:
     """Resolve the principal of HTTP requests to ``/graphql``; refuse unknown tokens.
 
-    The GraphiQL page itself is served to anyone (it holds no data), so a person can open it
-    and store a token; every operation it sends is authenticated like any other request.
+    Every method reaches this check (the route takes them all; GraphQL refuses what it does
+    not serve, after authentication). The GraphiQL page is served to anyone without a token
+    (it holds no data), so a person can open it and store a token, and it is served from
+    here, a path that cannot execute anything; every operation goes through the token check.
     """
 
     def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
@@ -147,8 +160,9 @@ class Authenticate:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         principal = self.authenticator.principal_for_header(headers.get("authorization"))
-        if principal is None and _is_ide_page_request(scope, headers):
-            principal = access.NOBODY
+        if principal is None and is_ide_page_request(scope, headers):
+            await HTMLResponse(graphiql.PAGE)(scope, receive, send)
+            return
         if principal is None:
             body = {"errors": [{"message": "a valid bearer token is required"}]}
             response = JSONResponse(
@@ -160,16 +174,27 @@ class Authenticate:
         await self.app(scope, receive, send)
 
 
-def create_app(runtime: Runtime, live_settings: LiveSettings | None = None) -> ASGIApp:
+def create_app(
+    runtime: Runtime,
+    live_settings: LiveSettings | None = None,
+    *,
+    limits: RequestLimits | None = None,
+    budgets: Budgets | None = None,
+    origins: OriginPolicy | None = None,
+) -> ASGIApp:
     """The registry's ASGI app.
 
     WebSockets to ``/graphql`` go straight to :class:`LiveConnection` with the server's own
     ``send`` (no middleware wrappers: subscription fan-out sends many small frames, and each
-    layer costs on every one); everything else goes through Starlette's routing.
+    layer costs on every one); it checks their ``Origin`` and budgets. Everything else goes
+    through the body size limit, then Starlette's routing.
     """
     graphql_app = Authenticate(RegistryGraphQL(runtime), runtime.authenticator)
     fanout = Fanout(max_payload_bytes=runtime.limits.max_response_bytes)
     settings = live_settings or LiveSettings()
+    limits = limits or RequestLimits()
+    budgets = budgets or Budgets()
+    origins = origins or OriginPolicy()
 
     async def healthz(request: Request) -> Response:
         return Response(b"ok", media_type="text/plain")
@@ -180,19 +205,24 @@ def create_app(runtime: Runtime, live_settings: LiveSettings | None = None) -> A
         status = 200 if runtime.cache.synced else 503
         return Response(body, status_code=status, media_type="application/json")
 
-    routes = Starlette(
+    routes: ASGIApp = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/graphql", graphql_app),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
     )
 
+    routes = LimitBody(routes, limits.max_body_size)
+
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"].rstrip("/") == "/graphql":
             websocket = WebSocket(scope, receive=receive, send=send)
-            await LiveConnection(websocket, runtime, fanout, settings, send=send).serve()
+            connection = LiveConnection(
+                websocket, runtime, fanout, settings, send=send, budgets=budgets, origins=origins
+            )
+            await connection.serve()
             return
         await routes(scope, receive, send)
 

@@ -14,7 +14,6 @@ import gc
 import logging
 import os
 import signal
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,7 +29,10 @@ from ..hub import cursors
 from ..hub.hub import Hub
 from ..store.caching import Cache
 from .auth import Authenticator
+from .budgets import Budgets
 from .http import Runtime, create_app
+from .limits import head_limited_protocol
+from .listening import listen, port_of
 from .live.batching import websocket_protocol
 from .settings import ServeSettings
 from .writing import ClusterWriteService
@@ -94,15 +96,18 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
     log.info("registry backend: %s; auth mode: %s", connection.describe(), authenticator.mode)
     async with contextlib.AsyncExitStack() as stack:
         embedded_kubeconfig = None
+        # Bound first: a port in use is reported before anything starts.
+        sock = listen(settings.host, settings.port, flag="--port")
+        stack.callback(sock.close)
         if connection.mode == "embedded":
-            embedded = EmbeddedCluster(
-                ControlPlaneSettings(
-                    data_dir=settings.data_dir,
-                    port=settings.embedded.controlplane_port,
-                    history_limit=settings.embedded.history_limit,
-                )
+            plane = ControlPlaneSettings(
+                data_dir=settings.data_dir,
+                port=settings.embedded.controlplane_port,
+                history_limit=settings.embedded.history_limit,
             )
-            await stack.enter_async_context(embedded)
+            embedded = EmbeddedCluster(plane)
+            with port_of(plane.host, plane.port, "--controlplane-port"):
+                await stack.enter_async_context(embedded)
             embedded_kubeconfig = embedded.plane.kubeconfig_path
             log.info(
                 "embedded control plane at %s; kubeconfig for kubectl: %s",
@@ -130,18 +135,21 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
             completed=completed,
             limits=settings.query_limits,
         )
-        family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((settings.host, settings.port))
-        sock.listen(2048)  # accept connections from the moment the URL is printed
-        port = sock.getsockname()[1]
+        port = sock.getsockname()[1]  # listening already: connections wait from the start
         config = uvicorn.Config(
-            create_app(runtime, settings.live),
+            create_app(
+                runtime,
+                settings.live,
+                limits=settings.limits,
+                budgets=Budgets(settings.budgets),
+                origins=settings.origins,
+            ),
             log_level="warning",
             lifespan="off",
             timeout_graceful_shutdown=5,
+            http=head_limited_protocol(settings.limits),
             ws=websocket_protocol(),
+            ws_max_size=settings.limits.ws_max_message_size,
             # Subscription frames are small JSON; per-connection zlib state would cost tens of
             # KB per subscriber and compressing every frame for each of them, CPU per frame.
             ws_per_message_deflate=False,

@@ -7,7 +7,10 @@ from pathlib import Path
 
 from ..cluster.connecting import ClusterOption
 from ..graphql.limits import QueryLimits
+from .budgets import BudgetSettings
+from .limits import RequestLimits
 from .live.connection import LiveSettings
+from .origins import OriginPolicy
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,11 @@ class ServeSettings:
     embedded: EmbeddedSettings = field(default_factory=EmbeddedSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     live: LiveSettings = field(default_factory=LiveSettings)
+    limits: RequestLimits = field(default_factory=RequestLimits)
     query_limits: QueryLimits = field(default_factory=QueryLimits)
     """Query cost and response size of each operation (see graphql/limits.py)."""
+    budgets: BudgetSettings = field(default_factory=BudgetSettings)
+    origins: OriginPolicy = field(default_factory=OriginPolicy)
     hub_history: int = 10_000
     """Changes kept for subscriptions resuming with ``since``."""
     cursor_key_file: Path | None = None

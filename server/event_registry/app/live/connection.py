@@ -2,6 +2,12 @@
 
 Guarantees:
 
+- a handshake from a browser page of a foreign ``Origin`` is refused with 403 (see
+  :mod:`..origins`), and one over the caller's or the server's connection budget with 429
+  (see :mod:`..budgets`), both before the connection is accepted where the server offers
+  ASGI denial responses (else accepted and closed with 4403 / 4429); a ``tokens``-mode
+  connection is counted against its address until ``connection_init`` names its token, then
+  against the token (closed with 4429 if that is over budget);
 - a connection must send ``connection_init`` within ``init_timeout`` (else 4408) and
   authenticate there (bearer token in the payload or the handshake's header; else 4403);
 - frames to the client go through an :class:`~.outbox.Outbox`: producers (subscription groups) never
@@ -9,7 +15,10 @@ Guarantees:
   same object are coalesced to the latest; a client more than ``outbox_limit`` frames behind
   is disconnected with 4503 (its subscriptions and buffers released at once) and can resume
   from its last cursor, so one stalled client cannot slow others or grow memory;
-- at most ``max_subscriptions`` subscriptions per connection; a duplicate id closes with 4409;
+- at most ``max_subscriptions`` subscriptions per connection, and within the caller's and the
+  server's subscription budgets (else an ``error`` message for that id: the connection stays
+  usable); a duplicate id closes with 4409. Budget counts are given back the moment a
+  subscription or the connection ends;
 - a keepalive frame (``ping`` / ``ka``) goes out after ``keepalive_interval`` seconds without
   any frame sent (one timer per connection, no task wake-ups while idle);
 - frames go out in batches of up to ``SEND_BATCH`` per write where the server offers it
@@ -27,6 +36,7 @@ from typing import Any
 
 import orjson
 from graphql import OperationType
+from starlette.responses import JSONResponse
 from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.http import process_result
@@ -35,6 +45,8 @@ from ...domain import access
 from ...graphql.context import Context
 from ...graphql.limits import bounded
 from ...graphql.schema import schema
+from ..budgets import Budgets, caller_for_address, caller_for_token
+from ..origins import OriginPolicy
 from . import batching, protocols
 from .fanout import (
     Fanout,
@@ -92,8 +104,14 @@ class LiveConnection:
         settings: LiveSettings,
         *,
         send: Send | None = None,
+        budgets: Budgets | None = None,
+        origins: OriginPolicy | None = None,
     ) -> None:
         self.websocket = websocket
+        self.budgets = budgets or Budgets()
+        self.origins = origins or OriginPolicy()
+        self.caller = ""
+        """Whom this connection and its subscriptions are counted against (once admitted)."""
         self._send = send
         self.runtime = runtime
         self.fanout = fanout
@@ -117,6 +135,58 @@ class LiveConnection:
     # lifecycle ----------------------------------------------------------------------------
 
     async def serve(self) -> None:
+        if not await self._admitted():
+            return
+        try:
+            await self._serve()
+        finally:
+            self.budgets.connections.give_back(self.caller)
+
+    async def _admitted(self) -> bool:
+        """Check the handshake's ``Origin`` and take a connection from the caller's budget;
+        refuse it otherwise (nothing is counted then)."""
+        websocket = self.websocket
+        headers = websocket.headers
+        if not self.origins.allows(
+            headers.get("origin"),
+            scheme=websocket.scope.get("scheme", "ws"),
+            host=headers.get("host"),
+        ):
+            await self._deny(
+                403,
+                protocols.FORBIDDEN,
+                "this Origin may not open a WebSocket here (--allowed-origins)",
+            )
+            return False
+        principal = None
+        if self.runtime.authenticator.mode == "tokens":
+            principal = self.runtime.authenticator.principal_for_header(
+                headers.get("authorization")
+            )
+        caller = (
+            caller_for_token(principal)
+            if principal is not None
+            else caller_for_address(websocket.scope)
+        )
+        refusal = self.budgets.connections.take(caller)
+        if refusal is not None:
+            await self._deny(429, protocols.OVER_BUDGET, refusal)
+            return False
+        self.caller = caller
+        return True
+
+    async def _deny(self, status: int, code: int, message: str) -> None:
+        """Refuse the handshake with ``status`` where the server can, else accept and close."""
+        if "websocket.http.response" in (self.websocket.scope.get("extensions") or {}):
+            body = {"errors": [{"message": message}]}
+            with contextlib.suppress(Exception):
+                await self.websocket.send_denial_response(JSONResponse(body, status_code=status))
+            return
+        with contextlib.suppress(Exception):
+            await self.websocket.accept()
+            await self.websocket.close(code=code, reason=message[:120])
+
+    async def _serve(self) -> None:
         offered = self.websocket.scope.get("subprotocols") or []
         protocol = next((p for p in protocols.PROTOCOLS if p in offered), None)
         if protocol is None:
@@ -311,6 +381,16 @@ class LiveConnection:
                     await self.websocket.send_text(protocols.connection_error("Forbidden"))
             await self.close(protocols.FORBIDDEN, "Forbidden")
             return
+        if (
+            self.runtime.authenticator.mode == "tokens"
+            and (caller := caller_for_token(principal)) != self.caller
+        ):
+            refusal = self.budgets.connections.take(caller)
+            if refusal is not None:
+                await self.close(protocols.OVER_BUDGET, refusal[:120])
+                return
+            self.budgets.connections.give_back(self.caller)
+            self.caller = caller
         self.principal = principal
         self.enqueue(protocols.ack(self.protocol))
         if self.protocol == protocols.LEGACY_WS:
@@ -371,6 +451,12 @@ class LiveConnection:
                 protocols.error_frame(self.protocol, subscription_id, [{"message": message_text}])
             )
             return
+        refusal = self.budgets.subscriptions.take(self.caller)
+        if refusal is not None:
+            self.enqueue(
+                protocols.error_frame(self.protocol, subscription_id, [{"message": refusal}])
+            )
+            return
         subscription = _Subscription(self, subscription_id)
         self.subscriptions[subscription_id] = subscription
         context = self._context()
@@ -386,6 +472,7 @@ class LiveConnection:
     def forget(self, subscription: _Subscription) -> None:
         if self.subscriptions.get(subscription.id) is subscription:
             del self.subscriptions[subscription.id]
+            self.budgets.subscriptions.give_back(self.caller)
         if subscription.group is not None:
             self.fanout.leave(subscription.group, subscription)
             subscription.group = None

@@ -25,6 +25,8 @@ FORBIDDEN = 4403
 INIT_TIMEOUT = 4408
 DUPLICATE_ID = 4409
 TOO_MANY_INITS = 4429
+OVER_BUDGET = 4429
+"""Also ours: over a connection budget (see ``app/budgets.py``)."""
 TOO_SLOW = 4503
 """Ours: the client fell too far behind; reconnect and resume with ``since: <last cursor>``."""
 
