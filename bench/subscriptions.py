@@ -310,6 +310,13 @@ def registry_server(directory: Path, gc_log: Path | None = None) -> Server:
         str(data),
         "--log-level",
         "warning",
+        # Every client comes from this machine's address, one caller to the registry (in open
+        # mode a caller is a remote address): its per-caller budgets (50 connections, 1,000
+        # subscriptions by default) are raised to what the whole server may hold.
+        "--max-connections-per-caller",
+        "20000",
+        "--max-subscriptions-per-caller",
+        "100000",
     ]
     env = {**os.environ, "BENCH_GC_LOG": str(gc_log)} if gc_log is not None else None
     return Server("registry", args, directory / "registry.log", env=env)
