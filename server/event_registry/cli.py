@@ -19,6 +19,7 @@ from .app.listening import PortInUse, port_of
 from .app.live.connection import LiveSettings
 from .app.origins import OriginPolicy
 from .controlplane.server import ControlPlaneSettings
+from .graphql.limits import QueryLimits
 from .hub import cursors
 
 
@@ -155,13 +156,39 @@ def _add_limit_flags(serve: argparse.ArgumentParser) -> None:
             "subscriptions per token (tokens mode) or remote address",
         ),
     ):
-        serve.add_argument(flag, type=int, default=default, help=f"{what} (default {default})")
+        serve.add_argument(flag, type=_count, default=default, help=f"{what} (default {default})")
+    query_limits = QueryLimits()
+    serve.add_argument(
+        "--max-query-cost",
+        type=_count,
+        default=query_limits.max_query_cost,
+        help="objects one operation may return, estimated before it runs (README: Security "
+        f"and limits); larger is refused; 0: no limit (default {query_limits.max_query_cost:,})",
+    )
+    serve.add_argument(
+        "--max-response-size",
+        type=size,
+        default=query_limits.max_response_bytes,
+        help="JSON answer or subscription event size, bytes or e.g. 64MiB; larger is replaced "
+        "by an error; 0: no limit (default 64MiB)",
+    )
     serve.add_argument(
         "--allowed-origins",
         help="comma-separated origins (scheme://host[:port], or *) whose pages may open "
         "WebSockets, besides the server's own; default: loopback pages (localhost, 127.0.0.1, "
         "[::1]) on any port",
     )
+
+
+def _count(text: str) -> int:
+    """A non-negative integer flag value."""
+    try:
+        value = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from error
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
+    return value
 
 
 def _size_argument(text: str) -> int:
@@ -221,6 +248,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             hub_history=args.hub_history,
             cursor_key_file=args.cursor_key_file,
             completed_objects=args.completed_objects,
+            query_limits=QueryLimits(
+                max_query_cost=args.max_query_cost,
+                max_response_bytes=args.max_response_size,
+            ),
             limits=RequestLimits(
                 max_body_size=args.max_body_size,
                 max_header_size=args.max_header_size,

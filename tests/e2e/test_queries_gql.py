@@ -874,6 +874,7 @@ def test_readyz_reports_every_informer(registry: RegistryProcess) -> None:
     assert reply.json() == {
         "synced": True,
         "informers": {"Namespace": True, "Broker": True, "EventType": True, "Trigger": True},
+        "reasons": {},
     }
 
 

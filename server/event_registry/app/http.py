@@ -201,7 +201,13 @@ def create_app(
 
     async def readyz(request: Request) -> Response:
         state = runtime.cache.sync_state
-        body = json.dumps({"synced": runtime.cache.synced, "informers": state})
+        body = json.dumps(
+            {
+                "synced": runtime.cache.synced,
+                "informers": state,
+                "reasons": runtime.cache.unsynced_reasons,
+            }
+        )
         status = 200 if runtime.cache.synced else 503
         return Response(body, status_code=status, media_type="application/json")
 

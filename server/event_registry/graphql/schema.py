@@ -1,8 +1,10 @@
 """The federated schema and its safety limits.
 
 Federation v2 (``_service``, ``_entities``). Query depth, aliases and tokens are limited by
-default so one request cannot make the server do unbounded work. Parsing and validation are
-kept for the last few hundred distinct documents (with the same limits applied). Errors raised for
+default, and each operation's cost is checked before it runs against the request's
+``limits`` (see :mod:`.cost` and :mod:`.limits`), so one request cannot make the server do
+unbounded work. Parsing, validation and costs are kept for the last few hundred distinct
+documents (with the same limits applied). Errors raised for
 expected client mistakes (bad paging arguments, GraphQL validation errors) stay readable;
 anything else is masked as "Unexpected error." and logged.
 """
@@ -24,7 +26,9 @@ from strawberry.types import ExecutionContext
 
 from . import fast_execution
 from .connections import InvalidPage
+from .cost import OperationCosts
 from .entities import EntitiesSchema, InvalidRepresentation
+from .limits import QueryCostLimiter
 from .mutations import Mutation
 from .queries import Query
 from .subscriptions import InvalidSubscription, Subscription
@@ -67,6 +71,7 @@ class RegistrySchema(EntitiesSchema):
 
 def build_schema(*, fast: bool = True) -> Schema:
     """The registry schema; ``fast=False`` gives plain Strawberry execution (bench baseline)."""
+    costs = OperationCosts(maxsize=DOCUMENTS_CACHED)
     return RegistrySchema(
         execution_context_class=fast_execution.execution_context_class() if fast else None,
         query=Query,
@@ -78,6 +83,7 @@ def build_schema(*, fast: bool = True) -> Schema:
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=DOCUMENTS_CACHED),
             lambda: ValidationCache(maxsize=DOCUMENTS_CACHED),
+            lambda: QueryCostLimiter(costs),  # after validation: costs valid documents only
             lambda: MaskErrors(should_mask_error=should_mask),
         ],
     )
