@@ -1,0 +1,1 @@
+"""``kreg``: the registry at a terminal, kubectl-style (see :mod:`.main`)."""
