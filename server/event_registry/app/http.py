@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -199,6 +199,9 @@ def create_app(
     async def healthz(request: Request) -> Response:
         return Response(b"ok", media_type="text/plain")
 
+    async def dashboard(request: Request) -> Response:
+        return RedirectResponse("/ui/")
+
     async def readyz(request: Request) -> Response:
         state = runtime.cache.sync_state
         body = json.dumps(
@@ -217,6 +220,10 @@ def create_app(
             Route("/readyz", readyz),
             Route("/graphql", graphql_app),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            # The dashboard (clients/web, built into static/ui): a page holding no data,
+            # served without a token like GraphiQL; its requests go through /graphql.
+            Route("/", dashboard),
+            Mount("/ui", StaticFiles(directory=STATIC / "ui", html=True), name="ui"),
         ]
     )
 
