@@ -67,15 +67,21 @@ def create_all(kubeconfig: Path, documents: Iterable[Mapping[str, Any]], threads
     """Create every document (failing on any answer but 201); how many were created."""
     plane = ControlPlane.from_kubeconfig(kubeconfig)
     local = threading.local()
+    connections: list[http.client.HTTPConnection] = []
 
     def create(document: Mapping[str, Any]) -> None:
         if not hasattr(local, "connection"):
             local.connection = plane.connection()
+            connections.append(local.connection)
         status, body = plane.send(local.connection, "POST", collection_path(document), document)
         assert status == 201, f"{status}: {body[:500]!r}"
 
-    with ThreadPoolExecutor(threads) as pool:
-        return sum(1 for _ in pool.map(create, documents))
+    try:
+        with ThreadPoolExecutor(threads) as pool:
+            return sum(1 for _ in pool.map(create, documents))
+    finally:
+        for connection in connections:
+            connection.close()
 
 
 def patch_status(kubeconfig: Path, document_path: str, status: Mapping[str, Any]) -> None:

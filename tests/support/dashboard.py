@@ -8,7 +8,13 @@ The table is virtualized: only rows in view are in the DOM.
 
 from __future__ import annotations
 
+from typing import Any
+
 from playwright.sync_api import Locator, Page
+
+from tests.support.registry import broker, eventtype
+
+Json = dict[str, Any]
 
 LIVE = '[data-status="live"]'
 
@@ -39,3 +45,26 @@ def wait_for_count(page: Page, shown: int, total: int | None = None) -> None:
     if total is not None:
         selector += f'[data-total="{total}"]'
     page.locator(selector).wait_for()
+
+
+GROUPS = ("orders", "payments", "shipping", "audit")
+
+
+def scale_documents(namespace: str, count: int, broker_name: str = "default") -> list[Json]:
+    """The namespace, its Broker and ``count`` EventTypes spread over four type prefixes
+    (``dev.scale.<group>.itemNNNNN``), for the 5,000-row test and bench."""
+    documents: list[Json] = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+        broker(broker_name, namespace),
+    ]
+    documents += [
+        eventtype(
+            f"item-{index:05d}",
+            namespace,
+            type=f"dev.scale.{GROUPS[index % len(GROUPS)]}.item{index:05d}",
+            source=f"https://{GROUPS[index % len(GROUPS)]}.example.com/items",
+            broker=broker_name,
+        )
+        for index in range(count)
+    ]
+    return documents
