@@ -11,35 +11,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.support.browser import ARTIFACTS, Offline, launch, offline_page, require_chromium
 from tests.support.registry import RegistryProcess
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-LOCAL_HOST = "127.0.0.1"
 TOKEN_KEY = "event-registry-token"
 QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
 RESPONSE_EDITOR = ".graphiql-response .CodeMirror"
 
-if not CHROMIUM.exists():  # scripts/test installs it; never skip the browser test
-    raise RuntimeError(f"{CHROMIUM} is missing: run scripts/install-browser (as root)")
+require_chromium()  # scripts/test installs it; never skip the browser test
 
 
 @pytest.fixture(scope="module")
@@ -57,62 +42,15 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryProce
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+        launched = launch(playwright)
         yield launched
         launched.close()
 
 
-@dataclass
-class Offline:
-    """A browser context that may reach only 127.0.0.1, and what its page reported."""
-
-    context: BrowserContext
-    page: Page
-    left_localhost: list[str] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list)
-    graphql_requests: list[Request] = field(default_factory=list)
-
-    def assert_clean(self) -> None:
-        assert self.left_localhost == [], f"requests left localhost: {self.left_localhost}"
-        assert self.console_errors == [], f"console errors: {self.console_errors}"
-
-
 @pytest.fixture
 def offline(browser: Browser) -> Iterator[Offline]:
-    context = browser.new_context(viewport={"width": 1400, "height": 850})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    state = Offline(context=context, page=page)
-
-    def only_localhost(route: Route) -> None:
-        url = route.request.url
-        if urlsplit(url).hostname == LOCAL_HOST:
-            route.continue_()
-        else:
-            state.left_localhost.append(url)
-            route.abort("internetdisconnected")
-
-    def on_request(request: Request) -> None:
-        parts = urlsplit(request.url)
-        leaves = parts.scheme in ("http", "https", "ws", "wss") and parts.hostname != LOCAL_HOST
-        if leaves and request.url not in state.left_localhost:
-            state.left_localhost.append(request.url)
-        if parts.path == "/graphql" and request.method == "POST":
-            state.graphql_requests.append(request)
-
-    context.route("**/*", only_localhost)
-    page.on("request", on_request)
-    page.on(
-        "console",
-        lambda message: (
-            state.console_errors.append(message.text) if message.type == "error" else None
-        ),
-    )
-    page.on("pageerror", lambda error: state.console_errors.append(f"uncaught: {error}"))
-    yield state
-    context.close()
+    with offline_page(browser) as state:
+        yield state
 
 
 def open_graphiql(page: Page, url: str) -> None:
