@@ -31,7 +31,10 @@ from .models import Json
 
 PROTOCOL = Subprotocol("graphql-transport-ws")
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
-REFUSED_CODES = {4401: "unauthorized", 4403: "forbidden: a valid token is required"}
+REFUSED_CODES = {
+    4401: "unauthorized: the server saw an operation before connection_init (4401)",
+    4403: "unauthorized: a valid token is required (4403)",
+}
 FATAL_CODES = frozenset({4400, 4409, 1002, 1003, 1007, 1008, 1009, 1010})
 
 

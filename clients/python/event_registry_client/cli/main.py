@@ -468,5 +468,16 @@ def watch(
 
 
 def main() -> None:
-    """The ``kreg`` console script."""
-    cli.main(prog_name="kreg")
+    """The ``kreg`` console script: click's errors as one line too (usage: exit 2)."""
+    try:
+        code = cli.main(prog_name="kreg", standalone_mode=False)
+    except click.UsageError as error:
+        hint = f"; see '{error.ctx.command_path} --help'" if error.ctx is not None else ""
+        click.echo(f"error: {error.format_message()}{hint}", err=True)
+        sys.exit(exits.USAGE)
+    except click.ClickException as error:
+        click.echo(f"error: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+    except click.Abort:
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else exits.OK)
