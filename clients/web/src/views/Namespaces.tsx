@@ -50,7 +50,7 @@ export function Namespaces({ store, version, selected, refreshKey }: Props) {
         <li>
           <a href={href({ view: "eventTypes", namespace: null })} aria-current={selected === null ? "page" : undefined}>
             <span class="name">All namespaces</span>
-            <span class="tally">{store.rows.size}</span>
+            <span class="tally">{store.rows.size.toLocaleString("en")}</span>
           </a>
         </li>
         {sorted.map((name) => {
@@ -61,7 +61,7 @@ export function Namespaces({ store, version, selected, refreshKey }: Props) {
               <a href={href({ view: "eventTypes", namespace: name })} aria-current={selected === name ? "page" : undefined}>
                 <span class="name">{name}</span>
                 <span class="tally" title="EventTypes">
-                  {live?.eventTypes ?? 0}
+                  {(live?.eventTypes ?? 0).toLocaleString("en")}
                 </span>
                 <span class="detail">
                   {plural(live?.consumable ?? 0, "consumable", "consumable")} ·{" "}
