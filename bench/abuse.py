@@ -12,7 +12,9 @@ directory with two callers: ``attacker`` (a read-only token for ``team-a``) and 
 The normal caller, for ``duration`` seconds, (1) sends a plain query (:data:`NORMAL_QUERY`) one
 after another and records each latency to the last byte, and (2) holds one subscription
 (``eventTypeChanges`` of ``team-b``) and, twice a second, registers an EventType through a
-mutation, recording the time from sending the mutation to receiving its ``ADDED`` event.
+mutation, recording the time from sending the mutation to receiving its ``ADDED`` event. Its
+WebSocket names its token in the handshake's ``Authorization`` header, so it is counted
+against its token from the start, not against the address it shares with the attacker.
 This runs first with nothing else going on (idle), then during each attack:
 
 - ``nested``: four loops posting the nested query of the security issue
@@ -40,6 +42,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -137,7 +140,9 @@ async def normal_changes(
 ) -> None:
     """Mutations twice a second; each one's ADDED event timed on a subscription."""
     headers = {"authorization": f"Bearer {NORMAL}", "content-type": "application/json"}
-    async with session.ws_connect(url, protocols=["graphql-transport-ws"]) as ws:
+    async with session.ws_connect(
+        url, protocols=["graphql-transport-ws"], headers={"authorization": f"Bearer {NORMAL}"}
+    ) as ws:
         await ws.send_json(
             {"type": "connection_init", "payload": {"Authorization": f"Bearer {NORMAL}"}}
         )
@@ -318,22 +323,52 @@ async def handshakes(url: str, stop: asyncio.Event, attack: Attack) -> None:
 AttackRunner = Callable[[str, asyncio.Event, Attack], Coroutine[Any, Any, None]]
 
 
-async def under(
-    url: str, duration: float, runner: AttackRunner | None, attack: Attack, names: Any
-) -> Observed:
-    """The normal caller's figures while ``runner`` attacks (started 2 s before)."""
+def runners(server_pid: int) -> dict[str, AttackRunner]:
+    return {
+        "nested": nested,
+        "bodies": bodies,
+        "connections": lambda url, stop, attack: connections(url, stop, attack, server_pid),
+        "handshakes": handshakes,
+    }
+
+
+async def attack_alone(name: str, url: str, server_pid: int, seconds: float) -> Attack:
+    """Run one attack for ``seconds`` (in the attacker's own process, see :func:`under`)."""
+    attack = Attack(name)
     stop = asyncio.Event()
-    task: asyncio.Task[None] | None = None
-    if runner is not None:
-        task = asyncio.create_task(runner(url, stop, attack))
-    if task is not None:
-        await asyncio.sleep(2)
-    try:
-        return await normal_caller(url, duration, names)
-    finally:
-        stop.set()
-        if task is not None:
-            await asyncio.wait_for(task, 60)
+    asyncio.get_running_loop().call_later(seconds, stop.set)
+    await runners(server_pid)[name](url, stop, attack)
+    return attack
+
+
+async def under(
+    url: str, duration: float, attack: str | None, server_pid: int, names: Any
+) -> tuple[Observed, Attack | None]:
+    """The normal caller's figures while ``attack`` runs, started 2 s before, in a process of
+    its own: the attacker's client work must not delay the normal caller's event loop."""
+    if attack is None:
+        return await normal_caller(url, duration, names), None
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.abuse",
+        "--attack",
+        attack,
+        "--url",
+        url,
+        "--server-pid",
+        str(server_pid),
+        "--duration",
+        str(duration + 3),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=REPO,
+    )
+    await asyncio.sleep(2)
+    seen = await normal_caller(url, duration, names)
+    out, _ = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, f"attack {attack} failed"
+    report = json.loads(out.decode().strip().splitlines()[-1])
+    return seen, Attack(attack, report["counts"], report["notes"])
 
 
 # setup and report ----------------------------------------------------------------------------
@@ -364,19 +399,12 @@ async def run(duration: float, size: int, work: Path) -> dict[str, Any]:
         pid = registry._process.process.pid
         names = itertools.count()
         results: dict[str, Any] = {}
-        idle = await under(registry.url, duration, None, Attack("idle"), names)
+        idle, _ = await under(registry.url, duration, None, pid, names)
         results["idle"] = {"queries": summary(idle.queries), "changes": summary(idle.changes)}
-        attacks: dict[str, AttackRunner] = {
-            "nested": nested,
-            "bodies": bodies,
-            "connections": lambda url, stop, attack: connections(url, stop, attack, pid),
-            "connections again": lambda url, stop, attack: connections(url, stop, attack, pid),
-            "handshakes": handshakes,
-        }
-        for name, runner in attacks.items():
-            attack = Attack(name)
-            seen = await under(registry.url, duration, runner, attack, names)
-            results[name] = {
+        for label in ("nested", "bodies", "connections", "connections again", "handshakes"):
+            seen, attack = await under(registry.url, duration, label.split()[0], pid, names)
+            assert attack is not None
+            results[label] = {
                 "queries": summary(seen.queries),
                 "changes": summary(seen.changes),
                 "lost_changes": seen.lost_changes,
@@ -385,7 +413,7 @@ async def run(duration: float, size: int, work: Path) -> dict[str, Any]:
                     summary(seen.queries)["p99_ms"] / results["idle"]["queries"]["p99_ms"], 2
                 ),
             }
-            print(name, json.dumps(results[name]), flush=True)
+            print(label, json.dumps(results[label]), flush=True)
         healthy = registry.get("/healthz")
         results["server_up_after"] = healthy.status == 200
         return results
@@ -419,7 +447,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="5 s per phase, 100 EventTypes")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per phase")
     parser.add_argument("--eventtypes", type=int, default=500, help="EventTypes in team-a")
+    parser.add_argument("--attack", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--server-pid", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.attack:
+        attack = asyncio.run(attack_alone(args.attack, args.url, args.server_pid, args.duration))
+        print(json.dumps({"counts": attack.counts, "notes": attack.notes}))
+        return
     duration = 5.0 if args.quick else args.duration
     size = 100 if args.quick else args.eventtypes
     info = reporting.machine()

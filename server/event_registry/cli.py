@@ -157,6 +157,14 @@ def _add_limit_flags(serve: argparse.ArgumentParser) -> None:
         ),
     ):
         serve.add_argument(flag, type=_count, default=default, help=f"{what} (default {default})")
+    serve.add_argument(
+        "--connection-rate-per-caller",
+        type=float,
+        default=budgets.connection_rate_per_caller,
+        help="new WebSocket connections a second per caller, after a burst of five seconds' "
+        "worth (at least --max-connections-per-caller); more get 429; 0: not paced "
+        f"(default {budgets.connection_rate_per_caller:g})",
+    )
     query_limits = QueryLimits()
     serve.add_argument(
         "--max-query-cost",
@@ -262,6 +270,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 max_connections_per_caller=args.max_connections_per_caller,
                 max_subscriptions=args.max_subscriptions,
                 max_subscriptions_per_caller=args.max_subscriptions_per_caller,
+                connection_rate_per_caller=args.connection_rate_per_caller,
             ),
             origins=OriginPolicy.from_list(
                 None if args.allowed_origins is None else args.allowed_origins.split(",")

@@ -183,6 +183,23 @@ async def test_a_caller_over_its_connection_budget_is_refused_429_at_the_handsha
         await served.settled()
 
 
+async def test_a_caller_opening_connections_faster_than_its_rate_is_refused_429() -> None:
+    """A burst is let through; then new connections are paced per caller, even when the
+    earlier ones were closed (a handshake flood), and another caller is not affected."""
+    settings = BudgetSettings(max_connections_per_caller=2, connection_rate_per_caller=0.01)
+    async with serving(settings, authenticator=tokens_mode()) as served:
+        first, second = list(TOKENS)[:2]
+        for _ in range(2):
+            await (await served.connect(token=first)).close()
+        refusal = await refused_status(served, token=first)
+        assert refusal.response.status_code == 429
+        assert message_of(refusal) == (
+            "too many new connections from this caller (max 0.01/s, --connection-rate-per-caller)"
+        )
+        await served.connect(token=second)
+        await served.settled()
+
+
 async def test_the_total_connection_budget_applies_across_callers() -> None:
     settings = BudgetSettings(max_connections=3, max_connections_per_caller=2)
     async with serving(settings, authenticator=tokens_mode()) as served:

@@ -9,10 +9,17 @@ Guarantees: a count is taken before the thing it counts exists and given back ex
 when it ends (:meth:`Budget.take` / :meth:`Budget.give_back`); a refused take changes
 nothing. Every operation is O(1) (one dict entry per caller holding something; the entry
 goes when its count reaches zero, so idle callers cost nothing).
+
+New connections are also paced per caller (:class:`RateLimit`, a token bucket): a caller may
+open ``burst`` at once and ``rate`` a second after that, so a flood of handshakes from one
+caller is refused cheaply (429) instead of taking the CPU every other caller needs. Its memory
+is bounded: callers whose bucket has refilled are forgotten once many are remembered.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +32,9 @@ class BudgetSettings:
     max_connections_per_caller: int = 50
     max_subscriptions: int = 100_000
     max_subscriptions_per_caller: int = 1_000
+    connection_rate_per_caller: float = 20.0
+    """New WebSocket connections a second per caller, after a burst (see
+    :attr:`Budgets.BURST_SECONDS`; 0: not paced)."""
 
 
 class Budget:
@@ -63,6 +73,57 @@ class Budget:
         return self._counts.get(caller, 0)
 
 
+class RateLimit:
+    """A token bucket per caller: ``burst`` at once, then ``rate`` a second (0: unlimited)."""
+
+    REMEMBERED = 10_000
+    """Callers kept before those whose bucket is full again are forgotten."""
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        rate: float,
+        burst: int,
+        flag: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.what = what
+        self.rate = rate
+        self.burst = max(1, burst)
+        self._flag = flag
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def allow(self, caller: str) -> str | None:
+        """Spend one for ``caller``; or, when its bucket is empty, why not (nothing spent)."""
+        if self.rate <= 0:
+            return None
+        now = self._clock()
+        tokens, then = self._buckets.get(caller, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - then) * self.rate)
+        if tokens < 1.0:
+            self._buckets[caller] = (tokens, now)
+            return f"too many new {self.what} from this caller (max {self.rate:g}/s, {self._flag})"
+        if len(self._buckets) >= self.REMEMBERED and caller not in self._buckets:
+            self._forget_refilled(now)
+        self._buckets[caller] = (tokens - 1.0, now)
+        return None
+
+    def _forget_refilled(self, now: float) -> None:
+        full = [
+            caller
+            for caller, (tokens, then) in self._buckets.items()
+            if tokens + (now - then) * self.rate >= self.burst
+        ]
+        for caller in full:
+            del self._buckets[caller]
+
+    @property
+    def remembered(self) -> int:
+        return len(self._buckets)
+
+
 @dataclass
 class Budgets:
     """The server's two budgets: WebSocket connections and subscriptions."""
@@ -70,6 +131,11 @@ class Budgets:
     settings: BudgetSettings = field(default_factory=BudgetSettings)
     connections: Budget = field(init=False)
     subscriptions: Budget = field(init=False)
+    connection_rate: RateLimit = field(init=False)
+
+    BURST_SECONDS = 5
+    """New connections a caller may open at once: this many seconds' worth at its rate, and at
+    least its connection ceiling."""
 
     def __post_init__(self) -> None:
         settings = self.settings
@@ -84,6 +150,15 @@ class Budgets:
             per_caller=settings.max_subscriptions_per_caller,
             total=settings.max_subscriptions,
             flags=("--max-subscriptions-per-caller", "--max-subscriptions"),
+        )
+        self.connection_rate = RateLimit(
+            "connections",
+            rate=settings.connection_rate_per_caller,
+            burst=max(
+                settings.max_connections_per_caller,
+                round(settings.connection_rate_per_caller * self.BURST_SECONDS),
+            ),
+            flag="--connection-rate-per-caller",
         )
 
 
