@@ -40,6 +40,7 @@ from .models import (
     Reference,
     Trigger,
 )
+from .reconnection import Reconnection
 from .results import (
     AlreadyExists,
     BrokerCreated,
@@ -52,7 +53,6 @@ from .results import (
     ValidationFailed,
     unwrap,
 )
-from .subscriptions import Reconnection
 from .sync import RegistryClient
 
 __all__ = [

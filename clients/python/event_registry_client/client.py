@@ -28,7 +28,7 @@ from typing import Any
 from . import documents, results
 from .changes import BrokerChange, EventTypeChange, ReadinessChange, Reconnecting, ResyncRequired
 from .models import Broker, EventType, EventTypePage, Json, Namespace, Reference, Trigger
-from .subscriptions import Reconnection, Target, event_type_changes, live_changes
+from .reconnection import Reconnection, Target
 from .transport import HttpTransport
 
 PAGE_SIZE = 500
@@ -323,6 +323,8 @@ class AsyncRegistryClient:
     ) -> AsyncIterator[EventTypeChange | ResyncRequired | Reconnecting]:
         """EventType changes, in order, exactly once across reconnects (resumed with
         ``since``); ResyncRequired, then the current state, when that is impossible."""
+        from .subscriptions import event_type_changes
+
         return event_type_changes(
             Target(self.url, self.token),
             documents.EVENT_TYPE_CHANGES,
@@ -340,6 +342,8 @@ class AsyncRegistryClient:
         reconnection: Reconnection | None = None,
     ) -> AsyncIterator[ReadinessChange | ResyncRequired | Reconnecting]:
         """Transitions of ready or consumable (a Broker flip reports each EventType)."""
+        from .subscriptions import live_changes
+
         return live_changes(
             Target(self.url, self.token),
             documents.READINESS_CHANGES,
@@ -352,6 +356,8 @@ class AsyncRegistryClient:
     def broker_changes(
         self, namespace: str | None = None, *, reconnection: Reconnection | None = None
     ) -> AsyncIterator[BrokerChange | ResyncRequired | Reconnecting]:
+        from .subscriptions import live_changes
+
         return live_changes(
             Target(self.url, self.token),
             documents.BROKER_CHANGES,

@@ -27,34 +27,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from . import errors
-from .backoff import Backoff
 from .changes import ChangeKind, EventTypeChange, Reconnecting, ResyncRequired
 from .models import Json
+from .reconnection import Reconnection, Target
 from .websocket import Dropped, SubscriptionSocket
 
 E = TypeVar("E")
-
-
-@dataclass(frozen=True)
-class Reconnection:
-    """How a subscription reconnects."""
-
-    backoff: Backoff = field(default_factory=Backoff)
-    max_attempts: int | None = None
-    retry_first: bool = False
-    open_timeout: float = 10.0
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where and as whom to subscribe."""
-
-    url: str
-    token: str | None = None
 
 
 @dataclass

@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .client import AsyncRegistryClient
-from .subscriptions import Reconnection
+from .reconnection import Reconnection
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -30,7 +30,7 @@ import click
 from .. import errors, results
 from ..client import AsyncRegistryClient, EventTypeFilter
 from ..models import Reference
-from ..subscriptions import Reconnection
+from ..reconnection import Reconnection
 from . import exits, output
 from .config import ConfigError, Settings, resolve
 from .describing import describe_broker, describe_event_type, describe_trigger
