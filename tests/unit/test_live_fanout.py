@@ -9,8 +9,9 @@ from typing import Any
 
 from strawberry.types import ExecutionResult
 
-from event_registry.app.live.fanout import Fanout, GroupKey
+from event_registry.app.live.fanout import Fanout
 from event_registry.app.live.outbox import Item
+from event_registry.graphql.live import GroupKey
 from tests.support.registry import eventually_async
 
 KEY = GroupKey("subscription { x }", None, "{}", "*")

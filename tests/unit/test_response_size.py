@@ -10,10 +10,11 @@ from typing import Any
 
 from strawberry.types import ExecutionResult
 
-from event_registry.app.live.fanout import Fanout, GroupKey
+from event_registry.app.live.fanout import Fanout
 from event_registry.app.live.outbox import Item
 from event_registry.app.responses import ResponseCache, key_for
 from event_registry.graphql.limits import MIB, RESPONSE_TOO_LARGE, bounded
+from event_registry.graphql.live import GroupKey
 from tests.support.registry import eventually_async
 
 

@@ -24,14 +24,14 @@ import orjson
 from graphql import OperationType
 
 from ..graphql.limits import DEFAULT_QUERY_LIMITS, too_large
-from .live.fanout import operation_type
+from ..graphql.live import operation
 
 Key = tuple[str, str | None, str, str, int]
 
 
 @functools.lru_cache(maxsize=512)
 def is_query(query: str, operation_name: str | None) -> bool:
-    return operation_type(query, operation_name) == OperationType.QUERY
+    return operation(query, operation_name).type == OperationType.QUERY
 
 
 def key_for(

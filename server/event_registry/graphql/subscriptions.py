@@ -14,6 +14,11 @@ while running ends with one RESYNC_REQUIRED event (every subscription, never sil
 A change's cursor is the same for every subscriber; the cursors of EXISTING,
 INITIAL_SET_COMPLETE and RESYNC_REQUIRED are fresh ones (:meth:`Hub.marker_cursor`), so that
 comparing them tells nothing about changes the caller did not see.
+
+Subscriptions with the same document, variables and visible namespaces are executed once for
+all their subscribers, except those giving ``includeExisting`` or ``since`` (their first
+events are their own): :data:`PER_SUBSCRIBER_ARGUMENTS`, read by the transport through
+:mod:`.live` with the coalescing key each payload records (:func:`coalescing_key`).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import strawberry
 from ..domain import filtering, readiness
 from ..hub.changes import BrokerChanged, EventTypeChanged, HubChange
 from ..hub.hub import Behind, Hub, InvalidCursor
-from .context import Info
+from .context import Context, Info
 from .queries import EventTypeFilter, select_event_types
 from .types import Broker, EventType
 
@@ -81,8 +86,19 @@ class BrokerChange:
 
 
 _BEHIND = "this subscription fell behind the retained history: query again"
+PER_SUBSCRIBER_ARGUMENTS = frozenset({"includeExisting", "since"})
+"""Arguments that start a subscription from the subscriber's own state (its first events
+differ by subscriber), so it is never shared (see :mod:`.live`)."""
+RESUME_ARGUMENT = "since"
+"""The argument that resumes a subscription after a cursor."""
 OBJECT_KEY = "object_key"
 """Context memo entry naming the object of the payload being executed (for coalescing)."""
+
+
+def coalescing_key(context: Context) -> str | None:
+    """The object (``namespace/name``) of the payload being executed in ``context``, if any."""
+    key: str | None = context.memo.get(OBJECT_KEY)
+    return key
 
 
 class InvalidSubscription(ValueError):

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -44,18 +45,12 @@ from strawberry.http import process_result
 from ...domain import access
 from ...graphql.context import Context
 from ...graphql.limits import bounded
+from ...graphql.live import SUBSCRIPTIONS, operation
 from ...graphql.schema import schema
 from ..budgets import Budgets, caller_for_address, caller_for_token
 from ..origins import OriginPolicy
 from . import batching, protocols
-from .fanout import (
-    Fanout,
-    Group,
-    group_key,
-    operation_problem,
-    operation_type,
-    syntax_error,
-)
+from .fanout import Fanout, Group
 from .outbox import Item, Outbox
 
 log = logging.getLogger(__name__)
@@ -169,6 +164,10 @@ class LiveConnection:
             else caller_for_address(websocket.scope)
         )
         refusal = self.budgets.connections.take(caller)
+        if refusal is None:
+            refusal = self.budgets.connection_rate.allow(caller)
+            if refusal is not None:
+                self.budgets.connections.give_back(caller)
         if refusal is not None:
             await self._deny(429, protocols.OVER_BUDGET, refusal)
             return False
@@ -281,7 +280,7 @@ class LiveConnection:
             asyncio.get_running_loop().call_soon(self._flush)
         if self.outbox.overflowed:
             self._slow = True
-            reason = "too slow: reconnect and resume with since: <last cursor>"
+            reason = f"too slow: reconnect and {SUBSCRIPTIONS.resume_hint}"
             task = asyncio.get_running_loop().create_task(self.close(protocols.TOO_SLOW, reason))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
@@ -424,17 +423,14 @@ class LiveConnection:
         name = (
             payload.get("operationName") if isinstance(payload.get("operationName"), str) else None
         )
-        if (syntax := syntax_error(query)) is not None:
-            # Answered here: Strawberry's subscribe path raises on it with a parser cache.
-            self.enqueue(protocols.error_frame(self.protocol, subscription_id, [syntax]))
+        chosen = operation(query, name)
+        if chosen.error is not None:
+            # Answered here: Strawberry's subscribe path raises on a syntax error with a
+            # parser cache.
+            error = dict(chosen.error)
+            self.enqueue(protocols.error_frame(self.protocol, subscription_id, [error]))
             return
-        kind = operation_type(query, name)
-        if kind is None and (problem := operation_problem(query, name)) is not None:
-            self.enqueue(
-                protocols.error_frame(self.protocol, subscription_id, [{"message": problem}])
-            )
-            return
-        if kind in (OperationType.QUERY, OperationType.MUTATION):
+        if chosen.type in (OperationType.QUERY, OperationType.MUTATION):
             result = await schema.execute(
                 query, variable_values=variables, context_value=self._context(), operation_name=name
             )
@@ -461,12 +457,12 @@ class LiveConnection:
         self.subscriptions[subscription_id] = subscription
         context = self._context()
         subscription.group = self.fanout.join(
-            group_key(query, name, variables, self.principal.scope_key),
+            SUBSCRIPTIONS.group_key(chosen, variables, self.principal.scope_key),
             subscription,
             lambda: schema.subscribe(
                 query, variable_values=variables, context_value=context, operation_name=name
             ),
-            lambda: context.memo.get("object_key"),
+            functools.partial(SUBSCRIPTIONS.coalescing_key, context),
         )
 
     def forget(self, subscription: _Subscription) -> None:

@@ -4,7 +4,8 @@ Subscriptions with the same document, operation, variables and visible namespace
 the same payloads, so they join one :class:`Group`: the group runs the subscription once,
 serializes each payload once, and hands it to every member without waiting for any of them
 (members buffer it in their own bounded outbox). Subscriptions that start from
-per-subscriber state (``includeExisting``, ``since``) get a group of their own. A payload
+per-subscriber state get a group of their own: the key is the schema's to compute
+(:class:`~event_registry.graphql.live.GroupKey`), this module only compares keys. A payload
 whose JSON exceeds the response size limit is replaced by one carrying only an error that
 names the limit (checked once per payload, where it is serialized); the subscription goes on.
 """
@@ -13,26 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-from graphql import DocumentNode, FieldNode, OperationDefinitionNode, OperationType, parse
-from graphql.error import GraphQLSyntaxError
 from strawberry.http import process_result
 from strawberry.types import ExecutionResult
 
 from ...graphql.limits import DEFAULT_QUERY_LIMITS, bounded
-from ...graphql.schema import MAX_TOKENS
+from ...graphql.live import GroupKey
 from .outbox import Item
 
 log = logging.getLogger(__name__)
 
-PRIVATE_ARGUMENTS = frozenset({"includeExisting", "since"})
 YIELD_EVERY = 32
 """Most payloads in one burst: a longer one yields so members' writes start (well below the
 outbox's coalescing threshold)."""
@@ -46,90 +41,9 @@ class Member(Protocol):
     def finish(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class GroupKey:
-    query: str
-    operation_name: str | None
-    variables: str
-    scope: str
-    private: object = None
-
-
-@functools.lru_cache(maxsize=256)
-def _parse(query: str) -> DocumentNode:
-    """Parsed once per distinct text, within the schema's token limit (errors raise again)."""
-    return parse(query, max_tokens=MAX_TOKENS)
-
-
-def syntax_error(query: str) -> dict[str, Any] | None:
-    """The GraphQL syntax error of ``query`` as a client sees it (message, locations), if any."""
-    try:
-        _parse(query)
-    except GraphQLSyntaxError as error:
-        return dict(error.formatted)
-    return None
-
-
-def operation_type(query: str, operation_name: str | None) -> OperationType | None:
-    """The operation's type, or None when the document does not parse or has no such op."""
-    try:
-        document = _parse(query)
-    except GraphQLSyntaxError:
-        return None
-    operation = _operation(document.definitions, operation_name)
-    return operation.operation if operation else None
-
-
-def operation_problem(query: str, operation_name: str | None) -> str | None:
-    """Why no operation can be chosen (a parseable document only), as GraphQL words it."""
-    try:
-        definitions = _parse(query).definitions
-    except GraphQLSyntaxError:
-        return None  # reported by execution, with its location
-    operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is None and len(operations) > 1:
-        return "Must provide operation name if query contains multiple operations."
-    if operation_name is not None and _operation(definitions, operation_name) is None:
-        return f"Unknown operation named '{operation_name}'."
-    return None
-
-
-def _operation(definitions: Any, name: str | None) -> OperationDefinitionNode | None:
-    operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
-    if name is None:
-        return operations[0] if len(operations) == 1 else None
-    return next((o for o in operations if o.name and o.name.value == name), None)
-
-
-def is_shareable(query: str, operation_name: str | None) -> bool:
-    """True when no root field starts from per-subscriber state."""
-    try:
-        operation = _operation(_parse(query).definitions, operation_name)
-    except GraphQLSyntaxError:
-        return False
-    if operation is None:
-        return False
-    for selection in operation.selection_set.selections:
-        if not isinstance(selection, FieldNode):
-            return False
-        arguments = selection.arguments or ()
-        if any(argument.name.value in PRIVATE_ARGUMENTS for argument in arguments):
-            return False
-    return True
-
-
-def group_key(
-    query: str, operation_name: str | None, variables: dict[str, Any] | None, scope: str
-) -> GroupKey:
-    key = GroupKey(query, operation_name, json.dumps(variables or {}, sort_keys=True), scope)
-    if not is_shareable(query, operation_name):
-        return GroupKey(key.query, key.operation_name, key.variables, key.scope, object())
-    return key
-
-
 Subscribe = Callable[[], Awaitable[Any]]
 """Starts the subscription: an async iterator of ExecutionResults, or one ExecutionResult."""
-ObjectKey = Callable[[], str | None]
+CoalescingKey = Callable[[], str | None]
 """The key of the object the latest payload is about (for coalescing), or None."""
 
 
@@ -143,13 +57,13 @@ class Group:
     """
 
     def __init__(
-        self, key: GroupKey, subscribe: Subscribe, object_key: ObjectKey, fanout: Fanout
+        self, key: GroupKey, subscribe: Subscribe, coalescing_key: CoalescingKey, fanout: Fanout
     ) -> None:
         self.key = key
         self.members: set[Member] = set()
         self.executions = 0
         self._subscribe = subscribe
-        self._object_key = object_key
+        self._coalescing_key = coalescing_key
         self._fanout = fanout
         self._burst: list[Item] = []
         self._joined_during_burst: dict[Member, int] = {}
@@ -200,7 +114,7 @@ class Group:
                     encoded = orjson.dumps(process_result(item))
                     limit = self._fanout.max_payload_bytes
                     payload = memoryview(bounded(encoded, limit)).tobytes()
-                    self._burst.append((payload, self._object_key()))
+                    self._burst.append((payload, self._coalescing_key()))
                     # A long burst (a Broker flip affecting thousands of EventTypes) drains as
                     # it is produced instead of piling up in every outbox first; a short one
                     # goes out whole (one delivery, one write per member).
@@ -230,11 +144,11 @@ class Fanout:
         """The response size limit, for each payload (0: none)."""
 
     def join(
-        self, key: GroupKey, member: Member, subscribe: Subscribe, object_key: ObjectKey
+        self, key: GroupKey, member: Member, subscribe: Subscribe, coalescing_key: CoalescingKey
     ) -> Group:
         group = self.groups.get(key)
         if group is None:
-            group = Group(key, subscribe, object_key, self)
+            group = Group(key, subscribe, coalescing_key, self)
             self.groups[key] = group
         group.add(member)
         return group

@@ -28,7 +28,7 @@ TOO_MANY_INITS = 4429
 OVER_BUDGET = 4429
 """Also ours: over a connection budget (see ``app/budgets.py``)."""
 TOO_SLOW = 4503
-"""Ours: the client fell too far behind; reconnect and resume with ``since: <last cursor>``."""
+"""Ours: the client fell too far behind; reconnect and resume after its last cursor."""
 
 
 @dataclass(frozen=True)
