@@ -10,8 +10,9 @@ type Mode = "uri" | "ref";
 type Field = "uri" | "refApiVersion" | "refKind" | "refName" | "triggerName";
 
 /** Which input an error's field path belongs to; null: the form as a whole. */
-export function inputFor(path: string): Field | null {
-  if (/subscriber\.uri$/.test(path) || /subscriber$/.test(path)) return "uri";
+export function inputFor(path: string, mode: Mode): Field | null {
+  if (/subscriber$/.test(path)) return mode === "uri" ? "uri" : "refName";
+  if (/subscriber\.uri$/.test(path)) return mode === "uri" ? "uri" : null;
   if (/subscriber\.ref\.apiVersion$/.test(path)) return "refApiVersion";
   if (/subscriber\.ref\.kind$/.test(path)) return "refKind";
   if (/subscriber\.ref(\.name)?$/.test(path)) return "refName";
@@ -71,7 +72,7 @@ export function SubscribeForm({ namespace, name, onCreated }: Props) {
         const placed: Partial<Record<Field, FieldError[]>> = {};
         const unplaced: string[] = [];
         for (const error of result.errors) {
-          const field = inputFor(error.field);
+          const field = inputFor(error.field, mode);
           if (field === null) unplaced.push(`${error.field}: ${error.message}`);
           else (placed[field] ??= []).push(error);
         }
