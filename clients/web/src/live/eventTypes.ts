@@ -144,6 +144,7 @@ export class LiveEventTypes {
       case "DELETED":
         this.cursor = change.cursor;
         if (row) this.rows.delete(rowKey(row));
+        if (row) this.changedAt.delete(rowKey(row));
         break;
     }
     this.changed();
