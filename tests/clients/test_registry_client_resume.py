@@ -11,7 +11,9 @@ to the registry. Then:
   yields the server's ``RESYNC_REQUIRED`` as a typed ``ResyncRequired`` and the client
   re-queries: the current set as ``EXISTING`` (the forgotten changes are not replayed), one
   ``INITIAL_SET_COMPLETE``, then live changes;
-- ``readiness_changes`` (no ``since``) reconnects and says ``ResyncRequired``.
+- ``readiness_changes`` (no ``since``) reconnects and says ``ResyncRequired``; when a Broker
+  flip of 25 EventTypes overtakes the retained history, the server says RESYNC_REQUIRED and
+  ends the subscription, and the iterator says ``ResyncRequired`` and subscribes again.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryProce
     process.start()
     try:
         process.wait_ready()
-        for namespace in ("cut", "resync", "ready"):
+        for namespace in ("cut", "resync", "ready", "flood"):
             process.kubectl("create", "namespace", namespace, check=True)
             process.apply(broker("default", namespace))
         yield process
@@ -258,3 +260,38 @@ async def test_readiness_changes_reconnect_and_say_resync_required(
     resync = kinds.index("ResyncRequired")
     assert "Reconnecting" in kinds[:resync]
     assert kinds[-1] == "ReadinessChange"
+
+
+async def test_readiness_changes_overtaken_by_the_history_subscribe_again(
+    registry: RegistryProcess, direct: AsyncRegistryClient
+) -> None:
+    names = [f"flooded-{index:02d}" for index in range(HISTORY + 5)]
+    await register(direct, "flood", *names)
+    await all_ready(direct, "flood", names)
+    seen = Collector().start(direct.readiness_changes("flood"))
+    try:
+        for index in range(int(WITHIN)):  # until the subscription is surely listening
+            await register(direct, "flood", f"probe-{index}")
+            with contextlib.suppress(AssertionError):
+                await seen.until(
+                    lambda: any(isinstance(e, ReadinessChange) for e in seen.events),
+                    "a readiness change",
+                    within=1.0,
+                )
+                break
+        unwrap(await direct.delete_broker("flood", "default"))
+        await seen.until(
+            lambda: any(isinstance(e, ResyncRequired) for e in seen.events), "the resync"
+        )
+        resync = next(i for i, e in enumerate(seen.events) if isinstance(e, ResyncRequired))
+        unwrap(await direct.create_broker("flood", "default"))
+        await seen.until(
+            lambda: any(isinstance(e, ReadinessChange) for e in seen.events[resync + 1 :]),
+            "readiness changes after subscribing again",
+        )
+    finally:
+        await seen.stop()
+    resyncs = [e for e in seen.events if isinstance(e, ResyncRequired)]
+    assert resyncs[0].message == "RESYNC_REQUIRED: query again"  # readiness has no message
+    assert resyncs[0].cursor is not None
+    assert not [e for e in seen.events if isinstance(e, Reconnecting)]

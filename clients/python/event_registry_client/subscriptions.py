@@ -14,7 +14,9 @@ the connection drops (:class:`~event_registry_client.websocket.Dropped`), waitin
   re-queries: it resubscribes with ``includeExisting``, so the current state follows as
   ``EXISTING`` events and one ``INITIAL_SET_COMPLETE``, then live changes.
 - ``eventTypeReadinessChanged`` and ``brokerChanges`` have no ``since``: after a reconnect
-  the iterator yields ``ResyncRequired`` (changes in between are unknown) and goes on live.
+  the iterator yields ``ResyncRequired`` (changes in between are unknown) and goes on live;
+  after the server's ``RESYNC_REQUIRED`` (which ends the subscription) it yields
+  ``ResyncRequired`` and subscribes again.
 
 A failure a reconnect cannot fix (a refused token, an invalid cursor, a protocol error) is
 raised as a :class:`~event_registry_client.errors.RegistryError`. So is a failure of the very
@@ -135,6 +137,7 @@ async def live_changes(
     """A subscription without ``since``: reconnects, then says ResyncRequired."""
     attempt = 0
     connected_before = False
+    owed_resync = False
     while True:
         try:
             socket = await SubscriptionSocket.open(
@@ -152,9 +155,10 @@ async def live_changes(
             yield notice
             await asyncio.sleep(notice.delay)
             continue
-        if connected_before:
+        if owed_resync:
             yield ResyncRequired("reconnected: changes while disconnected are unknown")
         connected_before = True
+        owed_resync = False
         attempt = 0
         try:
             while (payload := await socket.next_payload()) is not None:
@@ -163,11 +167,15 @@ async def live_changes(
                     yield ResyncRequired(_error_text(payload))
                     continue
                 if getattr(event, "kind", None) is ChangeKind.RESYNC_REQUIRED:
-                    yield ResyncRequired(str(getattr(event, "message", None) or "query again"))
-                    continue
+                    # the server ends such a subscription: subscribe again, live
+                    message = getattr(event, "message", None) or "RESYNC_REQUIRED: query again"
+                    yield ResyncRequired(str(message), getattr(event, "cursor", None))
+                    break
                 yield event
-            return
+            else:
+                return
         except Dropped as dropped:
+            owed_resync = True
             attempt += 1
             notice = _reconnecting(reconnection, attempt, str(dropped))
             yield notice
