@@ -2,17 +2,15 @@
 
 ``event-registry controlplane`` runs this alone; ``serve`` runs it next to the registry when
 no cluster is configured. The controllers reach the control plane only over HTTP through its
-kubeconfig, exactly as they would reach a real cluster.
+kubeconfig, with a cluster client of their own, exactly as they would reach a real cluster.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from types import TracebackType
 
-from kubernetes_asyncio.client import ApiClient
-
+from .cluster.client import ClusterClient
 from .cluster.connecting import Connection, open_client
 from .controllers.readiness import ReadinessController
 from .controlplane.server import ControlPlane, ControlPlaneSettings
@@ -24,7 +22,7 @@ class EmbeddedCluster:
     def __init__(self, settings: ControlPlaneSettings, *, controllers: bool = True) -> None:
         self.plane = ControlPlane(settings)
         self._with_controllers = controllers
-        self._client: ApiClient | None = None
+        self._client: ClusterClient | None = None
         self.readiness: ReadinessController | None = None
 
     async def start(self) -> None:
@@ -41,8 +39,7 @@ class EmbeddedCluster:
         if self.readiness is not None:
             await self.readiness.stop()
         if self._client is not None:
-            with contextlib.suppress(Exception):
-                await self._client.close()
+            await self._client.close()
         await self.plane.stop()
 
     async def __aenter__(self) -> EmbeddedCluster:

@@ -14,8 +14,8 @@ import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from kubernetes_asyncio.client import ApiClient
 
+from event_registry.cluster.client import ClusterClient
 from event_registry.cluster.connecting import Connection, open_client
 from event_registry.cluster.informing import Informer
 from event_registry.cluster.reflecting import ReflectorSettings
@@ -51,14 +51,14 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlaneProc
 
 
 @pytest.fixture(scope="module")
-async def client(plane: ControlPlaneProcess) -> AsyncIterator[ApiClient]:
+async def client(plane: ControlPlaneProcess) -> AsyncIterator[ClusterClient]:
     api = await open_client(Connection("embedded"), embedded_kubeconfig=plane.kubeconfig)
     yield api
     await api.close()
 
 
 @pytest.fixture(scope="module")
-async def informer(client: ApiClient) -> AsyncIterator[Informer]:
+async def informer(client: ClusterClient) -> AsyncIterator[Informer]:
     settings = ReflectorSettings(
         watch_timeout=(1, 1), read_timeout=5, backoff_max=1.0, restart_initial=0.2, restart_max=1.0
     )

@@ -1,24 +1,25 @@
-"""Unit tests for event_registry.cluster.reflecting: backoff, and restarts after a bug.
+"""Unit tests for event_registry.cluster.reflecting: relists after 410, bookmarks, backoff,
+and restarts after a bug.
 
-The reflector reads a tiny in-memory source (a dict of objects and a queue of watch events)
-instead of an API server; the cache and its listeners are the real ones.
+The reflector reads a fake list-watcher (tests/support/fake_listwatcher.py) instead of an API
+server; the cache and its listeners are the real ones.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, Callable
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 import pytest
 
-from event_registry.cluster import errors, kinds
-from event_registry.cluster.listwatching import WatchEvent
+from event_registry.cluster import errors
 from event_registry.cluster.reflecting import Backoff, Reflector, ReflectorSettings
 from event_registry.store.caching import Cache, Change, Kind
+from tests.support.fake_listwatcher import FakeListWatcher as FakeSource
 
 FAST = ReflectorSettings(restart_initial=0.001, restart_max=0.008)
 
@@ -28,58 +29,6 @@ class Ceiling(random.Random):
 
     def uniform(self, a: float, b: float) -> float:
         return b
-
-
-class FakeSource:
-    """One kind's objects and a queue of their watch events: ``None`` in the queue ends a
-    watch as a server-side timeout does, an exception is raised as a failed watch's."""
-
-    def __init__(self) -> None:
-        self.resource = kinds.event_types()
-        self.objects: dict[str, dict[str, Any]] = {}
-        self.version = 0
-        self.events: asyncio.Queue[WatchEvent | Exception | None] = asyncio.Queue()
-        self.lists = 0
-        self.open_watches = 0
-
-    def put(self, change_type: str, name: str, *, unwatched: bool = False) -> None:
-        """Change an object; ``unwatched``: as if compacted away before a watch saw it."""
-        self.version += 1
-        raw = event_type(name, str(self.version))
-        if change_type == "DELETED":
-            del self.objects[name]
-        else:
-            self.objects[name] = raw
-        if not unwatched:
-            self.events.put_nowait(WatchEvent(change_type, raw))
-
-    def end_watch(self) -> None:
-        self.events.put_nowait(None)
-
-    def expire_watch(self) -> None:
-        self.events.put_nowait(errors.Expired(410, "Expired", "too old resource version"))
-
-    async def list(self) -> tuple[list[dict[str, Any]], str]:
-        self.lists += 1
-        return list(self.objects.values()), str(self.version)
-
-    async def watch(
-        self,
-        resource_version: str,
-        *,
-        timeout_seconds: int,
-        read_timeout: float,
-        on_connected: Callable[[], None] = lambda: None,
-    ) -> AsyncGenerator[WatchEvent, None]:
-        on_connected()
-        self.open_watches += 1
-        try:
-            while (event := await self.events.get()) is not None:
-                if isinstance(event, Exception):
-                    raise event
-                yield event
-        finally:
-            self.open_watches -= 1
 
 
 class RecordingCache(Cache):
@@ -97,15 +46,6 @@ class RecordingCache(Cache):
     def mark_unsynced(self, kind: Kind, reason: str) -> None:
         super().mark_unsynced(kind, reason)
         self.transitions.append((kind, reason))
-
-
-def event_type(name: str, rv: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "eventing.knative.dev/v1beta2",
-        "kind": "EventType",
-        "metadata": {"name": name, "namespace": "default", "resourceVersion": rv},
-        "spec": {"type": f"com.example.{name}", "source": "/s"},
-    }
 
 
 def names(cache: Cache) -> set[str]:
@@ -301,3 +241,164 @@ async def test_cancellation_stops_the_reflector_and_closes_its_watch(
         await task
     assert source.open_watches == 0
     assert reflector.restarts == (1 if while_ == "waiting to restart" else 0)
+
+
+# relists, bookmarks and backoff (the list-watcher of an API server, faked) --------------------
+
+RETRY = ReflectorSettings(
+    backoff_initial=0.001, backoff_max=0.004, restart_initial=0.001, restart_max=0.008
+)
+
+
+@contextlib.asynccontextmanager
+async def reflecting(source: FakeSource) -> AsyncIterator[tuple[Reflector, RecordingCache]]:
+    cache = RecordingCache()
+    reflector = Reflector(source, cache, RETRY, rng=Ceiling())
+    task = asyncio.create_task(reflector.run())
+    try:
+        yield reflector, cache
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def recorded(cache: Cache) -> list[tuple[str, str]]:
+    seen: list[tuple[str, str]] = []
+    cache.add_listener(lambda change: seen.append((change.type, change.name)))
+    return seen
+
+
+def retry_delays(caplog: pytest.LogCaptureFixture) -> list[object]:
+    return [
+        r.args[2]
+        for r in caplog.records
+        if "retrying in" in r.getMessage() and isinstance(r.args, tuple)
+    ]
+
+
+async def test_a_410_relists_and_delivers_exactly_what_changed_meanwhile(
+    source: FakeSource,
+) -> None:
+    async with reflecting(source) as (reflector, cache):
+        seen = recorded(cache)
+        await eventually(lambda: source.open_watches == 1)
+        for name in ("kept", "changed", "gone"):
+            source.put("ADDED", name)
+        await eventually(lambda: names(cache) == {"kept", "changed", "gone"})
+        source.put("MODIFIED", "changed", unwatched=True)
+        source.put("DELETED", "gone", unwatched=True)
+        source.put("ADDED", "new", unwatched=True)
+        mark = len(cache.transitions)
+        source.expire_watch()
+        await eventually(lambda: reflector.relists == 2 and source.open_watches == 1)
+
+        assert names(cache) == {"kept", "changed", "new"}
+        assert seen[3:] == [("DELETED", "gone"), ("MODIFIED", "changed"), ("ADDED", "new")]
+        assert source.watched_from[-1] == str(source.version), "watches on from the relist"
+        assert all(synced is True for _, synced in cache.transitions[mark:]), (
+            "a 410 is routine: the kind never shows as unsynced"
+        )
+        assert reflector.restarts == 0
+
+
+async def test_a_watch_resumed_from_a_compacted_version_gets_410_and_relists(
+    source: FakeSource,
+) -> None:
+    async with reflecting(source) as (reflector, cache):
+        seen = recorded(cache)
+        await eventually(lambda: source.open_watches == 1)
+        source.put("ADDED", "a")
+        await eventually(lambda: names(cache) == {"a"})
+        source.put("ADDED", "b", unwatched=True)
+        source.compact()
+        source.end_watch()
+        await eventually(lambda: reflector.relists == 2 and source.open_watches == 1)
+
+        assert source.watched_from == ["0", "1", "2"]
+        assert seen == [("ADDED", "a"), ("ADDED", "b")]
+
+
+async def test_a_bookmark_moves_the_watch_on_without_a_change_or_a_relist(
+    source: FakeSource,
+) -> None:
+    async with reflecting(source) as (reflector, cache):
+        seen = recorded(cache)
+        await eventually(lambda: source.open_watches == 1)
+        source.put("ADDED", "a")
+        await eventually(lambda: names(cache) == {"a"})
+        revision = cache.snapshot.revision
+        source.version += 5  # changes of other objects move the cluster's resourceVersion
+        source.bookmark()
+        source.compact()
+        source.end_watch()
+        await eventually(lambda: len(source.watched_from) == 2 and source.open_watches == 1)
+
+        assert source.watched_from == ["0", "6"], "resumed from the bookmark, not from 1"
+        assert reflector.resource_version == "6"
+        assert reflector.relists == 1
+        assert seen == [("ADDED", "a")]
+        assert cache.snapshot.revision == revision, "a bookmark changes nothing in the cache"
+
+
+async def test_failures_back_off_exponentially_and_the_backoff_resets_after_a_watch(
+    source: FakeSource, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="event_registry.cluster.reflecting")
+    for _ in range(4):
+        source.fail_next("watch", errors.Unavailable(0, "Unreachable", "connection refused"))
+    async with reflecting(source) as (reflector, cache):
+        await eventually(lambda: source.open_watches == 1)
+        assert retry_delays(caplog) == [0.001, 0.002, 0.004, 0.004], "doubling up to the cap"
+        assert source.lists == 1, "a lost connection resumes the watch without a relist"
+        assert source.watched_from == ["0"] * 5
+        assert cache.transitions[1:] == [("EventType", "retrying: Unreachable")] * 4 + [
+            ("EventType", True)
+        ], "unsynced while failing, synced again once the watch is back"
+
+        source.fail_next("watch", errors.Unavailable(0, "Unreachable", "connection refused"))
+        source.end_watch()
+        await eventually(lambda: len(source.watched_from) == 7 and source.open_watches == 1)
+        assert retry_delays(caplog)[4:] == [0.001], "a completed watch starts the backoff over"
+        assert reflector.restarts == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "relists"),
+    [
+        pytest.param(errors.Unavailable(0, "Disconnected", "reset"), False, id="transport"),
+        pytest.param(errors.ClusterError(503, "ServiceUnavailable", "busy"), False, id="503"),
+        pytest.param(errors.ClusterError(429, "TooManyRequests", "slow down"), False, id="429"),
+        pytest.param(errors.Forbidden(403, "Forbidden", "no"), True, id="403"),
+        pytest.param(errors.NotFound(404, "NotFound", "no such resource"), True, id="404"),
+    ],
+)
+async def test_a_failed_watch_relists_only_when_the_server_refused_it(
+    source: FakeSource, error: errors.ClusterError, relists: bool
+) -> None:
+    async with reflecting(source) as (_, cache):
+        await eventually(lambda: source.open_watches == 1)
+        source.fail_next("watch", error)
+        source.end_watch()
+        await eventually(lambda: len(source.watched_from) == 3 and source.open_watches == 1)
+        assert source.lists == (2 if relists else 1)
+        assert ("EventType", f"retrying: {error.reason}") in cache.transitions
+
+
+async def test_a_kind_is_unsynced_until_a_failing_list_succeeds(
+    source: FakeSource, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="event_registry.cluster.reflecting")
+    source.put("ADDED", "a")
+    source.fail_next("list", errors.Unavailable(0, "Unreachable", "connection refused"))
+    source.fail_next("list", errors.ClusterError(500, "InternalError", "etcd is sad"))
+    async with reflecting(source) as (reflector, cache):
+        await eventually(lambda: reflector.listed.is_set())
+        assert source.lists == 3
+        assert names(cache) == {"a"}
+        assert cache.transitions[:3] == [
+            ("EventType", "retrying: Unreachable"),
+            ("EventType", "retrying: InternalError"),
+            ("EventType", True),
+        ]
+        assert retry_delays(caplog) == [0.001, 0.002]

@@ -18,10 +18,15 @@ from hypothesis import strategies as st
 from event_registry.domain import eventtype_versions, models, normalizing
 from event_registry.domain.writes import (
     MAX_JSON_DEPTH,
+    AlreadyExists,
     AttributeInput,
+    Conflict,
     CreateBroker,
     CreateTrigger,
     FieldError,
+    Forbidden,
+    Invalid,
+    NotFound,
     ReferenceInput,
     RegisterEventType,
     SubscriberInput,
@@ -1166,12 +1171,21 @@ def test_an_empty_broker_class_is_invalid() -> None:
 
 def test_a_rejected_write_says_why() -> None:
     cause = FieldError("spec.broker", "Invalid", "immutable")
-    rejected = WriteRejected(422, "Invalid", "EventType is invalid", (cause,))
-    assert str(rejected) == "Invalid (422): EventType is invalid"
-    assert (rejected.code, rejected.reason, rejected.message) == (
-        422,
-        "Invalid",
-        "EventType is invalid",
-    )
+    rejected = Invalid("EventType is invalid", (cause,))
+    assert isinstance(rejected, WriteRejected)
+    assert str(rejected) == rejected.message == "EventType is invalid"
     assert rejected.causes == (cause,)
-    assert WriteRejected(409, "AlreadyExists", "exists").causes == ()
+
+
+def test_an_invalid_write_without_causes_blames_the_input() -> None:
+    assert Invalid("bad request", ()).causes == (FieldError("input", "Invalid", "bad request"),)
+
+
+@pytest.mark.parametrize("variant", [NotFound, AlreadyExists, Conflict, Forbidden])
+def test_every_refusal_is_a_write_rejected_carrying_only_its_message(
+    variant: type[WriteRejected],
+) -> None:
+    rejected = variant("the cluster said no")
+    assert isinstance(rejected, WriteRejected)
+    assert str(rejected) == rejected.message == "the cluster said no"
+    assert not hasattr(rejected, "code")

@@ -32,6 +32,8 @@ from ..graphql.completed import CompletedObjects
 from ..graphql.context import Context
 from ..graphql.limits import DEFAULT_QUERY_LIMITS, QueryLimits
 from ..graphql.schema import schema
+from ..graphql.writing import WritePort
+from ..hub.hub import Hub
 from ..store.caching import Cache
 from . import graphiql
 from .auth import Authenticator
@@ -51,8 +53,10 @@ class Runtime:
 
     cache: Cache
     authenticator: Authenticator
-    services: Any = None
-    hub: Any = None
+    services: WritePort | None = None
+    """Where mutations write (None: a read-only app)."""
+    hub: Hub | None = None
+    """Live changes for subscriptions (None: no subscriptions)."""
     completed: CompletedObjects | None = field(default_factory=CompletedObjects)
     """Completed objects shared by every request of this app (see graphql/completed.py)."""
     limits: QueryLimits = DEFAULT_QUERY_LIMITS

@@ -1,7 +1,7 @@
 """``event-registry serve``: pick the cluster, start the informers, serve HTTP until stopped.
 
 Start-up order: (embedded control plane and its controllers, when no cluster is configured)
-→ API client → informers → HTTP. The chosen connection mode is logged first thing.
+→ cluster client → informers → HTTP. The chosen connection mode is logged first thing.
 Shutdown (SIGINT/SIGTERM) stops accepting requests, lets in-flight ones finish, then stops
 the informers and the embedded cluster.
 """
@@ -21,7 +21,7 @@ import uvicorn
 
 from ..cluster.connecting import Connection, choose, open_client
 from ..cluster.informing import Informer
-from ..cluster.writing import Writer
+from ..cluster.writing import ClusterWrites
 from ..controlplane.server import ControlPlaneSettings
 from ..embedded import EmbeddedCluster
 from ..graphql.completed import CompletedObjects
@@ -35,7 +35,6 @@ from .limits import head_limited_protocol
 from .listening import listen, port_of
 from .live.batching import websocket_protocol
 from .settings import ServeSettings
-from .writing import ClusterWriteService
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +122,7 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
         stack.push_async_callback(informer.stop)
         settle = asyncio.create_task(_settle_memory(cache), name="settle-memory")
         stack.callback(settle.cancel)
-        services = ClusterWriteService(Writer(client), timeout=settings.mutation_timeout)
+        services = ClusterWrites(client, timeout=settings.mutation_timeout)
         completed = (
             CompletedObjects(settings.completed_objects) if settings.completed_objects > 0 else None
         )

@@ -4,7 +4,8 @@ Order, first match wins: an explicit ``--kubeconfig``/``--context``; in-cluster
 service-account credentials (when running in a pod); the user's ``KUBECONFIG`` or
 ``~/.kube/config`` only when asked for with ``--cluster=kubeconfig`` (so a laptop with a
 stray kubeconfig never silently talks to a production cluster); otherwise the embedded
-control plane. :func:`choose` is pure; :func:`open_client` does the I/O.
+control plane. :func:`choose` is pure; :func:`open_client` does the I/O and returns the
+:class:`~.client.ClusterClient` everyone then shares.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Literal
 
 from kubernetes_asyncio import config
 from kubernetes_asyncio.client import ApiClient, Configuration
+
+from .client import ClusterClient
 
 Mode = Literal["kubeconfig", "in-cluster", "embedded"]
 ClusterOption = Literal["auto", "kubeconfig", "in-cluster", "embedded"]
@@ -66,8 +69,8 @@ def choose(
 
 async def open_client(
     connection: Connection, *, embedded_kubeconfig: Path | None = None
-) -> ApiClient:
-    """An API client for the connection (the embedded one needs its kubeconfig path)."""
+) -> ClusterClient:
+    """The client of the connection (the embedded one needs its kubeconfig path)."""
     configuration = Configuration()
     if connection.mode == "in-cluster":
         config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
@@ -78,4 +81,4 @@ async def open_client(
         await config.load_kube_config(
             config_file=str(path), context=connection.context, client_configuration=configuration
         )
-    return ApiClient(configuration)
+    return ClusterClient(ApiClient(configuration))

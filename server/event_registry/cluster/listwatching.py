@@ -1,4 +1,4 @@
-"""List and watch one resource as raw JSON over kubernetes_asyncio's HTTP client.
+"""List and watch one resource as raw JSON through the cluster client.
 
 Lists are paged (``limit``/``continue``) and consistent at one resourceVersion; an expired
 continue token restarts the list. Watches always ask for bookmarks and a server-side
@@ -13,10 +13,8 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-from kubernetes_asyncio.client import ApiClient
-
 from . import errors
+from .client import ClusterClient, Query
 from .kinds import ResourceRef
 
 
@@ -53,63 +51,35 @@ def parse_watch_line(line: bytes) -> WatchEvent:
 
 
 class ListerWatcher:
+    """Lists and watches one resource through a :class:`~.client.ClusterClient`."""
+
     def __init__(
         self,
-        api_client: ApiClient,
+        client: ClusterClient,
         resource: ResourceRef,
         *,
         page_size: int = 500,
         request_timeout: float = 30.0,
     ) -> None:
-        self._client = api_client
+        self._client = client
         self.resource = resource
         self._page_size = page_size
-        self._request_timeout = request_timeout
-
-    async def _get(
-        self, query: list[tuple[str, Any]], *, read_timeout: float
-    ) -> aiohttp.ClientResponse:
-        try:
-            response: aiohttp.ClientResponse = await self._client.call_api(
-                self.resource.collection_path,
-                "GET",
-                query_params=query,
-                header_params={"Accept": "application/json"},
-                auth_settings=["BearerToken"],
-                _preload_content=False,
-                _request_timeout=aiohttp.ClientTimeout(
-                    connect=self._request_timeout,
-                    sock_connect=self._request_timeout,
-                    sock_read=read_timeout,
-                ),
-            )
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise errors.ClusterError(
-                0, "Unreachable", str(error) or type(error).__name__
-            ) from error
-        if not 200 <= response.status < 300:
-            async with response:
-                raw = await response.read()
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                body = {"message": raw.decode(errors="replace")}
-            raise errors.from_status(response.status, body)
-        return response
+        self._read_timeout = request_timeout
 
     async def list(self) -> tuple[list[dict[str, Any]], str]:
         """Every object and the resourceVersion the list is consistent at."""
+        path = self.resource.collection_path
         while True:
             items: list[dict[str, Any]] = []
             token = ""
             try:
                 while True:
-                    query: list[tuple[str, Any]] = [("limit", self._page_size)]
+                    query: Query = [("limit", self._page_size)]
                     if token:
                         query.append(("continue", token))
-                    response = await self._get(query, read_timeout=self._request_timeout)
-                    async with response:
-                        body = await response.json(loads=json.loads, content_type=None)
+                    body = await self._client.request(
+                        "GET", path, query=query, read_timeout=self._read_timeout
+                    )
                     items.extend(body.get("items") or [])
                     metadata = body.get("metadata") or {}
                     token = metadata.get("continue") or ""
@@ -130,22 +100,15 @@ class ListerWatcher:
 
         ``on_connected`` runs once the server has accepted the watch (status 200).
         """
-        query: list[tuple[str, Any]] = [
+        query: Query = [
             ("watch", "true"),
             ("resourceVersion", resource_version),
             ("allowWatchBookmarks", "true"),
             ("timeoutSeconds", timeout_seconds),
         ]
-        response = await self._get(query, read_timeout=read_timeout)
-        on_connected()
-        async with response:
-            while True:
-                try:
-                    line = await response.content.readline()
-                except (aiohttp.ClientError, TimeoutError) as error:
-                    detail = str(error) or type(error).__name__
-                    raise errors.ClusterError(0, "Disconnected", detail) from error
-                if not line:
-                    return
+        path = self.resource.collection_path
+        async with self._client.stream(path, query, read_timeout=read_timeout) as lines:
+            on_connected()
+            async for line in lines:
                 if line.strip():
                     yield parse_watch_line(line)

@@ -9,6 +9,11 @@ connection is detected and replaced. Sync state is reported to the cache for ``/
 a resource is synced after a complete list, and again whenever a watch is (re)established;
 it is unsynced from any failure until then, so a lost API server shows as not ready.
 
+What it reads goes to a :class:`Sink`: the registry's cache, or a
+:class:`~.raw.RawObjects` store; given ``raw`` as well, the reflector updates that store with
+each event before the sink, so the sink's listeners find the raw object of what they see.
+:attr:`Reflector.listed` is set once the first list has been applied.
+
 Anything else that goes wrong is a bug (a cache listener that raises, an object that cannot
 be normalized), and it does not end the reflector: it is logged with the kind, the kind
 shows as unsynced (``"restarting: <exception type>"``), and after a capped, jittered,
@@ -25,14 +30,15 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from ..store.caching import Cache, ChangeType
+from ..store.caching import ChangeType, Kind
 from . import errors
 from .kinds import ResourceRef
 from .listwatching import WatchEvent
+from .raw import RawObjects
 
 log = logging.getLogger(__name__)
 
@@ -86,17 +92,34 @@ class Source(Protocol):
     ) -> AsyncGenerator[WatchEvent, None]: ...
 
 
+class Sink(Protocol):
+    """Where a reflector puts what it reads: :class:`~event_registry.store.caching.Cache`, or
+    :class:`~.raw.RawObjects` (kinds the cache does not model are passed as they are)."""
+
+    def apply(self, kind: Kind, change_type: ChangeType, raw: Mapping[str, Any]) -> object: ...
+
+    def replace(self, kind: Kind, raws: Iterable[Mapping[str, Any]]) -> object: ...
+
+    def set_synced(self, kind: Kind, synced: bool) -> None: ...
+
+    def mark_unsynced(self, kind: Kind, reason: str) -> None: ...
+
+
 class Reflector:
     def __init__(
         self,
         lister_watcher: Source,
-        cache: Cache,
+        cache: Sink,
         settings: ReflectorSettings | None = None,
         *,
         rng: random.Random | None = None,
+        raw: RawObjects | None = None,
     ) -> None:
         self._lw = lister_watcher
         self._cache = cache
+        self._raw = raw
+        self.listed = asyncio.Event()
+        """Set once a first list has been applied (it stays set)."""
         self._settings = settings or ReflectorSettings()
         self._rng = rng or random.Random()
         self._kind = lister_watcher.resource.kind
@@ -157,10 +180,13 @@ class Reflector:
 
     async def _relist(self) -> None:
         items, resource_version = await self._lw.list()
+        if self._raw is not None:
+            self._raw.replace(self._kind, items)
         self._cache.replace(self._kind, items)
         self.resource_version = resource_version
         self.relists += 1
         self._cache.set_synced(self._kind, True)
+        self.listed.set()
 
     async def _watch_once(self) -> None:
         low, high = self._settings.watch_timeout
@@ -173,7 +199,10 @@ class Reflector:
         async with contextlib.aclosing(stream):
             async for event in stream:
                 if event.type != "BOOKMARK":
-                    self._cache.apply(self._kind, cast(ChangeType, event.type), event.object)
+                    change_type = cast(ChangeType, event.type)
+                    if self._raw is not None:
+                        self._raw.apply(self._kind, change_type, event.object)
+                    self._cache.apply(self._kind, change_type, event.object)
                 if event.resource_version:
                     self.resource_version = event.resource_version
         self.watches += 1

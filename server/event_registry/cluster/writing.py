@@ -1,87 +1,85 @@
-"""Writes through the Kubernetes API: create, merge-patch (also of status), delete.
+"""The registry's writes through the cluster: domain kinds in, domain errors out.
 
-Every refusal by the API server becomes a :class:`~.errors.ClusterError` carrying the
-``Status`` code, reason and field causes, so callers map it to their own typed errors.
+:class:`ClusterWrites` implements the write port the GraphQL mutations declare
+(:class:`~event_registry.graphql.writing.WritePort`). Guarantees:
+
+- EventTypes are written in their storage version (v1beta2), whatever version is watched;
+- a refusal is translated here, once, into the domain error saying what happened
+  (:class:`~event_registry.domain.writes.WriteRejected`'s variants: NotFound, AlreadyExists,
+  Conflict, Forbidden, Invalid with its field causes); no HTTP code leaves this module;
+- any other failure (the cluster unreachable, an internal error of the API server) is
+  raised as the client's :class:`~.errors.ClusterError`: it is not the writer's doing.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import aiohttp
-from kubernetes_asyncio.client import ApiClient
-from kubernetes_asyncio.client.exceptions import ApiException
+from ..domain import writes
+from ..store.caching import Kind
+from . import errors, kinds
+from .client import ClusterClient
 
-from . import errors
-from .kinds import ResourceRef
+RESOURCES: dict[Kind, kinds.ResourceRef] = {
+    "EventType": kinds.event_types("v1beta2"),
+    "Broker": kinds.BROKERS,
+    "Trigger": kinds.TRIGGERS,
+    "Namespace": kinds.NAMESPACES,
+}
+_REASONS: dict[str, writes.Reason] = {
+    "FieldValueRequired": "Required",
+    "FieldValueTooLong": "TooLong",
+    "FieldValueNotSupported": "NotSupported",
+}
 
-MERGE_PATCH = "application/merge-patch+json"
+
+def field_errors(error: errors.ClusterError) -> tuple[writes.FieldError, ...]:
+    """The Status' causes as field errors (reasons Kubernetes has no name for: Invalid)."""
+    return tuple(
+        writes.FieldError(
+            field=str(cause.get("field") or "input"),
+            reason=_REASONS.get(str(cause.get("reason")), "Invalid"),
+            message=str(cause.get("message") or error.message),
+        )
+        for cause in error.causes
+    )
 
 
-class Writer:
-    def __init__(self, api_client: ApiClient, *, request_timeout: float = 30.0) -> None:
-        self._client = api_client
-        self._timeout = request_timeout
+def rejected(error: errors.ClusterError) -> writes.WriteRejected | None:
+    """The domain error for a refusal, or None when the error is no refusal of the write."""
+    if isinstance(error, errors.AlreadyExists):
+        return writes.AlreadyExists(error.message)
+    if isinstance(error, errors.Conflict):
+        return writes.Conflict(error.message)
+    if isinstance(error, errors.NotFound):
+        return writes.NotFound(error.message)
+    if isinstance(error, errors.Forbidden):
+        return writes.Forbidden(error.message)
+    if isinstance(error, errors.Invalid):
+        return writes.Invalid(error.message, field_errors(error))
+    return None
 
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        *,
-        content_type: str = "application/json",
-        query: list[tuple[str, Any]] | None = None,
-    ) -> dict[str, Any]:
+
+class ClusterWrites:
+    def __init__(self, client: ClusterClient, *, timeout: float = 10.0) -> None:
+        self._client = client
+        self.timeout = timeout
+        """How long a mutation waits for the cache to observe its write."""
+
+    async def create(self, kind: Kind, namespace: str, manifest: dict[str, Any]) -> dict[str, Any]:
         try:
-            response: aiohttp.ClientResponse = await self._client.call_api(
-                path,
-                method,
-                query_params=query or [],
-                header_params={"Accept": "application/json", "Content-Type": content_type},
-                body=body,
-                auth_settings=["BearerToken"],
-                _preload_content=False,
-                _request_timeout=self._timeout,
-            )
-        except ApiException as error:
-            raise errors.ClusterError(int(error.status or 0), "Unknown", str(error)) from error
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise errors.ClusterError(
-                0, "Unreachable", str(error) or type(error).__name__
-            ) from error
-        async with response:
-            raw = await response.read()
+            return await self._client.create(RESOURCES[kind], namespace, manifest)
+        except errors.ClusterError as error:
+            refusal = rejected(error)
+            if refusal is None:
+                raise
+            raise refusal from error
+
+    async def delete(self, kind: Kind, namespace: str, name: str) -> None:
         try:
-            data = json.loads(raw) if raw else {}
-        except ValueError:
-            data = {"message": raw.decode(errors="replace")}
-        if not 200 <= response.status < 300:
-            raise errors.from_status(response.status, data)
-        return data if isinstance(data, dict) else {}
-
-    async def get(self, resource: ResourceRef, namespace: str, name: str) -> dict[str, Any]:
-        return await self._call("GET", resource.path(namespace, name))
-
-    async def create(
-        self, resource: ResourceRef, namespace: str, body: dict[str, Any], *, dry_run: bool = False
-    ) -> dict[str, Any]:
-        query = [("dryRun", "All")] if dry_run else []
-        query.append(("fieldValidation", "Strict"))
-        return await self._call("POST", resource.path(namespace), body, query=query)
-
-    async def merge_patch(
-        self,
-        resource: ResourceRef,
-        namespace: str,
-        name: str,
-        patch: dict[str, Any],
-        *,
-        subresource: str = "",
-    ) -> dict[str, Any]:
-        path = resource.path(namespace, name, subresource)
-        return await self._call("PATCH", path, patch, content_type=MERGE_PATCH)
-
-    async def delete(self, resource: ResourceRef, namespace: str, name: str) -> dict[str, Any]:
-        body = {"propagationPolicy": "Background"}
-        return await self._call("DELETE", resource.path(namespace, name), body)
+            await self._client.delete(RESOURCES[kind], namespace, name)
+        except errors.ClusterError as error:
+            refusal = rejected(error)
+            if refusal is None:
+                raise
+            raise refusal from error

@@ -2,8 +2,9 @@
 
 On the embedded control plane nothing else reports readiness, so this controller writes the
 statuses :mod:`.knative_status` computes. It is an ordinary API client, as Kubernetes'
-controllers are: it lists and watches Brokers, EventTypes (the served version, v1beta2
-preferred) and Triggers into its own cache, and writes through the ``status`` subresource.
+controllers are: with the registry's own :class:`~event_registry.cluster.informing.Informer`
+it lists and watches Brokers, EventTypes (the served version, v1beta2 preferred) and Triggers
+into its own cache, and it writes through the ``status`` subresource.
 
 Guarantees:
 
@@ -23,10 +24,9 @@ Guarantees:
   Broker is never reported only because the cache was still empty.
 
 Design: the controller keeps the raw objects next to the normalized ones (the domain models
-lack ``generation``, ``spec.delivery`` and the address details). :class:`RawCache` is the
-:class:`~event_registry.store.caching.Cache` fed by the reflectors, extended to remember the
-raw JSON of each object before the change is announced, so listeners and the worker always
-find the raw object matching the snapshot.
+lack ``generation``, ``spec.delivery`` and the address details): its informer feeds a
+:class:`~event_registry.cluster.raw.RawObjects` store with each event before its cache, so
+cache listeners and the worker always find the raw object matching the snapshot.
 """
 
 from __future__ import annotations
@@ -37,17 +37,17 @@ import datetime
 import logging
 import random
 from collections import deque
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from ..cluster import errors
-from ..cluster.kinds import BROKERS, EVENT_TYPE_VERSIONS, TRIGGERS, ResourceRef, event_types
-from ..cluster.listwatching import ListerWatcher
-from ..cluster.mapping import ApiClient, RestMapper
-from ..cluster.reflecting import Backoff, Reflector, ReflectorSettings
-from ..cluster.writing import Writer
+from ..cluster.client import ClusterClient
+from ..cluster.informing import EVENT_TYPES, Informer
+from ..cluster.kinds import BROKERS, TRIGGERS, event_types
+from ..cluster.raw import RawObjects
+from ..cluster.reflecting import ReflectorSettings
 from ..domain import models, normalizing
-from ..store.caching import Cache, Change, ChangeType, Kind
+from ..store.caching import Cache, Change, Kind
 from . import knative_status
 from .knative_status import SubscriberResolution
 
@@ -61,46 +61,6 @@ EVENTING_GROUP = models.EVENTING_GROUP
 def now() -> str:
     """The current time as Kubernetes writes it (RFC 3339, seconds, UTC)."""
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _key_of(kind: Kind, raw: Mapping[str, Any]) -> Key:
-    metadata = raw.get("metadata") or {}
-    return (kind, str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))
-
-
-class RawCache(Cache):
-    """A cache that also keeps each object's raw JSON, updated before listeners run."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._raw: dict[Key, Mapping[str, Any]] = {}
-        self.listed = asyncio.Event()
-        """Set once Brokers, EventTypes and Triggers have all been listed at least once."""
-
-    def raw(self, kind: Kind, namespace: str, name: str) -> Mapping[str, Any] | None:
-        return self._raw.get((kind, namespace, name))
-
-    def set_synced(self, kind: Kind, synced: bool) -> None:
-        super().set_synced(kind, synced)
-        state = self.sync_state
-        if all(state[watched] for watched in WATCHED):
-            self.listed.set()
-
-    def apply(self, kind: Kind, change_type: ChangeType, raw: Mapping[str, Any]) -> Change | None:
-        key = _key_of(kind, raw)
-        if change_type == "DELETED":
-            self._raw.pop(key, None)
-        else:
-            self._raw[key] = raw
-        return super().apply(kind, change_type, raw)
-
-    def replace(self, kind: Kind, raws: Iterable[Mapping[str, Any]]) -> list[Change]:
-        raws = list(raws)
-        fresh = {_key_of(kind, raw): raw for raw in raws}
-        for key in [key for key in self._raw if key[0] == kind and key not in fresh]:
-            del self._raw[key]
-        self._raw.update(fresh)
-        return super().replace(kind, raws)
 
 
 class WorkQueue:
@@ -158,22 +118,28 @@ class _Stale(Exception):
 class ReadinessController:
     def __init__(
         self,
-        api_client: ApiClient,
+        client: ClusterClient,
         *,
         reflector_settings: ReflectorSettings | None = None,
+        discovery_interval: float = 1.0,
         resync_interval: float = 10.0,
         retry_initial: float = 0.05,
         retry_max: float = 30.0,
     ) -> None:
-        self._client = api_client
-        self._settings = reflector_settings or ReflectorSettings()
+        self._client = client
         self._resync_interval = resync_interval
         self._retry_initial, self._retry_max = retry_initial, retry_max
-        self.cache = RawCache()
+        self.cache = Cache()
+        self.raw = RawObjects()
+        self.informer = Informer(
+            client,
+            self.cache,
+            resources=(BROKERS, EVENT_TYPES, TRIGGERS),
+            raw=self.raw,
+            settings=reflector_settings,
+            discovery_interval=discovery_interval,
+        )
         self.queue = WorkQueue()
-        self._mapper = RestMapper(api_client)
-        self._writer = Writer(api_client)
-        self._event_types: ResourceRef | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._failures: dict[Key, int] = {}
         self._retries: dict[Key, asyncio.TimerHandle] = {}
@@ -188,15 +154,14 @@ class ReadinessController:
         """Start watching and working; returns at once (CRDs may be installed later)."""
         if self._tasks:
             return
+        await self.informer.start()
         self._tasks = [
-            self._spawn(self._reflect(BROKERS), "brokers"),
-            self._spawn(self._reflect(TRIGGERS), "triggers"),
-            self._spawn(self._reflect_event_types(), "eventtypes"),
             self._spawn(self._work(), "worker"),
             self._spawn(self._resync(), "resync"),
         ]
 
     async def stop(self) -> None:
+        await self.informer.stop()
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
@@ -219,11 +184,7 @@ class ReadinessController:
 
     async def wait_synced(self, timeout: float) -> bool:
         """True once the three kinds have been listed (False after ``timeout`` seconds)."""
-        try:
-            await asyncio.wait_for(self.cache.listed.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+        return await self.informer.wait_synced(timeout)
 
     async def wait_idle(self, timeout: float) -> bool:
         """True once the cache is synced and no work is queued, running or awaiting retry."""
@@ -235,26 +196,6 @@ class ReadinessController:
         return True
 
     # watching ----------------------------------------------------------------------------
-
-    async def _reflect(self, resource: ResourceRef) -> None:
-        await Reflector(ListerWatcher(self._client, resource), self.cache, self._settings).run()
-
-    async def _reflect_event_types(self) -> None:
-        backoff = Backoff(self._settings.backoff_initial, self._settings.backoff_max)
-        while self._event_types is None:
-            try:
-                self._event_types = await self._served_event_types()
-            except errors.ClusterError as error:
-                log.warning("EventType discovery failed: %s", error)
-            if self._event_types is None:
-                await asyncio.sleep(backoff.next_delay())
-        await self._reflect(self._event_types)
-
-    async def _served_event_types(self) -> ResourceRef | None:
-        for version in EVENT_TYPE_VERSIONS:
-            if await self._mapper.resolve(f"{EVENTING_GROUP}/{version}", "EventType"):
-                return event_types(version)
-        return None
 
     def _on_change(self, change: Change) -> None:
         if change.kind in ("EventType", "Trigger"):
@@ -298,7 +239,7 @@ class ReadinessController:
     # working -----------------------------------------------------------------------------
 
     async def _work(self) -> None:
-        await self.cache.listed.wait()
+        await self.informer.listed()
         while True:
             key = await self.queue.get()
             try:
@@ -335,7 +276,7 @@ class ReadinessController:
 
     async def _reconcile(self, key: Key) -> None:
         kind, namespace, name = key
-        raw = self.cache.raw(kind, namespace, name)
+        raw = self.raw.get(kind, namespace, name)
         if raw is None:
             return
         desired: dict[str, Any] | None
@@ -344,7 +285,7 @@ class ReadinessController:
             resource = BROKERS
         elif kind == "EventType":
             desired = await self._event_type_status(raw)
-            resource = self._event_types or event_types()
+            resource = self.informer.resources.get("EventType") or event_types()
         else:
             desired = await self._trigger_status(raw)
             resource = TRIGGERS
@@ -358,13 +299,11 @@ class ReadinessController:
             "status": knative_status.status_patch(current, desired),
         }
         try:
-            await self._writer.merge_patch(resource, namespace, name, patch, subresource="status")
-        except errors.ClusterError as error:
-            if error.code == 404:
-                return
-            if error.code == 409:
-                raise _Stale from error
-            raise
+            await self._client.merge_patch(resource, namespace, name, patch, subresource="status")
+        except errors.NotFound:
+            return
+        except errors.Conflict as error:
+            raise _Stale from error
         self.writes += 1
 
     async def _broker_status(self, raw: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -385,7 +324,7 @@ class ReadinessController:
         if reference is not None:
             exists, error = await self._reference_exists(reference, namespace)
         elif event_type.broker_name is not None:
-            exists = self.cache.raw("Broker", namespace, event_type.broker_name) is not None
+            exists = self.raw.get("Broker", namespace, event_type.broker_name) is not None
         return knative_status.event_type_status(
             event_type,
             reference_exists=exists,
@@ -399,12 +338,13 @@ class ReadinessController:
     ) -> tuple[bool | None, str]:
         target_namespace = reference.namespace or namespace
         if reference.kind == "Broker" and reference.group == EVENTING_GROUP:
-            return self.cache.raw("Broker", target_namespace, reference.name) is not None, ""
+            return self.raw.get("Broker", target_namespace, reference.name) is not None, ""
         try:
-            resource = await self._mapper.resolve(reference.api_version, reference.kind)
+            mapper = self._client.rest_mapper
+            resource = await mapper.resolve(reference.api_version, reference.kind)
             if resource is None:
                 return False, ""  # the kind is not served: nothing of it exists
-            found = await self._mapper.get(resource, target_namespace, reference.name)
+            found = await self._client.find(resource, target_namespace, reference.name)
         except errors.ClusterError as error:
             return None, str(error)
         return found is not None, ""
@@ -414,7 +354,7 @@ class ReadinessController:
         if trigger.meta.deleting:
             return None
         namespace = trigger.meta.namespace
-        broker = self.cache.raw("Broker", namespace, trigger.broker) if trigger.broker else None
+        broker = self.raw.get("Broker", namespace, trigger.broker) if trigger.broker else None
         subscriber, sink = SubscriberResolution(), None
         if knative_status.broker_ready(broker):
             spec = raw.get("spec") or {}
@@ -445,9 +385,9 @@ class ReadinessController:
             return knative_status.resolve_uri(uri)
         target_namespace = ref.namespace or namespace
         try:
-            resource = await self._mapper.resolve(ref.api_version, ref.kind)
+            resource = await self._client.rest_mapper.resolve(ref.api_version, ref.kind)
             found = (
-                await self._mapper.get(resource, target_namespace, ref.name) if resource else None
+                await self._client.find(resource, target_namespace, ref.name) if resource else None
             )
         except errors.ClusterError as error:
             return SubscriberResolution(

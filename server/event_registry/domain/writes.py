@@ -44,16 +44,36 @@ class FieldError:
 
 
 class WriteRejected(Exception):
-    """The cluster refused a write (its Status, translated by the cluster layer's caller)."""
+    """The cluster refused a write. Raised only as one of the variants below, which say what
+    happened; how the cluster said it (a Status, its HTTP code) stays in the cluster layer."""
 
-    def __init__(
-        self, code: int, reason: str, message: str, causes: tuple[FieldError, ...] = ()
-    ) -> None:
-        super().__init__(f"{reason} ({code}): {message}")
-        self.code = code
-        self.reason = reason
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
         self.message = message
-        self.causes = causes
+
+
+class NotFound(WriteRejected):
+    """The object to change, or the namespace to write in, does not exist."""
+
+
+class AlreadyExists(WriteRejected):
+    """An object of that name exists already."""
+
+
+class Conflict(WriteRejected):
+    """The write contradicts the object's current state (it changed meanwhile)."""
+
+
+class Forbidden(WriteRejected):
+    """The writer may not make this write."""
+
+
+class Invalid(WriteRejected):
+    """The cluster found the object invalid; ``causes`` name the fields (at least one)."""
+
+    def __init__(self, message: str, causes: tuple[FieldError, ...]) -> None:
+        super().__init__(message)
+        self.causes = causes or (FieldError("input", "Invalid", message),)
 
 
 # field checks --------------------------------------------------------------------------

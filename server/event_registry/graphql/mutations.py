@@ -1,9 +1,14 @@
 """The Mutation root: register EventTypes, create Triggers and Brokers, delete them.
 
-Every mutation follows one path: authorize (a namespace the caller cannot read is "not
-found", one it cannot write is "forbidden") → validate purely → write through the
-Kubernetes API → wait until the cache has observed the write → answer from the cache, so a
-query right after the mutation sees its effect. A failed mutation writes nothing.
+Creating follows one path: validate the input purely (ValidationFailed, before anything else
+is looked at) → authorize (a namespace the caller cannot read, or that does not exist, is
+"not found"; one it cannot write is "forbidden") → write through the write port
+(:class:`~.writing.WritePort`) → wait until the cache has observed the write → answer from
+the cache, so a query right after the mutation sees its effect. Deleting authorizes, writes
+and waits the same way. ``subscribeToEventType`` authorizes first, since it reads the
+EventType it subscribes to, then validates the Trigger it derives. A refusal by the cluster
+arrives as a domain :class:`~..domain.writes.WriteRejected` variant and becomes the typed
+result of the same name. A failed mutation writes nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from .results import (
     ValidationFailed,
 )
 from .types import Broker, EventType, Trigger
-from .writing import CacheLagged, ClusterWrites
+from .writing import CacheLagged, WritePort
 
 
 @strawberry.input(description="A reference to a Kubernetes object.")
@@ -166,8 +171,8 @@ class CreateBrokerInput:
 # shared steps -----------------------------------------------------------------------------
 
 
-def _services(info: Info) -> ClusterWrites:
-    services: ClusterWrites | None = info.context.services
+def _services(info: Info) -> WritePort:
+    services = info.context.services
     if services is None:
         raise RuntimeError("this server is read-only (no write services configured)")
     return services
@@ -201,17 +206,16 @@ def _invalid(errors: list[writes.FieldError]) -> ValidationFailed:
 
 
 def _rejected(error: writes.WriteRejected, kind: str, namespace: str, name: str) -> results.Failure:
-    if error.code == 409 and error.reason == "AlreadyExists":
+    if isinstance(error, writes.AlreadyExists):
         return AlreadyExists(message=error.message, kind=kind, namespace=namespace, name=name)
-    if error.code == 409:
+    if isinstance(error, writes.Conflict):
         return Conflict(message=error.message)
-    if error.code == 404:
+    if isinstance(error, writes.NotFound):
         return NotFound(message=error.message, kind=kind, namespace=namespace, name=name or None)
-    if error.code == 403:
+    if isinstance(error, writes.Forbidden):
         return Forbidden(message=error.message, namespace=namespace)
-    if error.code in (400, 422):
-        causes = list(error.causes) or [writes.FieldError("input", "Invalid", error.message)]
-        return _invalid(causes)
+    if isinstance(error, writes.Invalid):
+        return _invalid(list(error.causes))
     raise error
 
 
@@ -244,7 +248,7 @@ async def _validated_create(
     errors: list[writes.FieldError],
     manifest: Callable[[], dict[str, Any]],
 ) -> tuple[Any, results.Failure | None]:
-    """Validate, authorize, then :func:`_create`; nothing is written unless all pass."""
+    """Validate, then authorize, then :func:`_create`; nothing is written unless all pass."""
     if errors:
         return None, _invalid(errors)
     denied = _authorize(info, namespace)

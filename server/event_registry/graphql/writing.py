@@ -1,8 +1,10 @@
-"""The write side as the GraphQL layer sees it: an interface, implemented by the app.
+"""The write side as the GraphQL layer needs it: a port, implemented by the cluster layer.
 
-Mutations depend on this protocol, not on the cluster client, so ``graphql/`` never imports
-the cluster layer. The implementation must raise :class:`~..domain.writes.WriteRejected` for
-every refusal by the API server and return the object the server stored.
+Mutations depend on this protocol, never on the cluster client, so ``graphql/`` does not
+import the cluster layer (``cluster.writing.ClusterWrites`` implements it; the app wires it).
+An implementation returns the object as the cluster stored it, and raises a refusal as one
+of :class:`~..domain.writes.WriteRejected`'s variants (NotFound, AlreadyExists, Conflict,
+Forbidden, Invalid); anything else it raises is a failure of the cluster, not an answer.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from typing import Any, Protocol
 from ..store.caching import Kind
 
 
-class ClusterWrites(Protocol):
-    timeout: float
-    """How long a mutation waits for the cache to observe its write."""
+class WritePort(Protocol):
+    @property
+    def timeout(self) -> float:
+        """How long a mutation waits for the cache to observe its write."""
 
     async def create(self, kind: Kind, namespace: str, manifest: dict[str, Any]) -> dict[str, Any]:
         """Create the object; returns it as stored (with name and resourceVersion)."""
