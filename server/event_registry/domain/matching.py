@@ -4,18 +4,25 @@ A Trigger consumes an EventType when both are on the same Broker in the same nam
 the Trigger's filter accepts the events the EventType describes. The answer is ``YES``,
 ``NO`` or ``UNKNOWN``: an EventType pins only some attributes (type, source, schema, and
 non-template v1beta3 attributes), so a filter on anything else (``id``, an extension, a
-templated value, a CESQL expression) cannot be decided and is reported as ``UNKNOWN`` rather
-than guessed. ``filters`` (new dialects) override ``filter.attributes`` as in Knative; the
-entries of ``filters`` are ANDed.
+templated value) cannot be decided and is reported as ``UNKNOWN`` rather than guessed.
+``filters`` (new dialects) override ``filter.attributes`` as in Knative; the entries of
+``filters`` are ANDed.
+
+A ``cesql`` entry is evaluated by ``cesql.decide`` (MATCHES / NO_MATCH /
+DEPENDS_ON_RUNTIME_ATTRIBUTES → YES / NO / UNKNOWN); an expression that does not parse, or
+is not a string, is ``NO``: Knative's webhook refuses it, so such a Trigger (created with
+admission off) is reported as consuming nothing, and ``invalid_cesql`` says why. (Knative's
+dispatcher would skip the entry instead.) An empty expression is no filter, as in Knative.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from . import models
+from . import cesql, models
 
 
 class Match(enum.Enum):
@@ -109,7 +116,58 @@ def _filter(known: Mapping[str, str], entry: Any) -> Match:
         return result
     if "not" in entry:
         return ~_filter(known, entry["not"])
-    return Match.UNKNOWN  # cesql, or a dialect this version does not know
+    if "cesql" in entry:
+        return _cesql(known, entry["cesql"])
+    return Match.UNKNOWN  # a dialect this version does not know
+
+
+_VERDICTS = {
+    cesql.Verdict.MATCHES: Match.YES,
+    cesql.Verdict.NO_MATCH: Match.NO,
+    cesql.Verdict.DEPENDS_ON_RUNTIME_ATTRIBUTES: Match.UNKNOWN,
+}
+
+
+def _cesql(known: Mapping[str, str], expression: Any) -> Match:
+    if expression == "":
+        return Match.YES
+    compiled = _compiled(expression) if isinstance(expression, str) else None
+    if not isinstance(compiled, cesql.Expression):
+        return Match.NO
+    return _VERDICTS[cesql.decide(compiled, known)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(expression: str) -> cesql.Expression | cesql.CesqlSyntaxError:
+    """Parsed once per distinct expression: matching runs for every Trigger and EventType pair."""
+    try:
+        return cesql.parse(expression)
+    except cesql.CesqlSyntaxError as error:
+        return error
+
+
+def invalid_cesql(trigger: models.Trigger) -> list[tuple[str, cesql.CesqlSyntaxError]]:
+    """The Trigger's ``cesql`` expressions that do not parse, each with its syntax error."""
+    found = []
+    for expression in _cesql_expressions(trigger.filters):
+        compiled = _compiled(expression) if isinstance(expression, str) else None
+        if compiled is None:
+            found.append((repr(expression), cesql.CesqlSyntaxError("not a string", 0)))
+        elif isinstance(compiled, cesql.CesqlSyntaxError) and expression != "":
+            found.append((expression, compiled))
+    return found
+
+
+def _cesql_expressions(entries: Any) -> Iterator[Any]:
+    for entry in entries if isinstance(entries, list | tuple) else ():
+        if not isinstance(entry, Mapping):
+            continue
+        if "cesql" in entry:
+            yield entry["cesql"]
+        for nested in ("all", "any"):
+            yield from _cesql_expressions(entry.get(nested))
+        if "not" in entry:
+            yield from _cesql_expressions([entry["not"]])
 
 
 def _legacy(known: Mapping[str, str], attributes: Mapping[str, str]) -> Match:
