@@ -17,6 +17,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 import pytest
 
 from event_registry.cluster import errors
+from event_registry.cluster.raw import RawObjects
 from event_registry.cluster.reflecting import Backoff, Reflector, ReflectorSettings
 from event_registry.store.caching import Cache, Change, Kind
 from tests.support.fake_listwatcher import FakeListWatcher as FakeSource
@@ -402,3 +403,40 @@ async def test_a_kind_is_unsynced_until_a_failing_list_succeeds(
             ("EventType", True),
         ]
         assert retry_delays(caplog) == [0.001, 0.002]
+
+
+async def test_raw_objects_are_current_when_the_cache_announces_a_change(
+    source: FakeSource,
+) -> None:
+    raw = RawObjects()
+    cache = Cache()
+    seen: list[tuple[str, str, str | None]] = []
+
+    def look_up_raw(change: Change) -> None:
+        found = raw.get("EventType", change.namespace, change.name)
+        rv = None if found is None else str(found["metadata"]["resourceVersion"])
+        seen.append((change.type, change.name, rv))
+
+    cache.add_listener(look_up_raw)
+    reflector = Reflector(source, cache, RETRY, rng=Ceiling(), raw=raw)
+    task = asyncio.create_task(reflector.run())
+    try:
+        await eventually(lambda: source.open_watches == 1)
+        source.put("ADDED", "a")
+        source.put("MODIFIED", "a")
+        await eventually(lambda: len(seen) == 2)
+        source.put("ADDED", "b", unwatched=True)
+        source.put("DELETED", "a", unwatched=True)
+        source.expire_watch()
+        await eventually(lambda: reflector.relists == 2)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert seen == [
+        ("ADDED", "a", "1"),
+        ("MODIFIED", "a", "2"),
+        ("DELETED", "a", None),
+        ("ADDED", "b", "3"),
+    ]
+    assert [obj["metadata"]["name"] for obj in raw.of_kind("EventType")] == ["b"]
