@@ -7,14 +7,16 @@ and :data:`SUBSCRIPTIONS`, so that it names no argument and no memo entry of the
 
 - **the operation** of a (document, operation name): its type, or the error a client gets
   instead (the syntax error with its locations, or why no operation can be chosen), parsed
-  once per distinct text within the schema's token limit (:func:`operation`);
+  within the schema's token limit and analysed once per distinct (text, operation name),
+  the last ``DOCUMENTS_CACHED`` kept (:func:`operation`);
 - **the group key** of a subscription: subscriptions with the same document, operation,
   variables and visible namespaces share one execution, unless a root field takes an
   argument that starts it from the subscriber's own state (those run alone, however their
   values read), or the document hides its root arguments (a root fragment) or names no
   runnable operation (never shared: execution reports it);
 - **the coalescing key** of a payload: the object it is about, read from the executing
-  context while the payload is produced (``None`` for markers: never coalesced).
+  context while the payload is produced (``None`` for markers and for the existing objects
+  sent first: never coalesced).
 
 Which arguments are per-subscriber, which one resumes, and where the object of a payload is
 recorded are declared next to the Subscription type (:mod:`.subscriptions`).
