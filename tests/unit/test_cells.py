@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from event_registry.controlplane.cells import cell_value, human_duration
-from event_registry.controlplane.jsonpath import find, parse
+from event_registry.controlplane.machinery.cells import cell_value, human_duration
+from event_registry.controlplane.machinery.jsonpath import find, parse
 
 MINUTE = 60
 HOUR = 60 * MINUTE

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from event_registry.controlplane.jsonpath import (
+from event_registry.controlplane.machinery.jsonpath import (
     And,
     Compare,
     Const,

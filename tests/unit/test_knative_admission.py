@@ -18,17 +18,19 @@ from typing import Any
 import pytest
 import yaml
 
-from event_registry.controlplane import errors, knative, tables
-from event_registry.controlplane.admission import Request
-from event_registry.controlplane.apiserver import ApiServer, Target, WriteResult
-from event_registry.controlplane.knative import admitting, definitions, installing
-from event_registry.controlplane.knative import features as flags
-from event_registry.controlplane.resources import (
+from event_registry.controlplane import knative
+from event_registry.controlplane.api.admission import Request
+from event_registry.controlplane.api.apiserver import ApiServer, Target, WriteResult
+from event_registry.controlplane.api.resources import (
     CONFIGMAPS,
     CUSTOM_RESOURCE_DEFINITIONS,
     NAMESPACES,
 )
-from event_registry.controlplane.storage import Storage
+from event_registry.controlplane.http import tables
+from event_registry.controlplane.knative import admitting, definitions, installing
+from event_registry.controlplane.knative import features as flags
+from event_registry.controlplane.machinery import errors
+from event_registry.controlplane.storage.sqlite import Storage
 from event_registry.domain.eventtype_versions import ATTRIBUTES_ANNOTATION
 from tests.support.controlplane import KNATIVE_CRDS, knative_crd
 

@@ -1,8 +1,8 @@
 """Knative's feature flags as :mod:`event_registry.controlplane.knative.features` reads them.
 
 Parsing is checked against ``feature.NewFlagsConfigFromMap``'s rules; reading against a real
-:class:`~event_registry.controlplane.storage.Storage`, written through an ApiServer as kubectl
-would write the ConfigMap.
+:class:`~event_registry.controlplane.storage.sqlite.Storage`, written through an ApiServer as
+kubectl would write the ConfigMap.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from event_registry.controlplane.apiserver import ApiServer, Target
+from event_registry.controlplane.api.apiserver import ApiServer, Target
+from event_registry.controlplane.api.resources import CONFIGMAPS, NAMESPACES
 from event_registry.controlplane.knative import features as flags
-from event_registry.controlplane.resources import CONFIGMAPS, NAMESPACES
-from event_registry.controlplane.storage import Storage
+from event_registry.controlplane.storage.sqlite import Storage
 
 LINKS = flags.CROSS_NAMESPACE_EVENT_LINKS
 

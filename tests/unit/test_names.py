@@ -1,4 +1,4 @@
-"""Unit tests for event_registry.controlplane.names."""
+"""Unit tests for event_registry.controlplane.machinery.names."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from event_registry.controlplane.errors import Cause, invalid_value
-from event_registry.controlplane.names import (
+from event_registry.controlplane.machinery.errors import Cause, invalid_value
+from event_registry.controlplane.machinery.names import (
     GENERATED_SUFFIX_ALPHABET,
     NameRule,
     dns1123_label_errors,

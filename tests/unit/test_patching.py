@@ -1,4 +1,4 @@
-"""Unit tests for event_registry.controlplane.patching."""
+"""Unit tests for event_registry.controlplane.machinery.patching."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from event_registry.controlplane.errors import BadRequest, Invalid, UnsupportedMediaType
-from event_registry.controlplane.patching import (
+from event_registry.controlplane.machinery.errors import BadRequest, Invalid, UnsupportedMediaType
+from event_registry.controlplane.machinery.patching import (
     APPLY_PATCH,
     JSON_PATCH,
     LIST_STRATEGIES,

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from event_registry.controlplane.protobuf import (
+from event_registry.controlplane.machinery.protobuf import (
     PROTOBUF_CONTENT_TYPE,
     PROTOBUF_MAGIC,
     ProtobufDecodeError,
@@ -719,7 +719,7 @@ def test_roundtrip_configmap(
 
 
 def test_module_docstring_states_guarantees() -> None:
-    from event_registry.controlplane import protobuf
+    from event_registry.controlplane.machinery import protobuf
 
     assert protobuf.__doc__ is not None
     assert re.search(r"Guarantees", protobuf.__doc__)

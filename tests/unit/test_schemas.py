@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from event_registry.controlplane.errors import Cause
-from event_registry.controlplane.schemas import SchemaCheck, check_object
+from event_registry.controlplane.machinery.errors import Cause
+from event_registry.controlplane.machinery.schemas import SchemaCheck, check_object
 from tests.support.controlplane import KNATIVE_CRDS
 
 REFERENCE: dict[str, Any] = {

@@ -1,4 +1,4 @@
-"""Unit tests for event_registry.controlplane.selectors."""
+"""Unit tests for event_registry.controlplane.machinery.selectors."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from event_registry.controlplane.errors import BadRequest
-from event_registry.controlplane.selectors import (
+from event_registry.controlplane.machinery.errors import BadRequest
+from event_registry.controlplane.machinery.selectors import (
     FieldOperator,
     FieldRequirement,
     FieldSelector,

@@ -22,15 +22,17 @@ from types import TracebackType
 
 import uvicorn
 
-from . import errors, knative, kubeconfig
-from .apiserver import ApiServer, Target
-from .catalog import Catalog
-from .collecting import GarbageCollector
-from .http import Services, create_app
-from .openapi import OpenApi
-from .resources import NAMESPACES
-from .storage import Storage
-from .watching import Broadcaster
+from . import knative
+from .api.apiserver import ApiServer, Target
+from .api.catalog import Catalog
+from .api.collecting import GarbageCollector
+from .api.openapi import OpenApi
+from .api.resources import NAMESPACES
+from .api.watching import Broadcaster
+from .http import kubeconfig
+from .http.app import Services, create_app
+from .machinery import errors
+from .storage.sqlite import Storage
 
 log = logging.getLogger(__name__)
 

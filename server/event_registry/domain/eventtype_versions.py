@@ -1,6 +1,6 @@
 """Conversion of ``eventing.knative.dev`` EventTypes between v1beta1, v1beta2 and v1beta3.
 
-:func:`convert_eventtype` is a :data:`event_registry.controlplane.conversion.Converter`.
+:func:`convert_eventtype` is a :data:`event_registry.controlplane.api.conversion.Converter`.
 
 The versions:
 

@@ -11,7 +11,7 @@
 from ...domain.eventtype_versions import GROUP as _EVENTTYPE_GROUP
 from ...domain.eventtype_versions import KIND as _EVENTTYPE_KIND
 from ...domain.eventtype_versions import convert_eventtype as _convert_eventtype
-from ..apiserver import ApiServer as _ApiServer
+from ..api.apiserver import ApiServer as _ApiServer
 from . import admitting as _admitting
 from . import features as _features
 from . import installing as _installing

@@ -1,12 +1,12 @@
 """Admission of Knative Eventing objects: the defaulting and validation of Knative's webhook.
 
 :func:`register` adds plugins for EventTypes, Brokers and Triggers to an
-:class:`~event_registry.controlplane.admission.Admission`. Each plugin first applies Knative's
-defaults to the new object (the caller's private copy, in the storage version), then returns
-one :class:`~event_registry.controlplane.errors.Cause` per problem, with the field path and, where
-Knative has one, Knative's own message (``missing field(s)``, ``expected exactly one, got
-both``, ``Immutable fields changed (-old +new)``, ...). The admission chain turns causes into one
-422 ``Invalid``; nothing is written when there is a cause.
+:class:`~event_registry.controlplane.api.admission.Admission`. Each plugin first applies
+Knative's defaults to the new object (the caller's private copy, in the storage version), then
+returns one :class:`~event_registry.controlplane.machinery.errors.Cause` per problem, with the
+field path and, where Knative has one, Knative's own message (``missing field(s)``, ``expected
+exactly one, got both``, ``Immutable fields changed (-old +new)``, ...). The admission chain
+turns causes into one 422 ``Invalid``; nothing is written when there is a cause.
 
 Guarantees:
 
@@ -71,8 +71,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...domain.eventtype_versions import API_VERSIONS, ATTRIBUTES_ANNOTATION, convert_eventtype
-from .. import errors
-from ..admission import Admission, Request
+from ..api.admission import Admission, Request
+from ..machinery import errors
 from . import features as flags
 
 __all__ = [

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from ..resources import CONFIGMAPS
-from ..storage import Storage
+from ..api.resources import CONFIGMAPS
+from ..storage.sqlite import Storage
 
 __all__ = [
     "CONFIG_MAP",

@@ -35,8 +35,8 @@ import hashlib
 import logging
 from typing import Any
 
-from ..apiserver import ApiServer, Target
-from ..resources import CUSTOM_RESOURCE_DEFINITIONS
+from ..api.apiserver import ApiServer, Target
+from ..api.resources import CUSTOM_RESOURCE_DEFINITIONS
 from .definitions import BUILTIN_CRDS, DEFINITIONS_HASH, canonical_json
 
 __all__ = ["HASH_ANNOTATION", "SPEC_HASH_ANNOTATION", "install_builtin_crds", "spec_hash"]

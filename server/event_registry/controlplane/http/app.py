@@ -23,10 +23,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from . import discovery, errors, paths, protobuf, tables
-from .apiserver import ApiServer, FieldValidation, ListOptions, Target
-from .openapi import OpenApi
-from .watching import Broadcaster, WatchEvent, WatchOptions, watch
+from ..api import discovery
+from ..api.apiserver import ApiServer, FieldValidation, ListOptions, Target
+from ..api.openapi import OpenApi
+from ..api.watching import Broadcaster, WatchEvent, WatchOptions, watch
+from ..machinery import errors, paths, protobuf
+from . import tables
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ Guarantees:
 
 * :func:`apply_patch` never mutates ``document`` or ``patch``, and its result shares no mutable
   container with either, so callers may change the result freely.
-* It returns a ``dict`` or raises an :class:`~event_registry.controlplane.errors.ApiError`:
+* It returns a ``dict`` or raises an :class:`~.errors.ApiError`:
   ``UnsupportedMediaType`` (415) for a content type not accepted for the resource,
   ``BadRequest`` (400) for a malformed patch document, ``Invalid`` (422) for a well-formed patch
   that cannot be applied to this document (a failed JSON patch ``test``, a missing path, ...).

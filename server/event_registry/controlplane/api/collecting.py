@@ -28,10 +28,10 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from . import errors
+from ..machinery import errors
+from ..storage.sqlite import Event
 from .apiserver import CRD_KEY, NAMESPACES_KEY, ApiServer, Target
 from .resources import Resource, resource_from_crd
-from .storage import Event
 
 log = logging.getLogger(__name__)
 

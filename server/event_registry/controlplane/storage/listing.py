@@ -15,8 +15,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from . import errors, selectors
-from .storage import Storage, TooOld
+from ..machinery import errors, selectors
+from .sqlite import Storage, TooOld
 
 FIELDS = ("metadata.name", "metadata.namespace")
 

@@ -19,9 +19,8 @@
    becomes a ``"null"`` type, ``x-kubernetes-int-or-string`` becomes
    ``type: [integer, string]``, vendor extensions and documentation keys are dropped.
    Only the formats Kubernetes checks are checked; unknown formats are ignored.
-   Failures become :class:`~event_registry.controlplane.errors.Cause` objects with the
-   field path, reason and message wording kube-apiserver produces (via kube-openapi),
-   deduplicated and sorted by field path.
+   Failures become :class:`~.errors.Cause` objects with the field path, reason and message
+   wording kube-apiserver produces (via kube-openapi), deduplicated and sorted by field path.
 
 Guarantees: the input object and the schema are never mutated; the returned object
 shares no mutable containers with the input; top-level ``apiVersion``, ``kind`` and

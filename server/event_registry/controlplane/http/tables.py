@@ -11,8 +11,8 @@ import datetime
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from . import cells, jsonpath
-from .resources import PrinterColumn, Resource
+from ..api.resources import PrinterColumn, Resource
+from ..machinery import cells, jsonpath
 
 IncludeObject = Literal["None", "Metadata", "Object"]
 

@@ -26,13 +26,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from . import errors, names, patching, schemas
+from ..machinery import errors, names, patching, schemas
+from ..storage.listing import ListOptions, list_page
+from ..storage.sqlite import Event, Storage, TooOld
 from .admission import Admission, Request
 from .catalog import Catalog
 from .conversion import Conversion
-from .listing import ListOptions, list_page
 from .resources import Resource, object_meta_schema, resource_from_crd
-from .storage import Event, Storage, TooOld
 
 FieldValidation = Literal["Strict", "Warn", "Ignore"]
 CRD_KEY = "customresourcedefinitions.apiextensions.k8s.io"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from . import errors, names
+from ..machinery import errors, names
 from .catalog import version_priority
 from .resources import Resource
 

@@ -24,10 +24,10 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from . import errors, selectors
+from ..machinery import errors, selectors
+from ..storage.listing import FIELDS
+from ..storage.sqlite import Event, TooOld
 from .apiserver import ApiServer, Target
-from .listing import FIELDS
-from .storage import Event, TooOld
 
 WatchEventType = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"]
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
