@@ -289,7 +289,10 @@ class EventType(Node, NamespacedObject, Reconciled):
         return [Trigger(model=t) for t, m in self._matches(info) if m is matching.Match.YES]
 
     @strawberry.field(
-        description="Triggers that match surely (YES) or may match (UNKNOWN, e.g. CESQL).",
+        description=(
+            "Triggers that match surely (YES) or may match (UNKNOWN: the filter reads an"
+            " attribute the EventType leaves open, e.g. id or an extension)."
+        ),
         metadata={**_READS_TRIGGERS, **_PARTS},
     )
     def consumer_matches(self, info: Info) -> list[ConsumerMatch]:
