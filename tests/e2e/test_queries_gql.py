@@ -502,8 +502,8 @@ async def test_consumers_and_consumer_matches(
     by_name = {n["name"]: n for n in data["eventTypes"]["nodes"]}
     consumers = {name: names(node["consumers"]) for name, node in by_name.items()}
     assert consumers == {
-        ORDER_CREATED: ["orders-exact", "orders-prefix"],
-        ORDER_SHIPPED: ["orders-prefix"],
+        ORDER_CREATED: ["orders-exact", "orders-prefix", "orders-sql"],
+        ORDER_SHIPPED: ["orders-prefix", "orders-sql"],
         PAYMENT_RECEIVED: ["payments-all"],
         INVENTORY_LOW: [],
         GHOST: [],
@@ -516,9 +516,9 @@ async def test_consumers_and_consumer_matches(
         ORDER_CREATED: [
             ("orders-exact", "YES"),
             ("orders-prefix", "YES"),
-            ("orders-sql", "UNKNOWN"),
+            ("orders-sql", "YES"),  # CESQL on the pinned type: decided
         ],
-        ORDER_SHIPPED: [("orders-prefix", "YES"), ("orders-sql", "UNKNOWN")],
+        ORDER_SHIPPED: [("orders-prefix", "YES"), ("orders-sql", "YES")],
         PAYMENT_RECEIVED: [("payments-all", "YES")],
         INVENTORY_LOW: [],
         GHOST: [],
@@ -533,7 +533,7 @@ async def test_trigger_event_types_and_filters(
     assert {name: names(t["eventTypes"]) for name, t in triggers.items()} == {
         "orders-exact": [ORDER_CREATED],
         "orders-prefix": [ORDER_CREATED, ORDER_SHIPPED],
-        "orders-sql": [],  # CESQL cannot be decided: UNKNOWN is not a sure match
+        "orders-sql": [ORDER_CREATED, ORDER_SHIPPED],  # type LIKE 'com.example.%'
         "payments-all": [PAYMENT_RECEIVED],
     }
     assert triggers["orders-exact"]["filter"] == {

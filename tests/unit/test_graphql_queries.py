@@ -495,6 +495,7 @@ async def test_event_type_from_v1beta2_spec_broker(cache: Cache) -> None:
     }
     assert keys(et["consumers"]) == [
         "default/catch-all",
+        "default/cesql-github",
         "default/filters-override",
         "default/github-but-issues",
         "default/github-or-heartbeat",
@@ -503,7 +504,7 @@ async def test_event_type_from_v1beta2_spec_broker(cache: Cache) -> None:
     ]
     assert et["consumerMatches"] == [
         {"trigger": {"name": "catch-all"}, "match": "YES"},
-        {"trigger": {"name": "cesql-github"}, "match": "UNKNOWN"},
+        {"trigger": {"name": "cesql-github"}, "match": "YES"},
         {"trigger": {"name": "filters-override"}, "match": "YES"},
         {"trigger": {"name": "github-but-issues"}, "match": "YES"},
         {"trigger": {"name": "github-or-heartbeat"}, "match": "YES"},
@@ -737,7 +738,10 @@ async def test_trigger_fields(cache: Cache) -> None:
     assert broken["reason"] == "Unable to get the Subscriber's URI"
     assert "audit-log" in broken["message"]
     assert broken["subscriberUri"] is None
-    assert broken["eventTypes"] == [], "UNKNOWN matches are not listed as eventTypes"
+    assert keys(broken["eventTypes"]) == [  # its CESQL is decided on the pinned type and source
+        "default/com.github.issues",
+        "default/com.github.pullrequest",
+    ]
     override = triggers["filters-override"]
     assert override["filter"] == {"attributes": [{"key": "type", "value": "does.not.exist"}]}
     assert override["filters"] == [{"exact": {"type": "com.github.pull_request"}}]
@@ -760,7 +764,7 @@ async def test_trigger_event_types_are_the_inverse_of_consumers(cache: Cache) ->
         for trigger in keys(et["consumers"])
     }
     assert by_trigger == by_event_type
-    assert len(by_trigger) == 17
+    assert len(by_trigger) == 19  # 2 of them through the CESQL Trigger
 
 
 async def test_a_trigger_on_a_missing_broker() -> None:
