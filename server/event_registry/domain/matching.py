@@ -131,10 +131,18 @@ _VERDICTS = {
 def _cesql(known: Mapping[str, str], expression: Any) -> Match:
     if expression == "":
         return Match.YES
-    compiled = _compiled(expression) if isinstance(expression, str) else None
+    if not isinstance(expression, str):
+        return Match.NO
+    return _decided(expression, tuple(sorted(known.items())))
+
+
+@functools.lru_cache(maxsize=16384)
+def _decided(expression: str, known: tuple[tuple[str, str], ...]) -> Match:
+    """Cached per expression and pinned attributes: a CESQL verdict costs 30-150 µs."""
+    compiled = _compiled(expression)
     if not isinstance(compiled, cesql.Expression):
         return Match.NO
-    return _VERDICTS[cesql.decide(compiled, known)]
+    return _VERDICTS[cesql.decide(compiled, dict(known))]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -113,6 +113,8 @@ def kind_of(piece: Piece) -> Kind:
 def widen(outcomes: Iterable[Outcome]) -> Possible:
     """The union of ``outcomes``, with too many Integers or Strings replaced by ``AnyOf``."""
     result = frozenset(outcomes)
+    if len(result) <= _WIDEN_ABOVE and not any(isinstance(o, AnyOf) for o in result):
+        return result
     for kind in (Kind.INTEGER, Kind.STRING):
         if AnyOf(kind) in result:
             result = frozenset(o for o in result if not (isinstance(o, Known) and o.kind is kind))
@@ -124,6 +126,10 @@ def widen(outcomes: Iterable[Outcome]) -> Possible:
 
 def then(possible: Possible, step: Callable[[Piece], Possible], zero: Kind) -> Possible:
     """Fail-fast sequencing: errors pass through (with the zero value of ``zero``), values go on."""
+    if len(possible) == 1:
+        (outcome,) = possible
+        if not isinstance(outcome, Failed):
+            return step(outcome)
     results: list[Outcome] = []
     for outcome in possible:
         if isinstance(outcome, Failed):
