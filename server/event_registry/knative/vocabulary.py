@@ -81,6 +81,14 @@ SOURCE_DUCK_LABEL = "duck.knative.dev/source"
 EVENT_TYPES_ANNOTATION = "registry.knative.dev/eventTypes"
 """On source CRDs: JSON list of ``{type, schema, description}`` the source emits."""
 
+# Auto-created EventTypes (knative/eventing pkg/eventtype: EventTypeAutoHandler) ----------------
+
+AUTO_CREATED_DESCRIPTION = "Event Type auto-created by controller"
+"""``spec.description`` of an EventType Knative's ingress created from an event it saw. Knative
+sets no label or annotation: this description, an ownerReference to the Broker (or Channel)
+and the name ``et-<owner>-<md5(type+source+namespace+owner)>`` are its only marks."""
+AUTO_CREATED_NAME_PREFIX = "et-"
+
 # The registry's own annotations (never Knative's) ----------------------------------------------
 
 REGISTRY_ATTRIBUTES_ANNOTATION = "registry.knative.dev/v1beta3-attributes"
