@@ -76,6 +76,18 @@ def test_deep_nesting_is_a_syntax_error_not_a_crash() -> None:
     assert cesql.decide(cesql.parse(chain), {"type": "a"}) is cesql.Verdict.MATCHES
 
 
+def test_long_sets_and_argument_lists_are_evaluated_without_recursion() -> None:
+    long_set = cesql.parse("type IN (" + ", ".join(f"'t{i}'" for i in range(5000)) + ", 'a')")
+    assert cesql.decide(long_set, {"type": "a"}) is cesql.Verdict.MATCHES
+    assert cesql.decide(long_set, {"type": "b"}) is cesql.Verdict.NO_MATCH
+    assert cesql.decide(long_set, {}) is cesql.Verdict.DEPENDS_ON_RUNTIME_ATTRIBUTES
+    many = cesql.parse("CONCAT(" + ", ".join(["myext"] * 5000) + ") = 'x'")  # 4^5000 cases
+    assert cesql.decide(many, {}) is cesql.Verdict.DEPENDS_ON_RUNTIME_ATTRIBUTES
+    assert cesql.decide(many, {"myext": "y"}) is cesql.Verdict.NO_MATCH
+    event = {"id": "1", "source": "s", "specversion": "1.0", "type": "t", "myext": "x"}
+    assert cesql.run(many, event).passes_filter is False
+
+
 def _literal() -> st.SearchStrategy[syntax.Expression]:
     return st.one_of(
         st.booleans().map(lambda b: syntax.Literal(Kind.BOOLEAN, b)),

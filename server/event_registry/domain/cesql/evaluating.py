@@ -14,6 +14,8 @@ outcome. The evaluator never raises for any tree ``parsing.parse`` returns.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -34,7 +36,19 @@ from .syntax import (
     Negate,
     Not,
 )
-from .values import EITHER, FALSE, TRUE, AnyOf, ErrorKind, Kind, Known, Piece, Possible
+from .values import (
+    EITHER,
+    FALSE,
+    TRUE,
+    AnyOf,
+    ErrorKind,
+    Failed,
+    Kind,
+    Known,
+    Outcome,
+    Piece,
+    Possible,
+)
 
 REQUIRED_ATTRIBUTES = frozenset({"id", "source", "specversion", "type"})
 """Context attributes every valid CloudEvent has (``EXISTS`` is always true for them)."""
@@ -94,7 +108,7 @@ def evaluate(expression: Expression, environment: Environment) -> Possible:
             elements = [evaluate(item, environment) for item in items]
             found = values.then(
                 evaluate(operand, environment),
-                lambda left: _in(left, elements, 0),
+                lambda left: _in(left, elements),
                 Kind.BOOLEAN,
             )
             return _not(found) if negated else found
@@ -103,7 +117,7 @@ def evaluate(expression: Expression, environment: Environment) -> Possible:
             if function is None:
                 return values.failed(ErrorKind.MISSING_FUNCTION, Kind.BOOLEAN)
             evaluated = [evaluate(argument, environment) for argument in arguments]
-            return _call(function, evaluated, [])
+            return _call(function, evaluated)
     raise AssertionError(f"not a CESQL expression: {expression!r}")
 
 
@@ -291,37 +305,66 @@ def _wildcard_match(text: str, tokens: list[str | None]) -> bool:
     return all(token is None for token in tokens[p:])
 
 
-def _in(left: Piece, elements: list[Possible], index: int) -> Possible:
-    if index == len(elements):
-        return values.only(FALSE)
+def _in(left: Piece, elements: list[Possible]) -> Possible:
+    """sdk-go's IN: elements in order, each cast to the left operand's type; the first equal
+    one answers true, the first error stops. A loop, not recursion: sets may be long."""
+    results: set[Outcome] = set()
+    searching = True  # some path has found no equal element yet
+    for element in elements:
+        if not searching:
+            break
+        searching = False
+        for outcome in element:
+            if isinstance(outcome, Failed):
+                results.add(Failed(outcome.error, FALSE))
+                continue
+            for cast in values.cast(outcome, left.kind):
+                if isinstance(cast, Failed):
+                    results.add(Failed(cast.error, FALSE))
+                    continue
+                for found in _same(left, cast, equal=True):
+                    if found == TRUE:
+                        results.add(TRUE)
+                    else:
+                        searching = True
+    if searching:
+        results.add(FALSE)
+    return values.widen(results)
 
-    def compare(element: Piece) -> Possible:
-        return values.then(
-            values.cast(element, left.kind),
-            lambda cast: values.then(
-                _same(left, cast, equal=True),
-                lambda found: (
-                    values.only(TRUE) if found == TRUE else _in(left, elements, index + 1)
-                ),
-                Kind.BOOLEAN,
-            ),
-            Kind.BOOLEAN,
-        )
 
-    return values.then(elements[index], compare, Kind.BOOLEAN)
+_COMBINATIONS_KEPT = 256
+"""Argument combinations a call enumerates before it treats varying arguments as unknown."""
 
 
-def _call(function: functions.Function, arguments: list[Possible], done: list[Piece]) -> Possible:
-    """Arguments evaluated and cast in order; the first error gives the function's zero value."""
-    index = len(done)
-    if index == len(arguments):
-        return function.run(done)
-    return values.then(
-        arguments[index],
-        lambda piece: values.then(
-            values.cast(piece, function.parameter(index)),
-            lambda cast: _call(function, arguments, [*done, cast]),
-            function.returns,
-        ),
-        function.returns,
-    )
+def _call(function: functions.Function, arguments: list[Possible]) -> Possible:
+    """Arguments evaluated and cast in order; the first error gives the function's zero value.
+    The argument sets' product is enumerated, unless too large: then an argument that may take
+    several values counts as any value of its parameter type (less sharp, still never wrong)."""
+    zero = values.ZERO[function.returns]
+    results: set[Outcome] = set()
+    choices: list[list[Piece]] = []
+    for index, argument in enumerate(arguments):
+        pieces: set[Piece] = set()
+        for outcome in argument:
+            if isinstance(outcome, Failed):
+                results.add(Failed(outcome.error, zero))
+                continue
+            for cast in values.cast(outcome, function.parameter(index)):
+                if isinstance(cast, Failed):
+                    results.add(Failed(cast.error, zero))
+                else:
+                    pieces.add(cast)
+        if not pieces:
+            return values.widen(results)  # every path stopped at this argument
+        choices.append(sorted(pieces, key=repr))
+    if math.prod(len(pieces) for pieces in choices) > _COMBINATIONS_KEPT:
+        choices = [_collapsed(pieces, function.parameter(i)) for i, pieces in enumerate(choices)]
+    for combination in itertools.product(*choices):
+        results.update(function.run(combination))
+    return values.widen(results)
+
+
+def _collapsed(pieces: list[Piece], parameter: Kind | None) -> list[Piece]:
+    if len(pieces) == 1 or parameter not in (Kind.INTEGER, Kind.STRING):
+        return pieces
+    return [AnyOf(parameter)]
