@@ -80,6 +80,9 @@ SOURCE_DUCK_LABEL = "duck.knative.dev/source"
 """On CRDs: ``"true"`` marks a source kind (duck-typed: ``spec.sink``, ``status.ceAttributes``)."""
 EVENT_TYPES_ANNOTATION = "registry.knative.dev/eventTypes"
 """On source CRDs: JSON list of ``{type, schema, description}`` the source emits."""
+SOURCE_NAME_LABEL = "eventing.knative.dev/sourceName"
+"""On EventTypes a source's reconciler registered: the source's name (its controller
+ownerReference carries the uid; knative/eventing pkg/reconciler/source/duck)."""
 
 # Auto-created EventTypes (knative/eventing pkg/eventtype: EventTypeAutoHandler) ----------------
 
