@@ -179,3 +179,32 @@ def test_fully_known_events_are_decided(expression: syntax.Expression) -> None:
     verdict = cesql.decide(expression, pinned)
     assert verdict is not cesql.Verdict.DEPENDS_ON_RUNTIME_ATTRIBUTES
     assert (verdict is cesql.Verdict.MATCHES) == cesql.run(expression, pinned).passes_filter
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("9" * 5000, None),  # Python's int() refuses this many digits: never reached
+        ("0" * 5000 + "1", 1),
+        ("-0", 0),
+        ("+0012", 12),
+        ("-2147483648", values.INT_MIN),
+        ("2147483648", None),
+        ("", None),
+        ("+", None),
+        ("1_0", None),  # Go's ParseInt with base 10 takes no underscores
+        (" 1", None),
+        ("\u0661", None),  # an Arabic-Indic digit: ASCII digits only
+    ],
+)
+def test_string_to_integer_is_gos_parse_int(text: str, value: int | None) -> None:
+    assert values.parse_integer(text) == value
+    result = cesql.run(cesql.parse("INT(x)"), {"x": text})
+    assert (result.value, result.error) == (
+        (0, cesql.ErrorKind.CAST) if value is None else (value, None)
+    )
+
+
+def test_huge_integer_literal_is_a_syntax_error() -> None:
+    with pytest.raises(cesql.CesqlSyntaxError, match="does not fit in 32 bits"):
+        cesql.parse("x = " + "9" * 5000)

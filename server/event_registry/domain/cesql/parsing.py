@@ -34,7 +34,7 @@ from .syntax import (
     Negate,
     Not,
 )
-from .values import INT_MAX, INT_MIN, Kind
+from .values import Kind, parse_integer
 
 MAX_DEPTH = 64
 """Deepest nesting of operations accepted (the evaluator recurses once per level)."""
@@ -230,9 +230,10 @@ def _is_attribute(token: Token) -> bool:
 
 
 def _integer(text: str, token: Token) -> Literal:
-    value = int(text)
-    if not INT_MIN <= value <= INT_MAX:
-        raise CesqlSyntaxError(f"integer literal {text} does not fit in 32 bits", token.start)
+    value = parse_integer(text)
+    if value is None:
+        shown = text if len(text) <= 20 else text[:20] + "..."
+        raise CesqlSyntaxError(f"integer literal {shown} does not fit in 32 bits", token.start)
     return Literal(Kind.INTEGER, value)
 
 

@@ -177,7 +177,10 @@ def parse_integer(text: str) -> int | None:
     """A base-10 32-bit integer with an optional sign, or None (Go's ``ParseInt(s, 10, 32)``)."""
     if not _INTEGER_TEXT.fullmatch(text):
         return None
-    value = int(text)
+    digits = text.lstrip("+-").lstrip("0") or "0"
+    if len(digits) > 10:
+        return None  # never fits; int() would refuse beyond 4300 digits anyway
+    value = -int(digits) if text.startswith("-") else int(digits)
     return value if INT_MIN <= value <= INT_MAX else None
 
 
