@@ -8,8 +8,9 @@ with that error; ``AND``/``OR`` short-circuit, ``IN`` stops at the first equal e
 sdk-go and the spec's TCK disagree (``NOT 10``: sdk-go casts 10 to true and answers false,
 the TCK expects a cast error) this follows sdk-go, since it decides what Knative delivers.
 
-``evaluate`` runs the same code with every attribute known, so each set holds exactly one
-outcome. The evaluator never raises for any tree ``parsing.parse`` returns.
+Concrete evaluation (``cesql.run``) is this evaluator with every attribute known, so each
+set holds exactly one outcome. It never raises for any tree ``parsing.parse`` returns, and
+its recursion is bounded by the tree's height (long ``IN`` sets and argument lists loop).
 """
 
 from __future__ import annotations
