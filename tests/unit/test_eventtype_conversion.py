@@ -1,4 +1,4 @@
-"""Unit tests for event_registry.domain.eventtype_versions."""
+"""Unit tests for event_registry.knative.eventtype_versions."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from event_registry.domain.eventtype_versions import (
+from event_registry.knative.eventtype_versions import (
     API_VERSIONS,
     ATTRIBUTES_ANNOTATION,
     BROKER_ANNOTATION,

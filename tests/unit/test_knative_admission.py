@@ -31,7 +31,7 @@ from event_registry.controlplane.knative import admitting, definitions, installi
 from event_registry.controlplane.knative import features as flags
 from event_registry.controlplane.machinery import errors
 from event_registry.controlplane.storage.sqlite import Storage
-from event_registry.domain.eventtype_versions import ATTRIBUTES_ANNOTATION
+from event_registry.knative.eventtype_versions import ATTRIBUTES_ANNOTATION
 from tests.support.controlplane import KNATIVE_CRDS, knative_crd
 
 EVENTING = "eventing.knative.dev"

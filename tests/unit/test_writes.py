@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from event_registry.domain import eventtype_versions, models, normalizing
+from event_registry.domain import models, normalizing
 from event_registry.domain.writes import (
     MAX_JSON_DEPTH,
     AlreadyExists,
@@ -50,6 +50,7 @@ from event_registry.domain.writes import (
     trigger_manifest,
     uri_reference_errors,
 )
+from event_registry.knative import eventtype_versions
 from tests.support.raw_objects import event_type_raw
 
 SINK = "http://sink.default.svc.cluster.local"

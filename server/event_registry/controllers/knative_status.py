@@ -46,6 +46,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from ..domain import models
+from ..knative.vocabulary import AUTHENTICATION_OIDC, SYSTEM_NAMESPACE
 
 Status = dict[str, Any]
 Condition = dict[str, Any]
@@ -53,9 +54,8 @@ Condition = dict[str, Any]
 READY = "Ready"
 TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"
 
-BROKER_INGRESS_HOST = "broker-ingress.knative-eventing.svc.cluster.local"
 CLUSTER_DOMAIN = "svc.cluster.local"
-OIDC_FEATURE = "authentication-oidc"
+BROKER_INGRESS_HOST = f"broker-ingress.{SYSTEM_NAMESPACE}.{CLUSTER_DOMAIN}"
 
 # Broker (pkg/apis/eventing/v1/broker_lifecycle.go)
 BROKER_DEPENDENTS = (
@@ -70,7 +70,7 @@ DLS_NOT_CONFIGURED = ("DeadLetterSinkNotConfigured", "No dead letter sink is con
 DLS_FAILED_REASON = "Unable to get the dead letter sink's URI"
 EVENT_POLICIES_OIDC_DISABLED = (
     "OIDCDisabled",
-    f'Feature "{OIDC_FEATURE}" must be enabled to support Authorization',
+    f'Feature "{AUTHENTICATION_OIDC}" must be enabled to support Authorization',
 )
 
 # Trigger (pkg/apis/eventing/v1/trigger_lifecycle.go, pkg/reconciler/broker/trigger)
@@ -85,7 +85,7 @@ TRIGGER_DEPENDENTS = (
 BROKER_DOES_NOT_EXIST = "BrokerDoesNotExist"
 BROKER_NOT_CONFIGURED = ("BrokerNotConfigured", "Broker has not yet been reconciled.")
 SUBSCRIBER_FAILED_REASON = "Unable to get the Subscriber's URI"
-OIDC_DISABLED_REASON = f"{OIDC_FEATURE} feature disabled"
+OIDC_DISABLED_REASON = f"{AUTHENTICATION_OIDC} feature disabled"
 
 # EventType (pkg/apis/eventing/v1beta3/eventtype_lifecycle.go, pkg/reconciler/eventtype)
 EVENT_TYPE_DEPENDENTS = ("ReferenceExists",)

@@ -47,6 +47,7 @@ from ..cluster.kinds import BROKERS, TRIGGERS, event_types
 from ..cluster.raw import RawObjects
 from ..cluster.reflecting import ReflectorSettings
 from ..domain import models, normalizing
+from ..knative.vocabulary import BROKER
 from ..store.caching import Cache, Change, Kind
 from . import knative_status
 from .knative_status import SubscriberResolution
@@ -55,7 +56,6 @@ log = logging.getLogger(__name__)
 
 Key = tuple[Kind, str, str]
 WATCHED: tuple[Kind, ...] = ("Broker", "EventType", "Trigger")
-EVENTING_GROUP = models.EVENTING_GROUP
 
 
 def now() -> str:
@@ -337,7 +337,7 @@ class ReadinessController:
         self, reference: models.Reference, namespace: str
     ) -> tuple[bool | None, str]:
         target_namespace = reference.namespace or namespace
-        if reference.kind == "Broker" and reference.group == EVENTING_GROUP:
+        if reference.kind == BROKER.kind and reference.group == BROKER.group:
             return self.raw.get("Broker", target_namespace, reference.name) is not None, ""
         try:
             mapper = self._client.rest_mapper

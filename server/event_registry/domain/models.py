@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from ..knative.vocabulary import BROKER
+
 EMPTY: Mapping[str, str] = MappingProxyType({})
-BROKER_API_VERSION = "eventing.knative.dev/v1"
-EVENTING_GROUP = "eventing.knative.dev"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +123,8 @@ class EventType:
         reference = self.reference
         if (
             reference is not None
-            and reference.kind == "Broker"
-            and reference.group == EVENTING_GROUP
+            and reference.kind == BROKER.kind
+            and reference.group == BROKER.group
             and reference.namespace in ("", self.meta.namespace)
         ):
             return reference.name

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from . import eventtype_versions, models
-
-V1BETA3 = "eventing.knative.dev/v1beta3"
+from ..knative import eventtype_versions
+from ..knative.vocabulary import BROKER_CLASS_ANNOTATION
+from . import models
 
 Raw = Mapping[str, Any]
 
@@ -110,7 +110,7 @@ def broker(raw: Raw) -> models.Broker:
     object_meta = meta(raw)
     return models.Broker(
         meta=object_meta,
-        broker_class=object_meta.annotations.get("eventing.knative.dev/broker.class", ""),
+        broker_class=object_meta.annotations.get(BROKER_CLASS_ANNOTATION, ""),
         url=_str(address.get("url")),
         config=reference(_mapping(raw.get("spec")).get("config")),
         status=status(raw),
@@ -129,7 +129,7 @@ def event_type(raw: Raw) -> models.EventType:
         # Registered in v1beta3 form and stored as v1beta2: the full attribute list travels in
         # an annotation; read it the way a v1beta3 client would see it.
         try:
-            as_v1beta3 = eventtype_versions.convert_eventtype(dict(raw), V1BETA3)
+            as_v1beta3 = eventtype_versions.convert_eventtype(dict(raw), eventtype_versions.V1BETA3)
             raw_attributes = _mapping(as_v1beta3.get("spec")).get("attributes")
         except (ValueError, TypeError, KeyError, AttributeError):
             raw_attributes = None

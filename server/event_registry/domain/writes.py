@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from . import eventtype_versions, models
+from ..knative import eventtype_versions
+from ..knative.vocabulary import BROKER, BROKER_CLASS_ANNOTATION, EVENT_TYPE, TRIGGER
+from . import models
 
 Reason = Literal["Required", "Invalid", "TooLong", "NotSupported", "Conflict"]
 
@@ -32,8 +34,6 @@ MAX_NAME = 253
 MAX_JSON_DEPTH = 32
 """Levels of lists and objects allowed in JSON inputs (Trigger filters, delivery): real ones
 need a few; far deeper ones would exhaust the stack of whatever walks them."""
-BROKER_API_VERSION = "eventing.knative.dev/v1"
-EVENT_TYPE_API_VERSION = "eventing.knative.dev/v1beta2"
 
 
 @dataclass(frozen=True)
@@ -341,13 +341,13 @@ def event_type_manifest(request: RegisterEventType) -> dict[str, Any]:
         spec["reference"] = request.reference.manifest()
     elif request.broker is not None:
         spec["reference"] = {
-            "apiVersion": BROKER_API_VERSION,
-            "kind": "Broker",
+            "apiVersion": BROKER.api_version,
+            "kind": BROKER.kind,
             "name": request.broker,
         }
     manifest = {
-        "apiVersion": EVENT_TYPE_API_VERSION,
-        "kind": "EventType",
+        "apiVersion": EVENT_TYPE.api_version,
+        "kind": EVENT_TYPE.kind,
         "metadata": metadata,
         "spec": spec,
     }
@@ -368,12 +368,12 @@ def event_type_manifest(request: RegisterEventType) -> dict[str, Any]:
         if key in spec:
             v1beta3_spec[key] = spec[key]
     v1beta3 = {
-        "apiVersion": "eventing.knative.dev/v1beta3",
-        "kind": "EventType",
+        "apiVersion": eventtype_versions.V1BETA3,
+        "kind": EVENT_TYPE.kind,
         "metadata": metadata,
         "spec": v1beta3_spec,
     }
-    converted = eventtype_versions.convert_eventtype(v1beta3, EVENT_TYPE_API_VERSION)
+    converted = eventtype_versions.convert_eventtype(v1beta3, EVENT_TYPE.api_version)
     if request.schema_data is not None:
         converted["spec"]["schemaData"] = request.schema_data
     return converted
@@ -529,8 +529,8 @@ def trigger_manifest(request: CreateTrigger) -> dict[str, Any]:
     if request.delivery:
         spec["delivery"] = dict(request.delivery)
     return {
-        "apiVersion": "eventing.knative.dev/v1",
-        "kind": "Trigger",
+        "apiVersion": TRIGGER.api_version,
+        "kind": TRIGGER.kind,
         "metadata": metadata,
         "spec": spec,
     }
@@ -587,10 +587,15 @@ def create_broker_errors(request: CreateBroker) -> list[FieldError]:
 def broker_manifest(request: CreateBroker) -> dict[str, Any]:
     metadata: dict[str, Any] = {"namespace": request.namespace, "name": request.name}
     if request.broker_class:
-        metadata["annotations"] = {"eventing.knative.dev/broker.class": request.broker_class}
+        metadata["annotations"] = {BROKER_CLASS_ANNOTATION: request.broker_class}
     if request.labels:
         metadata["labels"] = dict(request.labels)
     spec: dict[str, Any] = {}
     if request.config is not None:
         spec["config"] = request.config.manifest()
-    return {"apiVersion": BROKER_API_VERSION, "kind": "Broker", "metadata": metadata, "spec": spec}
+    return {
+        "apiVersion": BROKER.api_version,
+        "kind": BROKER.kind,
+        "metadata": metadata,
+        "spec": spec,
+    }

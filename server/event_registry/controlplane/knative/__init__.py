@@ -8,9 +8,8 @@
 # by the rule documented in .installing. It is synchronous and idempotent; call it once the
 # namespaces exist (ControlPlane.start, after _ensure_namespaces).
 
-from ...domain.eventtype_versions import GROUP as _EVENTTYPE_GROUP
-from ...domain.eventtype_versions import KIND as _EVENTTYPE_KIND
-from ...domain.eventtype_versions import convert_eventtype as _convert_eventtype
+from ...knative.eventtype_versions import convert_eventtype as _convert_eventtype
+from ...knative.vocabulary import EVENT_TYPE as _EVENT_TYPE
 from ..api.apiserver import ApiServer as _ApiServer
 from . import admitting as _admitting
 from . import features as _features
@@ -19,6 +18,6 @@ from . import installing as _installing
 
 def enable(api: _ApiServer) -> None:
     """Give ``api`` Knative Eventing semantics: conversion, admission and built-in CRDs."""
-    api.conversion.register(_EVENTTYPE_GROUP, _EVENTTYPE_KIND, _convert_eventtype)
+    api.conversion.register(_EVENT_TYPE.group, _EVENT_TYPE.kind, _convert_eventtype)
     _admitting.register(api.admission, features=_features.stored(api.storage))
     _installing.install_builtin_crds(api)

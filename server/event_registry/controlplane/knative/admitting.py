@@ -70,7 +70,20 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from ...domain.eventtype_versions import API_VERSIONS, ATTRIBUTES_ANNOTATION, convert_eventtype
+from ...knative import vocabulary
+from ...knative.eventtype_versions import (
+    API_VERSIONS,
+    ATTRIBUTES_ANNOTATION,
+    V1BETA3,
+    convert_eventtype,
+)
+from ...knative.vocabulary import (
+    BROKER_CLASS_ANNOTATION,
+    BROKER_LABEL,
+    DEFAULT_BROKER_CLASS,
+    DEPENDENCY_ANNOTATION,
+    INJECTION_ANNOTATION,
+)
 from ..api.admission import Admission, Request
 from ..machinery import errors
 from . import features as flags
@@ -90,17 +103,10 @@ __all__ = [
     "register",
 ]
 
-EVENT_TYPES = "eventtypes.eventing.knative.dev"
-BROKERS = "brokers.eventing.knative.dev"
-TRIGGERS = "triggers.eventing.knative.dev"
+EVENT_TYPES = vocabulary.EVENT_TYPE.resource
+BROKERS = vocabulary.BROKER.resource
+TRIGGERS = vocabulary.TRIGGER.resource
 
-BROKER_CLASS_ANNOTATION = "eventing.knative.dev/broker.class"
-DEFAULT_BROKER_CLASS = "MTChannelBasedBroker"
-BROKER_LABEL = "eventing.knative.dev/broker"
-DEPENDENCY_ANNOTATION = "knative.dev/dependency"
-INJECTION_ANNOTATION = "eventing.knative.dev/injection"
-
-_V1BETA3 = "eventing.knative.dev/v1beta3"
 _REQUIRED_V1BETA3_ATTRIBUTES = ("type", "source", "specversion", "id")
 
 _MISSING = "missing field(s)"
@@ -393,7 +399,7 @@ def _v1beta3_spec(event_type: dict[str, Any]) -> Any:
     if event_type.get("apiVersion") not in API_VERSIONS:
         return None
     try:
-        return convert_eventtype(event_type, _V1BETA3).get("spec")
+        return convert_eventtype(event_type, V1BETA3).get("spec")
     except ValueError:
         return None
 

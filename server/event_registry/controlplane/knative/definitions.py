@@ -35,6 +35,13 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ...knative.vocabulary import (
+    EVENT_TYPES_ANNOTATION,
+    EVENTING_GROUP,
+    SOURCE_DUCK_LABEL,
+    SOURCES_GROUP,
+)
+
 __all__ = [
     "API_SERVER_SOURCE",
     "BROKER",
@@ -50,10 +57,6 @@ __all__ = [
     "TRIGGER",
     "canonical_json",
 ]
-
-EVENTING_GROUP = "eventing.knative.dev"
-SOURCES_GROUP = "sources.knative.dev"
-EVENT_TYPES_ANNOTATION = "registry.knative.dev/eventTypes"
 
 Schema = dict[str, Any]
 
@@ -386,7 +389,7 @@ def _crd(
 
 _EVENTING_CATEGORIES = ("all", "knative", "eventing")
 _SOURCE_CATEGORIES = ("all", "knative", "sources")
-_SOURCE_LABELS = {"duck.knative.dev/source": "true", "eventing.knative.dev/source": "true"}
+_SOURCE_LABELS = {SOURCE_DUCK_LABEL: "true", "eventing.knative.dev/source": "true"}
 
 
 def _event_types(*entries: tuple[str, str]) -> dict[str, str]:

@@ -22,6 +22,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from ...knative.vocabulary import (
+    CROSS_NAMESPACE_EVENT_LINKS,
+    DELIVERY_RETRY_AFTER,
+    DELIVERY_TIMEOUT,
+    SYSTEM_NAMESPACE,
+)
+from ...knative.vocabulary import FEATURES_CONFIG_MAP as CONFIG_MAP
 from ..api.resources import CONFIGMAPS
 from ..storage.sqlite import Storage
 
@@ -39,13 +46,6 @@ __all__ = [
     "stock",
     "stored",
 ]
-
-SYSTEM_NAMESPACE = "knative-eventing"
-CONFIG_MAP = "config-features"
-
-CROSS_NAMESPACE_EVENT_LINKS = "cross-namespace-event-links"
-DELIVERY_RETRY_AFTER = "delivery-retryafter"
-DELIVERY_TIMEOUT = "delivery-timeout"
 
 ENABLED, DISABLED, ALLOWED = "Enabled", "Disabled", "Allowed"
 _KNOWN_VALUES = {value.casefold(): value for value in (ENABLED, DISABLED, ALLOWED)}

@@ -35,6 +35,8 @@ import hashlib
 import logging
 from typing import Any
 
+from ...knative.vocabulary import REGISTRY_DEFINITIONS_HASH_ANNOTATION as HASH_ANNOTATION
+from ...knative.vocabulary import REGISTRY_SPEC_HASH_ANNOTATION as SPEC_HASH_ANNOTATION
 from ..api.apiserver import ApiServer, Target
 from ..api.resources import CUSTOM_RESOURCE_DEFINITIONS
 from .definitions import BUILTIN_CRDS, DEFINITIONS_HASH, canonical_json
@@ -42,9 +44,6 @@ from .definitions import BUILTIN_CRDS, DEFINITIONS_HASH, canonical_json
 __all__ = ["HASH_ANNOTATION", "SPEC_HASH_ANNOTATION", "install_builtin_crds", "spec_hash"]
 
 log = logging.getLogger(__name__)
-
-HASH_ANNOTATION = "registry.knative.dev/definitions-hash"
-SPEC_HASH_ANNOTATION = "registry.knative.dev/spec-hash"
 
 
 def spec_hash(crd: dict[str, Any]) -> str:

@@ -1,6 +1,8 @@
 """Conversion of ``eventing.knative.dev`` EventTypes between v1beta1, v1beta2 and v1beta3.
 
 :func:`convert_eventtype` is a :data:`event_registry.controlplane.api.conversion.Converter`.
+It is pure and lives beside the vocabulary because both the domain (normalizing what it reads,
+writing v1beta2) and the embedded control plane (serving every version) convert EventTypes.
 
 The versions:
 
@@ -61,6 +63,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .vocabulary import BROKER, EVENT_TYPE
+from .vocabulary import REGISTRY_ATTRIBUTES_ANNOTATION as ATTRIBUTES_ANNOTATION
+from .vocabulary import REGISTRY_BROKER_ANNOTATION as BROKER_ANNOTATION
+from .vocabulary import REGISTRY_FIELDS_ANNOTATION as FIELDS_ANNOTATION
+
 __all__ = [
     "API_VERSIONS",
     "ATTRIBUTES_ANNOTATION",
@@ -69,23 +76,22 @@ __all__ = [
     "FIELDS_ANNOTATION",
     "GROUP",
     "KIND",
+    "V1BETA1",
+    "V1BETA2",
+    "V1BETA3",
     "convert_eventtype",
 ]
 
-GROUP = "eventing.knative.dev"
-KIND = "EventType"
+GROUP = EVENT_TYPE.group
+KIND = EVENT_TYPE.kind
 
-V1BETA1 = f"{GROUP}/v1beta1"
-V1BETA2 = f"{GROUP}/v1beta2"
-V1BETA3 = f"{GROUP}/v1beta3"
+V1BETA1 = EVENT_TYPE.api_version_of("v1beta1")
+V1BETA2 = EVENT_TYPE.api_version_of("v1beta2")
+V1BETA3 = EVENT_TYPE.api_version_of("v1beta3")
 API_VERSIONS = (V1BETA1, V1BETA2, V1BETA3)
 
-BROKER_API_VERSION = f"{GROUP}/v1"
+BROKER_API_VERSION = BROKER.api_version
 """apiVersion of the Broker reference derived from a v1beta2 ``spec.broker``."""
-
-ATTRIBUTES_ANNOTATION = "registry.knative.dev/v1beta3-attributes"
-BROKER_ANNOTATION = "registry.knative.dev/v1beta2-broker"
-FIELDS_ANNOTATION = "registry.knative.dev/v1beta2-fields"
 
 _V1BETA2_FIELDS = ("type", "source", "schema", "schemaData", "broker", "reference", "description")
 _V1BETA3_FIELDS = ("reference", "description", "attributes")
@@ -287,7 +293,7 @@ def _carried_fields(stored: str | None) -> dict[str, Any]:
 
 
 def _broker_reference(broker: str) -> dict[str, Any]:
-    return {"apiVersion": BROKER_API_VERSION, "kind": "Broker", "name": broker}
+    return {"apiVersion": BROKER_API_VERSION, "kind": BROKER.kind, "name": broker}
 
 
 def _dumps(value: Any) -> str:
