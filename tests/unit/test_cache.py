@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from event_registry.domain import models
-from event_registry.store.caching import KINDS, Cache, Change, ChangeType, Kind
+from event_registry.store.caching import KINDS, Cache, Change, Kind, StoreChangeType
 from event_registry.store.snapshots import Snapshot
 from tests.support.raw_objects import broker_raw, event_type_raw, namespace_raw, trigger_raw
 
@@ -139,7 +139,7 @@ def test_same_name_in_two_namespaces_are_two_objects() -> None:
 
 def test_revision_bumps_by_one_per_effective_change() -> None:
     cache = Cache()
-    events: list[tuple[Kind, ChangeType, dict[str, Any]]] = [
+    events: list[tuple[Kind, StoreChangeType, dict[str, Any]]] = [
         ("Namespace", "ADDED", namespace_raw("default")),
         ("Broker", "ADDED", broker_raw("default")),
         ("Broker", "ADDED", broker_raw("default")),  # replay
@@ -363,7 +363,7 @@ EVENTS = st.lists(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(EVENTS)
 def test_indexes_stay_exact_under_any_event_sequence(
-    events: list[tuple[ChangeType, str, str, str | None, str]],
+    events: list[tuple[StoreChangeType, str, str, str | None, str]],
 ) -> None:
     cache = Cache()
     for change_type, name, rv, broker, type_ in events:
@@ -690,6 +690,23 @@ def test_unsynced_reasons_say_why_until_the_kind_is_synced_again() -> None:
     assert cache.unsynced_reasons == {"Trigger": "restarting: KeyError", "Broker": "unsynced"}
     cache.set_synced("Trigger", True)
     assert cache.unsynced_reasons == {"Broker": "unsynced"}
+
+
+def test_a_kind_the_cache_does_not_model_is_refused_and_changes_nothing() -> None:
+    """Reflectors name kinds as the cluster does; the cache models only its four."""
+    cache = Cache()
+    cache.apply("Broker", "ADDED", broker_raw("b", "1"))
+    before = (cache.snapshot, cache.sync_state, cache.unsynced_reasons)
+    source = {"metadata": {"namespace": "default", "name": "ping", "resourceVersion": "2"}}
+    with pytest.raises(ValueError, match="no model of kind 'PingSource'"):
+        cache.apply("PingSource", "ADDED", source)
+    with pytest.raises(ValueError, match="PingSource"):
+        cache.replace("PingSource", [source])
+    with pytest.raises(ValueError, match="PingSource"):
+        cache.set_synced("PingSource", True)
+    with pytest.raises(ValueError, match="PingSource"):
+        cache.mark_unsynced("PingSource", "restarting")
+    assert (cache.snapshot, cache.sync_state, cache.unsynced_reasons) == before
 
 
 # listeners that fail -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from event_registry.domain import models, readiness
 from event_registry.hub.changes import BrokerChanged, EventTypeChanged, HubChange, derive
-from event_registry.store.caching import Cache, Change, ChangeType, Kind
+from event_registry.store.caching import Cache, Change, Kind, StoreChangeType
 from tests.support.raw_objects import broker_raw, event_type_raw, namespace_raw, trigger_raw
 
 
@@ -22,16 +22,18 @@ class Cluster:
         self.cache = Cache()
         self._versions = itertools.count(1)
 
-    def apply(self, kind: Kind, change_type: ChangeType, raw: dict[str, Any]) -> Change:
+    def apply(self, kind: Kind, change_type: StoreChangeType, raw: dict[str, Any]) -> Change:
         raw["metadata"]["resourceVersion"] = str(next(self._versions))
         change = self.cache.apply(kind, change_type, raw)
         assert change is not None
         return change
 
-    def event_type(self, name: str, change_type: ChangeType = "ADDED", **fields: Any) -> Change:
+    def event_type(
+        self, name: str, change_type: StoreChangeType = "ADDED", **fields: Any
+    ) -> Change:
         return self.apply("EventType", change_type, event_type_raw(name, **fields))
 
-    def broker(self, name: str, change_type: ChangeType = "ADDED", **fields: Any) -> Change:
+    def broker(self, name: str, change_type: StoreChangeType = "ADDED", **fields: Any) -> Change:
         return self.apply("Broker", change_type, broker_raw(name, **fields))
 
 
@@ -292,7 +294,7 @@ def test_folding_the_derived_flips_always_gives_the_true_consumability(
         )
         if delete and exists is None:
             continue
-        change_type: ChangeType = "DELETED" if delete else "MODIFIED" if exists else "ADDED"
+        change_type: StoreChangeType = "DELETED" if delete else "MODIFIED" if exists else "ADDED"
         if kind == "EventType":
             change = cluster.event_type(name, change_type, broker=broker, ready=ready)
         else:

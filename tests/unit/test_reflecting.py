@@ -37,14 +37,14 @@ class RecordingCache(Cache):
 
     def __init__(self) -> None:
         super().__init__()
-        self.transitions: list[tuple[Kind, bool | str]] = []
+        self.transitions: list[tuple[str, bool | str]] = []
 
-    def set_synced(self, kind: Kind, synced: bool) -> None:
+    def set_synced(self, kind: str, synced: bool) -> None:
         super().set_synced(kind, synced)
         if synced:
             self.transitions.append((kind, True))
 
-    def mark_unsynced(self, kind: Kind, reason: str) -> None:
+    def mark_unsynced(self, kind: str, reason: str) -> None:
         super().mark_unsynced(kind, reason)
         self.transitions.append((kind, reason))
 

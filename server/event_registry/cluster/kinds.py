@@ -1,19 +1,29 @@
-"""The Kubernetes resources the registry watches and writes, by domain kind."""
+"""The Kubernetes resources the registry watches and writes, as the client addresses them.
+
+A :class:`ResourceRef` is one kind at one version: enough to build every request path. The
+registry's own are built from :mod:`event_registry.knative.vocabulary` (:meth:`ResourceRef.of`);
+the REST mapper makes them for any kind the cluster serves, so ``kind`` is any kind name.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..store.caching import Kind
+from ..knative.vocabulary import BROKER, EVENT_TYPE, NAMESPACE, TRIGGER, KindName
 
 
 @dataclass(frozen=True)
 class ResourceRef:
-    kind: Kind
+    kind: str
     group: str
     version: str
     plural: str
     namespaced: bool = True
+
+    @classmethod
+    def of(cls, name: KindName, version: str = "") -> ResourceRef:
+        """``name`` at ``version`` (its preferred version by default)."""
+        return cls(name.kind, name.group, version or name.version, name.plural, name.namespaced)
 
     @property
     def api_version(self) -> str:
@@ -37,12 +47,12 @@ class ResourceRef:
         return "/".join(parts)
 
 
-NAMESPACES = ResourceRef("Namespace", "", "v1", "namespaces", namespaced=False)
-BROKERS = ResourceRef("Broker", "eventing.knative.dev", "v1", "brokers")
-TRIGGERS = ResourceRef("Trigger", "eventing.knative.dev", "v1", "triggers")
-EVENT_TYPE_VERSIONS = ("v1beta2", "v1beta3", "v1beta1")
+NAMESPACES = ResourceRef.of(NAMESPACE)
+BROKERS = ResourceRef.of(BROKER)
+TRIGGERS = ResourceRef.of(TRIGGER)
+EVENT_TYPE_VERSIONS = EVENT_TYPE.versions
 """EventType versions in the order the registry prefers to watch them (storage first)."""
 
 
-def event_types(version: str = "v1beta2") -> ResourceRef:
-    return ResourceRef("EventType", "eventing.knative.dev", version, "eventtypes")
+def event_types(version: str = EVENT_TYPE.version) -> ResourceRef:
+    return ResourceRef.of(EVENT_TYPE, version)

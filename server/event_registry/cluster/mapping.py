@@ -15,9 +15,8 @@ requests. Guarantees:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from ..store.caching import Kind
 from .kinds import ResourceRef
 
 if TYPE_CHECKING:
@@ -40,10 +39,7 @@ def resources_of(api_version: str, document: Mapping[str, Any]) -> dict[str, Res
         name, kind = str(entry.get("name") or ""), str(entry.get("kind") or "")
         if not name or not kind or "/" in name or kind in found:
             continue
-        # ResourceRef.kind is typed for the registry's own kinds; the mapper carries any kind.
-        found[kind] = ResourceRef(
-            cast(Kind, kind), group, version, name, namespaced=bool(entry.get("namespaced"))
-        )
+        found[kind] = ResourceRef(kind, group, version, name, bool(entry.get("namespaced")))
     return found
 
 

@@ -34,7 +34,7 @@ from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from ..store.caching import ChangeType, Kind
+from ..store.caching import StoreChangeType
 from . import errors
 from .kinds import ResourceRef
 from .listwatching import WatchEvent
@@ -93,16 +93,17 @@ class Source(Protocol):
 
 
 class Sink(Protocol):
-    """Where a reflector puts what it reads: :class:`~event_registry.store.caching.Cache`, or
-    :class:`~.raw.RawObjects` (kinds the cache does not model are passed as they are)."""
+    """Where a reflector puts what it reads, each kind named as the cluster names it:
+    :class:`~event_registry.store.caching.Cache` (which refuses a kind it has no model of), or
+    :class:`~.raw.RawObjects` (any kind, passed as it is)."""
 
-    def apply(self, kind: Kind, change_type: ChangeType, raw: Mapping[str, Any]) -> object: ...
+    def apply(self, kind: str, change_type: StoreChangeType, raw: Mapping[str, Any]) -> object: ...
 
-    def replace(self, kind: Kind, raws: Iterable[Mapping[str, Any]]) -> object: ...
+    def replace(self, kind: str, raws: Iterable[Mapping[str, Any]]) -> object: ...
 
-    def set_synced(self, kind: Kind, synced: bool) -> None: ...
+    def set_synced(self, kind: str, synced: bool) -> None: ...
 
-    def mark_unsynced(self, kind: Kind, reason: str) -> None: ...
+    def mark_unsynced(self, kind: str, reason: str) -> None: ...
 
 
 class Reflector:
@@ -199,7 +200,7 @@ class Reflector:
         async with contextlib.aclosing(stream):
             async for event in stream:
                 if event.type != "BOOKMARK":
-                    change_type = cast(ChangeType, event.type)
+                    change_type = cast(StoreChangeType, event.type)
                     if self._raw is not None:
                         self._raw.apply(self._kind, change_type, event.object)
                     self._cache.apply(self._kind, change_type, event.object)

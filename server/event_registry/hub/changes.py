@@ -14,16 +14,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..domain import models, readiness
-from ..store.caching import Change
+from ..store.caching import Change, StoreChangeType
 from ..store.snapshots import Snapshot
 
-ChangeType = Literal["ADDED", "UPDATED", "DELETED"]
+HubChangeType = Literal["ADDED", "UPDATED", "DELETED"]
+"""What a hub change did, in the words of the GraphQL API (the store's ``MODIFIED`` is
+``UPDATED`` here)."""
 
 
 @dataclass(frozen=True, slots=True)
 class EventTypeChanged:
     seq: int
-    type: ChangeType
+    type: HubChangeType
     namespace: str
     name: str
     old: models.EventType | None
@@ -43,7 +45,7 @@ class EventTypeChanged:
 @dataclass(frozen=True, slots=True)
 class BrokerChanged:
     seq: int
-    type: ChangeType
+    type: HubChangeType
     namespace: str
     name: str
     old: models.Broker | None
@@ -53,7 +55,11 @@ class BrokerChanged:
 
 HubChange = EventTypeChanged | BrokerChanged
 
-_TYPES: dict[str, ChangeType] = {"ADDED": "ADDED", "MODIFIED": "UPDATED", "DELETED": "DELETED"}
+_TYPES: dict[StoreChangeType, HubChangeType] = {
+    "ADDED": "ADDED",
+    "MODIFIED": "UPDATED",
+    "DELETED": "DELETED",
+}
 
 
 def _consumable(event_type: models.EventType | None, snapshot: Snapshot) -> bool:

@@ -15,6 +15,9 @@ Guarantees:
 - a listener that raises cannot hide a change from the others: every listener and waiter
   still sees it, then the failure is raised to whoever applied the change (the reflector,
   which restarts and relists);
+- the cache models the registry's four kinds (:data:`Kind`); a reflector's sink methods
+  (``apply``, ``replace``, ``set_synced``, ``mark_unsynced``) take any kind name, as the
+  cluster names kinds, and raise :class:`ValueError` for a kind the cache has no model of;
 - sync state is per kind, for ``/readyz``: ``sync_state`` says whether each kind is synced,
   ``unsynced_reasons`` why each unsynced kind is not (``"not listed yet"`` until a reason is
   given).
@@ -25,14 +28,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from ..domain import models, normalizing
 from .snapshots import Snapshot
 
 Kind = Literal["Namespace", "Broker", "EventType", "Trigger"]
+"""The kinds the registry models (the names of their Knative or Kubernetes kinds)."""
 KINDS: tuple[Kind, ...] = ("Namespace", "Broker", "EventType", "Trigger")
-ChangeType = Literal["ADDED", "MODIFIED", "DELETED"]
+StoreChangeType = Literal["ADDED", "MODIFIED", "DELETED"]
+"""What a store change did, in the words of watch events (the hub says ``UPDATED``)."""
 Model = models.Namespace | models.Broker | models.EventType | models.Trigger
 
 
@@ -40,7 +45,7 @@ Model = models.Namespace | models.Broker | models.EventType | models.Trigger
 class Change:
     revision: int
     kind: Kind
-    type: ChangeType
+    type: StoreChangeType
     namespace: str
     name: str
     old: Any
@@ -50,6 +55,17 @@ class Change:
 
 
 Listener = Callable[[Change], None]
+
+
+def is_kind(name: str) -> TypeGuard[Kind]:
+    """Whether the cache models the kind called ``name``."""
+    return name in KINDS
+
+
+def _modelled(name: str) -> Kind:
+    if is_kind(name):
+        return name
+    raise ValueError(f"the cache has no model of kind {name!r} (it models {', '.join(KINDS)})")
 
 
 def _normalize(kind: Kind, raw: Mapping[str, Any]) -> Model:
@@ -103,7 +119,8 @@ class Cache:
 
     # sync state ----------------------------------------------------------------------------
 
-    def set_synced(self, kind: Kind, synced: bool) -> None:
+    def set_synced(self, kind_name: str, synced: bool) -> None:
+        kind = _modelled(kind_name)
         self._synced[kind] = synced
         if synced:
             self._why_unsynced.pop(kind, None)
@@ -114,8 +131,9 @@ class Cache:
         else:
             self._all_synced.clear()
 
-    def mark_unsynced(self, kind: Kind, reason: str) -> None:
+    def mark_unsynced(self, kind_name: str, reason: str) -> None:
         """``set_synced(kind, False)``, saying why (until the kind is synced again)."""
+        kind = _modelled(kind_name)
         self.set_synced(kind, False)
         self._why_unsynced[kind] = reason
 
@@ -140,8 +158,11 @@ class Cache:
 
     # changes -------------------------------------------------------------------------------
 
-    def apply(self, kind: Kind, change_type: ChangeType, raw: Mapping[str, Any]) -> Change | None:
+    def apply(
+        self, kind_name: str, change_type: StoreChangeType, raw: Mapping[str, Any]
+    ) -> Change | None:
         """Apply one watch event; returns the change, or None when nothing changed."""
+        kind = _modelled(kind_name)
         new = _normalize(kind, raw)
         namespace, name = new.meta.namespace, new.meta.name
         old = _current(self.snapshot, kind, namespace, name)
@@ -151,8 +172,9 @@ class Cache:
             return None
         return self._commit(kind, "MODIFIED" if old else "ADDED", namespace, name, old, new)
 
-    def replace(self, kind: Kind, raws: Iterable[Mapping[str, Any]]) -> list[Change]:
-        """Make the cache's objects of ``kind`` equal a fresh list, as ordinary changes."""
+    def replace(self, kind_name: str, raws: Iterable[Mapping[str, Any]]) -> list[Change]:
+        """Make the cache's objects of that kind equal a fresh list, as ordinary changes."""
+        kind = _modelled(kind_name)
         fresh = {}
         for raw in raws:
             obj = _normalize(kind, raw)
@@ -171,7 +193,13 @@ class Cache:
         return changes
 
     def _commit(
-        self, kind: Kind, change_type: ChangeType, namespace: str, name: str, old: Any, new: Any
+        self,
+        kind: Kind,
+        change_type: StoreChangeType,
+        namespace: str,
+        name: str,
+        old: Any,
+        new: Any,
     ) -> Change:
         before = self.snapshot
         after = _with(before, kind, old, new, name)

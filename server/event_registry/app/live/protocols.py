@@ -16,7 +16,7 @@ TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
 PROTOCOLS = (TRANSPORT_WS, LEGACY_WS)
 
-Kind = Literal["INIT", "SUBSCRIBE", "STOP", "PING", "PONG", "TERMINATE", "INVALID"]
+MessageKind = Literal["INIT", "SUBSCRIBE", "STOP", "PING", "PONG", "TERMINATE", "INVALID"]
 
 # Close codes (graphql-ws), plus one of ours.
 BAD_MESSAGE = 4400
@@ -33,20 +33,20 @@ TOO_SLOW = 4503
 
 @dataclass(frozen=True)
 class ClientMessage:
-    kind: Kind
+    kind: MessageKind
     id: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     error: str = ""
 
 
-_TRANSPORT_KINDS: dict[str, Kind] = {
+_TRANSPORT_KINDS: dict[str, MessageKind] = {
     "connection_init": "INIT",
     "subscribe": "SUBSCRIBE",
     "complete": "STOP",
     "ping": "PING",
     "pong": "PONG",
 }
-_LEGACY_KINDS: dict[str, Kind] = {
+_LEGACY_KINDS: dict[str, MessageKind] = {
     "connection_init": "INIT",
     "start": "SUBSCRIBE",
     "stop": "STOP",
