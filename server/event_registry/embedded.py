@@ -13,6 +13,7 @@ from types import TracebackType
 from .cluster.client import ClusterClient
 from .cluster.connecting import Connection, open_client
 from .controllers.readiness import ReadinessController
+from .controllers.registrar import SourceRegistrar
 from .controlplane.server import ControlPlane, ControlPlaneSettings
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ class EmbeddedCluster:
         self._with_controllers = controllers
         self._client: ClusterClient | None = None
         self.readiness: ReadinessController | None = None
+        self.registrar: SourceRegistrar | None = None
 
     async def start(self) -> None:
         await self.plane.start()
@@ -34,8 +36,12 @@ class EmbeddedCluster:
         )
         self.readiness = ReadinessController(self._client)
         await self.readiness.start()
+        self.registrar = SourceRegistrar(self._client)
+        await self.registrar.start()
 
     async def stop(self) -> None:
+        if self.registrar is not None:
+            await self.registrar.stop()
         if self.readiness is not None:
             await self.readiness.stop()
         if self._client is not None:
