@@ -15,12 +15,13 @@ from typing import Any
 from .app import settings as app_settings
 from .app.budgets import BudgetSettings
 from .app.limits import RequestLimits, parse_size
-from .app.listening import PortInUse, port_of
+from .app.listening import PortInUse, listen, port_of
 from .app.live.connection import LiveSettings
 from .app.origins import OriginPolicy
 from .controlplane.server import ControlPlaneSettings
 from .graphql.limits import QueryLimits
 from .hub import cursors
+from .ingress.limits import IngressSettings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not run the embedded Knative readiness controller",
     )
+    _add_ingress_flags(plane)
 
     serve = commands.add_parser("serve", help="run the GraphQL registry")
     serve.add_argument("--host", default="127.0.0.1", help="listen address (default loopback)")
@@ -116,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
         help="subscriptions per connection",
     )
     _add_limit_flags(serve)
+    _add_ingress_flags(serve)
     serve.add_argument("--log-level", default="info")
     return parser
 
@@ -188,6 +191,48 @@ def _add_limit_flags(serve: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_ingress_flags(parser: argparse.ArgumentParser) -> None:
+    """The embedded Broker ingress (README: Sending events to a Broker)."""
+    ingress = IngressSettings()
+    parser.add_argument(
+        "--ingress-port",
+        type=int,
+        default=ingress.port,
+        help="embedded Broker ingress port on 127.0.0.1 (0: any free port); Brokers' "
+        f"addresses point to it (default {ingress.port})",
+    )
+    parser.add_argument(
+        "--ingress-max-event-size",
+        type=_size_argument,
+        default=ingress.max_event_size,
+        help="request body (an event or a batch) the ingress accepts, bytes or e.g. 1MiB; "
+        "larger gets 413 (default 1MiB)",
+    )
+    parser.add_argument(
+        "--autocreate-per-minute",
+        type=_count,
+        default=ingress.per_broker_per_minute,
+        help="eventtype-auto-create: new EventTypes per Broker in any minute "
+        f"(default {ingress.per_broker_per_minute})",
+    )
+    parser.add_argument(
+        "--autocreate-per-namespace",
+        type=_count,
+        default=ingress.per_namespace,
+        help="eventtype-auto-create: auto-created EventTypes a namespace may hold "
+        f"(default {ingress.per_namespace})",
+    )
+
+
+def _ingress_settings(args: argparse.Namespace) -> IngressSettings:
+    return IngressSettings(
+        port=args.ingress_port,
+        max_event_size=args.ingress_max_event_size,
+        per_broker_per_minute=args.autocreate_per_minute,
+        per_namespace=args.autocreate_per_namespace,
+    )
+
+
 def _count(text: str) -> int:
     """A non-negative integer flag value."""
     try:
@@ -231,7 +276,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             namespace_grace=args.namespace_grace,
         )
         with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError), _port_errors():
-            _run(_run_controlplane(settings, controllers=not args.no_controllers))
+            _run(
+                _run_controlplane(
+                    settings, controllers=not args.no_controllers, ingress=_ingress_settings(args)
+                )
+            )
     elif args.command == "serve":
         from .app.serving import serve
 
@@ -245,6 +294,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             embedded=app_settings.EmbeddedSettings(
                 controlplane_port=args.controlplane_port,
                 history_limit=args.controlplane_history_limit,
+                ingress=_ingress_settings(args),
             ),
             auth=app_settings.AuthSettings(tokens_file=args.tokens_file),
             live=LiveSettings(
@@ -301,18 +351,27 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
     uvloop.run(main)
 
 
-async def _run_controlplane(settings: ControlPlaneSettings, *, controllers: bool) -> None:
+async def _run_controlplane(
+    settings: ControlPlaneSettings, *, controllers: bool, ingress: IngressSettings
+) -> None:
     from .embedded import EmbeddedCluster
 
     main = asyncio.current_task()
     assert main is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
-    cluster = EmbeddedCluster(settings, controllers=controllers)
+    ingress_socket = (
+        listen(ingress.host, ingress.port, flag="--ingress-port") if controllers else None
+    )
+    cluster = EmbeddedCluster(
+        settings, controllers=controllers, ingress_socket=ingress_socket, ingress=ingress
+    )
     with port_of(settings.host, settings.port, "--port"):
         await cluster.start()
     try:
         plane = cluster.plane
         print(f"control plane: {plane.url}  kubeconfig: {plane.kubeconfig_path}", flush=True)
+        if cluster.ingress is not None:
+            print(f"broker ingress: {cluster.ingress.url}/<namespace>/<broker>", flush=True)
         await asyncio.Event().wait()
     finally:
         await cluster.stop()

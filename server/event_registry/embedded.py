@@ -8,24 +8,37 @@ kubeconfig, with a cluster client of their own, exactly as they would reach a re
 from __future__ import annotations
 
 import logging
+import socket
 from types import TracebackType
 
 from .cluster.client import ClusterClient
 from .cluster.connecting import Connection, open_client
 from .controllers.readiness import ReadinessController
-from .controllers.registrar import SourceRegistrar
 from .controlplane.server import ControlPlane, ControlPlaneSettings
+from .ingress.limits import IngressSettings
+from .ingress.serving import Ingress, base_url
 
 log = logging.getLogger(__name__)
 
 
 class EmbeddedCluster:
-    def __init__(self, settings: ControlPlaneSettings, *, controllers: bool = True) -> None:
+    def __init__(
+        self,
+        settings: ControlPlaneSettings,
+        *,
+        controllers: bool = True,
+        ingress_socket: socket.socket | None = None,
+        ingress: IngressSettings | None = None,
+    ) -> None:
+        """``ingress_socket``: bound by the caller (who reports a taken port); the Broker
+        ingress serves on it while the controllers run, and Brokers' addresses point to it."""
         self.plane = ControlPlane(settings)
         self._with_controllers = controllers
+        self._ingress_socket = ingress_socket
+        self._ingress_settings = ingress
+        self.ingress: Ingress | None = None
         self._client: ClusterClient | None = None
         self.readiness: ReadinessController | None = None
-        self.registrar: SourceRegistrar | None = None
 
     async def start(self) -> None:
         await self.plane.start()
@@ -34,14 +47,21 @@ class EmbeddedCluster:
         self._client = await open_client(
             Connection("embedded"), embedded_kubeconfig=self.plane.kubeconfig_path
         )
-        self.readiness = ReadinessController(self._client)
+        sock = self._ingress_socket
+        self.readiness = ReadinessController(
+            self._client, ingress=base_url(sock) if sock is not None else None
+        )
         await self.readiness.start()
-        self.registrar = SourceRegistrar(self._client)
-        await self.registrar.start()
+        if sock is not None:
+            # The readiness controller's informer already watches Brokers and EventTypes.
+            self.ingress = Ingress(self._client, self.readiness.cache, sock, self._ingress_settings)
+            await self.ingress.start()
 
     async def stop(self) -> None:
-        if self.registrar is not None:
-            await self.registrar.stop()
+        if self.ingress is not None:
+            await self.ingress.stop()
+        elif self._ingress_socket is not None:
+            self._ingress_socket.close()
         if self.readiness is not None:
             await self.readiness.stop()
         if self._client is not None:

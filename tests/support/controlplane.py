@@ -35,6 +35,8 @@ class ControlPlaneProcess:
         self.extra_args = extra_args
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
+        self.ingress_url = ""
+        """The Broker ingress' base URL (``http://127.0.0.1:<port>``) when controllers run."""
 
     @property
     def kubeconfig(self) -> Path:
@@ -54,6 +56,8 @@ class ControlPlaneProcess:
                 str(self.data_dir),
                 "--log-level",
                 "warning",
+                "--ingress-port",
+                "0",
                 *self.extra_args,
             ],
             stdout=subprocess.PIPE,
@@ -67,6 +71,12 @@ class ControlPlaneProcess:
             self.stop()
             raise RuntimeError(f"control plane did not start: {line!r}")
         self.url = line.split()[2]
+        if "--no-controllers" not in self.extra_args:
+            line = self.process.stdout.readline()
+            if not line.startswith("broker ingress: "):
+                self.stop()
+                raise RuntimeError(f"the Broker ingress did not start: {line!r}")
+            self.ingress_url = line.split()[2].removesuffix("/<namespace>/<broker>")
         return self
 
     def stop(self) -> None:

@@ -226,6 +226,8 @@ class RegistryProcess:
             "0",
             "--controlplane-port",
             "0",
+            "--ingress-port",
+            "0",
             "--data-dir",
             str(data_dir),
             "--log-level",

@@ -104,9 +104,14 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
                 port=settings.embedded.controlplane_port,
                 history_limit=settings.embedded.history_limit,
             )
-            embedded = EmbeddedCluster(plane)
+            ingress = settings.embedded.ingress
+            ingress_socket = listen(ingress.host, ingress.port, flag="--ingress-port")
+            stack.callback(ingress_socket.close)
+            embedded = EmbeddedCluster(plane, ingress_socket=ingress_socket, ingress=ingress)
             with port_of(plane.host, plane.port, "--controlplane-port"):
                 await stack.enter_async_context(embedded)
+            if embedded.ingress is not None:
+                log.info("Broker ingress at %s/<namespace>/<broker>", embedded.ingress.url)
             embedded_kubeconfig = embedded.plane.kubeconfig_path
             log.info(
                 "embedded control plane at %s; kubeconfig for kubectl: %s",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..cluster.connecting import ClusterOption
 from ..graphql.limits import QueryLimits
+from ..ingress.limits import IngressSettings
 from .budgets import BudgetSettings
 from .limits import RequestLimits
 from .live.connection import LiveSettings
@@ -24,6 +25,8 @@ class ClusterSettings:
 class EmbeddedSettings:
     controlplane_port: int = 8001
     history_limit: int = 100_000
+    ingress: IngressSettings = field(default_factory=IngressSettings)
+    """The Broker ingress served next to the controllers (port 8002 on loopback)."""
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,11 @@ Guarantees:
   changes. Otherwise the status is the one MTChannelBasedBroker reports for a healthy broker:
   ``Addressable``, ``DeadLetterSinkResolved``, ``EventPoliciesReady``, ``FilterReady``,
   ``IngressReady``, ``TriggerChannelReady`` and ``Ready`` True, the ingress ``address`` and
-  ``observedGeneration``. A dead-letter sink that does not resolve makes it not Ready, as in
-  Knative.
+  ``observedGeneration``. The address is Knative's in-cluster ingress, or the embedded
+  ingress (``http://127.0.0.1:<port>/<namespace>/<name>``) when it runs; an up-to-date Broker
+  showing the controller's address for another ingress gets its address alone rewritten
+  (:func:`broker_address_update`). A dead-letter sink that does not resolve makes it not
+  Ready, as in Knative.
 - **EventType** (:func:`event_type_status`): ``ReferenceExists`` and ``Ready`` with Knative's
   reasons ``ReferenceNotSet`` (True), ``ResourceDoesNotExist`` (False) and
   ``ReferenceGetFailed`` (Unknown); ``spec.broker`` counts as a reference to that Broker, as
@@ -355,9 +358,37 @@ def _observed(raw: Mapping[str, Any]) -> int:
         return 0
 
 
-def broker_url(namespace: str, name: str) -> str:
-    """The MT broker's ingress address: path-based routing on the shared ingress."""
-    return f"http://{BROKER_INGRESS_HOST}/{namespace}/{name}"
+def broker_url(namespace: str, name: str, ingress: str | None = None) -> str:
+    """The MT broker's ingress address: path-based routing on the shared ingress, in-cluster
+    or, given ``ingress`` (``http://127.0.0.1:<port>``), the embedded ingress."""
+    return f"{ingress or f'http://{BROKER_INGRESS_HOST}'}/{namespace}/{name}"
+
+
+def _written_by_controller(url: str, namespace: str, name: str) -> bool:
+    """True for an address the controller writes: the in-cluster ingress or a loopback one."""
+    parts = urlsplit(url)
+    loopback = parts.hostname in ("127.0.0.1", "::1", "localhost")
+    return (
+        parts.hostname == BROKER_INGRESS_HOST or loopback
+    ) and parts.path == f"/{namespace}/{name}"
+
+
+def broker_address_update(raw_broker: Mapping[str, Any], ingress: str | None) -> Status | None:
+    """For an up-to-date Broker: the ``address`` to write when the one it shows is the
+    controller's for another ingress (say, the embedded ingress moved to another port, or
+    stopped running); None otherwise (an address written by anyone else stays)."""
+    metadata = raw_broker.get("metadata") or {}
+    namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name") or "")
+    status = raw_broker.get("status") or {}
+    address = status.get("address") if isinstance(status, Mapping) else None
+    if not isinstance(address, Mapping):
+        return None
+    url, wanted = address.get("url"), broker_url(namespace, name, ingress)
+    if not isinstance(url, str) or url == wanted:
+        return None
+    if not _written_by_controller(url, namespace, name):
+        return None
+    return {"address": {**address, "url": wanted}}
 
 
 def broker_up_to_date(raw_broker: Mapping[str, Any]) -> bool:
@@ -385,11 +416,13 @@ def broker_status(
     *,
     now: str,
     dead_letter_sink: SubscriberResolution | None = None,
+    ingress: str | None = None,
 ) -> Status | None:
     """The status the MT broker reconciler writes, or None to leave the Broker alone.
 
     ``dead_letter_sink`` is how ``spec.delivery.deadLetterSink`` resolved (the caller looks up
     a ref); without it a plain URI sink is checked here and a ref sink counts as unresolved.
+    ``ingress``: the embedded ingress' base URL, when it runs (see :func:`broker_url`).
     """
     metadata = raw_broker.get("metadata") or {}
     if metadata.get("deletionTimestamp") or broker_up_to_date(raw_broker):
@@ -425,7 +458,7 @@ def broker_status(
             return desired
         conditions.append(condition("DeadLetterSinkResolved", TRUE))
         desired["deadLetterSinkUri"] = resolution.uri
-    desired["address"] = {"name": "http", "url": broker_url(namespace, name)}
+    desired["address"] = {"name": "http", "url": broker_url(namespace, name, ingress)}
     conditions.append(condition("Addressable", TRUE))
     conditions.append(condition("EventPoliciesReady", TRUE, *EVENT_POLICIES_OIDC_DISABLED))
     desired["conditions"] = _with_ready(conditions, BROKER_DEPENDENTS, previous, now)

@@ -125,8 +125,11 @@ class ReadinessController:
         resync_interval: float = 10.0,
         retry_initial: float = 0.05,
         retry_max: float = 30.0,
+        ingress: str | None = None,
     ) -> None:
         self._client = client
+        self._ingress = ingress
+        """The embedded Broker ingress' base URL when it runs (Brokers' addresses)."""
         self._resync_interval = resync_interval
         self._retry_initial, self._retry_max = retry_initial, retry_max
         self.cache = Cache()
@@ -308,11 +311,13 @@ class ReadinessController:
 
     async def _broker_status(self, raw: Mapping[str, Any]) -> dict[str, Any] | None:
         if knative_status.broker_up_to_date(raw):
-            return None
+            return knative_status.broker_address_update(raw, self._ingress)
         sink = knative_status.dead_letter_sink_of(raw)
         namespace = str((raw.get("metadata") or {}).get("namespace") or "")
         resolution = await self._resolve_destination(sink, namespace) if sink else None
-        return knative_status.broker_status(raw, now=now(), dead_letter_sink=resolution)
+        return knative_status.broker_status(
+            raw, now=now(), dead_letter_sink=resolution, ingress=self._ingress
+        )
 
     async def _event_type_status(self, raw: Mapping[str, Any]) -> dict[str, Any] | None:
         event_type = normalizing.event_type(raw)
