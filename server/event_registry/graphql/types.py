@@ -17,6 +17,7 @@ from graphql import GraphQLError
 from strawberry.scalars import JSON
 
 from ..domain import matching, models, readiness, writes
+from ..domain import producers as producing
 from . import ids
 from .completed import READS
 from .context import Info
@@ -123,8 +124,10 @@ class Reference:
 
     @staticmethod
     def of(reference: models.Reference | None) -> Reference | None:
-        if reference is None:
-            return None
+        return None if reference is None else Reference.of_model(reference)
+
+    @staticmethod
+    def of_model(reference: models.Reference) -> Reference:
         return Reference(
             api_version=reference.api_version,
             kind=reference.kind,
@@ -307,6 +310,27 @@ class EventType(Node, NamespacedObject, Reconciled):
     )
     def owner(self) -> Reference | None:
         return Reference.of(self.model.meta.owner)
+
+    @strawberry.field(
+        description=(
+            "The sources producing this EventType's events, as the cluster records them: the"
+            " source whose reconciler registered it (its controller ownerReference). Empty for"
+            " an EventType registered by hand or auto-created by a Broker's ingress."
+        ),
+        metadata=_PARTS,
+    )
+    def producers(self) -> list[Reference]:
+        return [Reference.of_model(p) for p in producing.producers(self.model)]
+
+    @strawberry.field(
+        description=(
+            "Created by a Broker's ingress from an event it accepted (Knative's"
+            " eventtype-auto-create, which describes it as 'Event Type auto-created by"
+            " controller')."
+        )
+    )
+    def auto_created(self) -> bool:
+        return producing.auto_created(self.model)
 
     @strawberry.field(description="The API version the registry read this object in.")
     def api_version(self) -> str:
