@@ -1,6 +1,6 @@
 """A port already in use: the console script says which port and which flag, in one line, and
-exits with status 2 (no traceback), for serve's own port, its embedded control plane's port and
-the standalone control plane's port."""
+exits with status 2 (no traceback), for serve's own port, its embedded control plane's port,
+the standalone control plane's port and the embedded Broker ingress' port."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ def run(*args: str, log_level: str = "warning") -> subprocess.CompletedProcess[s
     )
 
 
-def serve_args(data_dir: Path, port: int, controlplane_port: int) -> list[str]:
+def serve_args(
+    data_dir: Path, port: int, controlplane_port: int, ingress_port: int = 0
+) -> list[str]:
     return [
         "serve",
         "--cluster",
@@ -48,6 +50,8 @@ def serve_args(data_dir: Path, port: int, controlplane_port: int) -> list[str]:
         str(port),
         "--controlplane-port",
         str(controlplane_port),
+        "--ingress-port",
+        str(ingress_port),
     ]
 
 
@@ -73,7 +77,15 @@ def test_serve_with_a_taken_control_plane_port_names_its_flag(
 
 
 def test_the_control_plane_on_a_taken_port_names_it(taken_port: int, tmp_path: Path) -> None:
-    done = run("controlplane", "--data-dir", str(tmp_path), "--port", str(taken_port))
+    done = run(
+        "controlplane",
+        "--data-dir",
+        str(tmp_path),
+        "--port",
+        str(taken_port),
+        "--ingress-port",
+        "0",
+    )
     assert done.returncode == 2, done
     assert done.stderr == (
         f"error: port {taken_port} on 127.0.0.1 is in use; choose another with --port\n"
@@ -90,3 +102,23 @@ def test_with_info_logging_the_error_is_still_one_line_and_no_traceback(
         f"error: port {taken_port} on 127.0.0.1 is in use; choose another with --port"
     ]
     assert "Traceback" not in done.stderr
+
+
+def test_serve_with_a_taken_ingress_port_names_its_flag(taken_port: int, tmp_path: Path) -> None:
+    done = run(*serve_args(tmp_path, 0, 0, taken_port))
+    assert done.returncode == 2, done
+    assert done.stderr == (
+        f"error: port {taken_port} on 127.0.0.1 is in use; choose another with --ingress-port\n"
+    )
+    assert "registry:" not in done.stdout
+
+
+def test_the_control_plane_with_a_taken_ingress_port_names_its_flag(
+    taken_port: int, tmp_path: Path
+) -> None:
+    args = ["--data-dir", str(tmp_path), "--port", "0", "--ingress-port", str(taken_port)]
+    done = run("controlplane", *args)
+    assert done.returncode == 2, done
+    assert done.stderr == (
+        f"error: port {taken_port} on 127.0.0.1 is in use; choose another with --ingress-port\n"
+    )
