@@ -21,7 +21,7 @@ from . import errors, kinds
 from .client import ClusterClient
 
 RESOURCES: dict[Kind, kinds.ResourceRef] = {
-    "EventType": kinds.event_types("v1beta2"),
+    "EventType": kinds.event_types(),
     "Broker": kinds.BROKERS,
     "Trigger": kinds.TRIGGERS,
     "Namespace": kinds.NAMESPACES,
