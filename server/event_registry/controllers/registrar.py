@@ -34,6 +34,11 @@ Guarantees:
 - nothing is written when nothing differs (an idle cluster sees no writes); the source's own
   status is never written (the registrar does not control sources).
 
+Against a cluster whose source controllers report ``status.ceAttributes``, construct it with
+``derive=False``: it then follows Knative's reconciler exactly (a Knative reconciler running
+beside it sees its EventTypes as its own, same label and controller, and keeps them when the
+specs agree). Only the embedded control plane wires it (:mod:`event_registry.embedded`).
+
 A CRD that stops being a source kind stops being reconciled; its reflector is not stopped
 (the informer has no way to), it keeps retrying with backoff while the kind is not served.
 """
@@ -44,7 +49,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from typing import Any, cast
+from typing import Any
 
 from ..cluster import errors
 from ..cluster.client import ClusterClient
@@ -53,7 +58,7 @@ from ..cluster.kinds import ResourceRef
 from ..cluster.raw import RawObjects
 from ..cluster.reflecting import ReflectorSettings
 from ..knative import vocabulary as kn
-from ..store.caching import Cache, Kind
+from ..store.caching import Cache
 from . import source_eventtypes as produced
 from .queueing import WorkQueue
 
@@ -65,21 +70,8 @@ SourceKey = tuple[str, str, str]
 OnChange = Callable[[str, Raw | None, Raw | None], None]
 
 
-def _resource(group: str, kind: str, version: str, plural: str, namespaced: bool) -> ResourceRef:
-    # ResourceRef's kind is typed for the registry's cache; raw-only kinds are any kind.
-    return ResourceRef(cast(Kind, kind), group, version, plural, namespaced)
-
-
-CRDS = _resource(
-    kn.CUSTOM_RESOURCE_DEFINITION.group,
-    kn.CUSTOM_RESOURCE_DEFINITION.kind,
-    kn.CUSTOM_RESOURCE_DEFINITION.version,
-    kn.CUSTOM_RESOURCE_DEFINITION.plural,
-    False,
-)
-EVENT_TYPES = _resource(
-    kn.EVENT_TYPE.group, kn.EVENT_TYPE.kind, kn.EVENT_TYPE.version, kn.EVENT_TYPE.plural, True
-)
+CRDS = ResourceRef.of(kn.CUSTOM_RESOURCE_DEFINITION)
+EVENT_TYPES = ResourceRef.of(kn.EVENT_TYPE)
 """EventTypes in their storage version v1beta2: the version written, read and compared."""
 
 
@@ -254,7 +246,7 @@ class SourceRegistrar:
         self.kinds[found.kind] = found
         self._crd_of_kind[found.kind] = name
         watched = self.informer.resources.get(found.kind)
-        resource = _resource(found.group, found.kind, found.version, found.plural, True)
+        resource = ResourceRef(found.kind, found.group, found.version, found.plural)
         if watched is None:
             log.info("watching source kind %s as %s", found.plural, found.api_version)
             self.informer.watch(resource, raw_only=True)
