@@ -14,6 +14,7 @@ from types import TracebackType
 from .cluster.client import ClusterClient
 from .cluster.connecting import Connection, open_client
 from .controllers.readiness import ReadinessController
+from .controllers.registrar import SourceRegistrar
 from .controlplane.server import ControlPlane, ControlPlaneSettings
 from .ingress.limits import IngressSettings
 from .ingress.serving import Ingress, base_url
@@ -39,6 +40,7 @@ class EmbeddedCluster:
         self.ingress: Ingress | None = None
         self._client: ClusterClient | None = None
         self.readiness: ReadinessController | None = None
+        self.registrar: SourceRegistrar | None = None
 
     async def start(self) -> None:
         await self.plane.start()
@@ -52,6 +54,9 @@ class EmbeddedCluster:
             self._client, ingress=base_url(sock) if sock is not None else None
         )
         await self.readiness.start()
+        # The readiness controller's informer already keeps EventTypes raw: listed once.
+        self.registrar = SourceRegistrar(self._client, event_types=self.readiness.informer)
+        await self.registrar.start()
         if sock is not None:
             # The readiness controller's informer already watches Brokers and EventTypes.
             self.ingress = Ingress(self._client, self.readiness.cache, sock, self._ingress_settings)
@@ -62,6 +67,8 @@ class EmbeddedCluster:
             await self.ingress.stop()
         elif self._ingress_socket is not None:
             self._ingress_socket.close()
+        if self.registrar is not None:
+            await self.registrar.stop()
         if self.readiness is not None:
             await self.readiness.stop()
         if self._client is not None:

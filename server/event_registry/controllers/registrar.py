@@ -9,11 +9,13 @@ the embedded plane is tested). What a source produces, and how that differs from
 :mod:`.source_eventtypes`; this module watches and writes.
 
 With the registry's :class:`~event_registry.cluster.informing.Informer` it watches, into raw
-stores only (``raw_only``): CustomResourceDefinitions, EventTypes (v1beta2, the version it
-writes and compares), and each source kind a CRD announces (labelled
-``duck.knative.dev/source: "true"`` with a ``registry.knative.dev/eventTypes`` annotation),
-the moment that CRD appears: built-in PingSource, ApiServerSource and GitHubSource, and any
-source CRD a user applies later.
+stores only (``raw_only``): CustomResourceDefinitions and each source kind a CRD announces
+(labelled ``duck.knative.dev/source: "true"`` with a ``registry.knative.dev/eventTypes``
+annotation), the moment that CRD appears: built-in PingSource, ApiServerSource and
+GitHubSource, and any source CRD a user applies later. EventTypes (v1beta2, the version it
+writes and compares) come from the informer it is given (``event_types=``: on the embedded
+plane the readiness controller's, which already keeps them raw, so they are listed and held
+once), else from one more raw-only watch of its own.
 
 Guarantees:
 
@@ -58,7 +60,7 @@ from ..cluster.kinds import ResourceRef
 from ..cluster.raw import RawObjects
 from ..cluster.reflecting import ReflectorSettings
 from ..knative import vocabulary as kn
-from ..store.caching import Cache
+from ..store.caching import Cache, Change
 from . import source_eventtypes as produced
 from .queueing import WorkQueue
 
@@ -127,6 +129,7 @@ class SourceRegistrar:
         self,
         client: ClusterClient,
         *,
+        event_types: Informer | None = None,
         derive: bool = True,
         reflector_settings: ReflectorSettings | None = None,
         discovery_interval: float = 1.0,
@@ -144,6 +147,9 @@ class SourceRegistrar:
         self.informer = Informer(
             client, Cache(), resources=(), raw=self.raw, settings=reflector_settings
         )
+        self._shared = event_types
+        """An informer keeping EventTypes raw (the readiness controller's), or None."""
+        self._event_types: RawObjects = self.raw
         self.queue: WorkQueue[SourceKey] = WorkQueue(
             retry_initial=retry_initial, retry_max=retry_max
         )
@@ -152,6 +158,7 @@ class SourceRegistrar:
         self._crd_of_kind: dict[str, str] = {}
         self._by_owner: dict[str, set[tuple[str, str]]] = {}
         """EventTypes (namespace, name) by their controller owner's uid (labelled ones)."""
+        self._owner_of: dict[tuple[str, str], str] = {}
         self._pending: dict[tuple[str, str], tuple[str, Raw, float]] = {}
         """Created, not yet watched: (namespace, name) → (owner uid, object, deadline)."""
         self._uids: dict[str, SourceKey] = {}
@@ -159,6 +166,15 @@ class SourceRegistrar:
         self.creates = 0
         self.deletes = 0
         """EventTypes the API created and deleted for the registrar (for tests and metrics)."""
+        if event_types is not None:
+            if event_types.raw is None:
+                raise ValueError("event_types must be an informer with a raw store")
+            self._event_types = event_types.raw
+            event_types.cache.add_listener(self._on_shared_change)
+            for raw in self._event_types.of_kind(EVENT_TYPES.kind):  # listed before we listened
+                metadata = _metadata(raw)
+                where = (str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))
+                self._event_type_changed(*where, raw)
 
     # lifecycle ---------------------------------------------------------------------------
 
@@ -192,20 +208,26 @@ class SourceRegistrar:
         return True
 
     def _listed(self) -> bool:
-        reflectors = self.informer.reflectors
-        return {CRDS.kind, EVENT_TYPES.kind} <= reflectors.keys() and all(
-            reflector.listed.is_set() for reflector in reflectors.values()
+        informers = [self.informer] if self._shared is None else [self.informer, self._shared]
+        watched = {kind for informer in informers for kind in informer.reflectors}
+        return {CRDS.kind, EVENT_TYPES.kind} <= watched and all(
+            reflector.listed.is_set()
+            for informer in informers
+            for reflector in informer.reflectors.values()
         )
 
     # watching ----------------------------------------------------------------------------
 
     async def _run(self) -> None:
         self.informer.watch(CRDS, raw_only=True)
-        while True:  # a cluster without Knative Eventing serves no EventTypes yet
-            if await self._event_types_served():
-                break
-            await asyncio.sleep(self._discovery_interval)
-        self.informer.watch(EVENT_TYPES, raw_only=True)
+        if self._shared is not None:
+            await self._shared.listed()
+        else:
+            while True:  # a cluster without Knative Eventing serves no EventTypes yet
+                if await self._event_types_served():
+                    break
+                await asyncio.sleep(self._discovery_interval)
+            self.informer.watch(EVENT_TYPES, raw_only=True)
         watching = -1
         while watching != len(self.informer.reflectors):  # source kinds the CRD list announced
             watching = len(self.informer.reflectors)
@@ -224,9 +246,22 @@ class SourceRegistrar:
         if kind == CRDS.kind:
             self._crd_changed(old, new)
         elif kind == EVENT_TYPES.kind:
-            self._event_type_changed(old, new)
+            current = new if new is not None else old
+            assert current is not None
+            metadata = _metadata(current)
+            namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name") or "")
+            self._event_type_changed(namespace, name, new)
         elif kind in self.kinds:
             self._source_changed(kind, old, new)
+
+    def _on_shared_change(self, change: Change) -> None:
+        if change.kind != EVENT_TYPES.kind:
+            return
+        # The shared informer updates its raw store before its cache: this is change.new.
+        found = self._event_types.get(EVENT_TYPES.kind, change.namespace, change.name)
+        self._event_type_changed(
+            change.namespace, change.name, found if change.new is not None else None
+        )
 
     def _crd_changed(self, old: Raw | None, new: Raw | None) -> None:
         name = str(_metadata(new or old or {}).get("name") or "")
@@ -269,26 +304,24 @@ class SourceRegistrar:
             self._uids[uid] = key
         self.queue.add(key)
 
-    def _event_type_changed(self, old: Raw | None, new: Raw | None) -> None:
-        current = new if new is not None else old
-        assert current is not None
-        metadata = _metadata(current)
-        where = (str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))
+    def _event_type_changed(self, namespace: str, name: str, new: Raw | None) -> None:
+        """Index the EventType by its controller owner; reconcile that source (old and new)."""
+        where = (namespace, name)
         self._pending.pop(where, None)
-        for raw, present in ((old, False), (new, True)):
-            owner = _controller_owner(raw) if raw is not None else None
-            if owner is None:
-                continue
-            owned = self._by_owner.setdefault(owner[1], set())
-            if present:
-                owned.add(where)
-            else:
-                owned.discard(where)
-                if not owned:
-                    self._by_owner.pop(owner[1], None)
-        owner = _controller_owner(current)
-        if owner is not None and (key := self._uids.get(owner[1])) is not None:
-            self.queue.add(key)
+        old_uid = self._owner_of.pop(where, None)
+        if old_uid is not None:
+            owned = self._by_owner.get(old_uid, set())
+            owned.discard(where)
+            if not owned:
+                self._by_owner.pop(old_uid, None)
+        owner = _controller_owner(new) if new is not None else None
+        new_uid = owner[1] if owner is not None else None
+        if new_uid is not None:
+            self._owner_of[where] = new_uid
+            self._by_owner.setdefault(new_uid, set()).add(where)
+        for uid in (old_uid, new_uid):
+            if uid is not None and (key := self._uids.get(uid)) is not None:
+                self.queue.add(key)
 
     @staticmethod
     def _source_key(kind: str, raw: Raw) -> SourceKey:
@@ -322,7 +355,7 @@ class SourceRegistrar:
         uid = str(metadata.get("uid") or "")
         found: dict[tuple[str, str], Raw] = {}
         for where in self._by_owner.get(uid, ()):
-            raw = self.raw.get(EVENT_TYPES.kind, *where)
+            raw = self._event_types.get(EVENT_TYPES.kind, *where)
             if raw is not None and produced.registered_by(raw, name, uid):
                 found[where] = raw
         now = asyncio.get_running_loop().time()
@@ -339,6 +372,12 @@ class SourceRegistrar:
         kind = self.kinds.get(kind_name)
         if source is None or kind is None:
             return
+        if self._shared is not None:
+            watched = self._shared.resources.get(EVENT_TYPES.kind)
+            if watched is not None and watched.version != EVENT_TYPES.version:
+                log.warning("EventTypes are watched as %s, not %s: %s %s/%s left alone",
+                            watched.api_version, EVENT_TYPES.api_version, *key)  # fmt: skip
+                return
         expected = produced.expected_event_types(source, kind, derive=self._derive)
         change = produced.diff(self.registered(source), expected)
         for stale in change.delete:
@@ -351,7 +390,7 @@ class SourceRegistrar:
             created = await self._create(wanted, source, kind)
             uid = str(_metadata(source).get("uid") or "")
             where = (namespace, str(_metadata(created).get("name") or ""))
-            if self.raw.get(EVENT_TYPES.kind, *where) is None:
+            if self._event_types.get(EVENT_TYPES.kind, *where) is None:
                 deadline = asyncio.get_running_loop().time() + self._pending_ttl
                 self._pending[where] = (uid, created, deadline)
             log.info("%s %s/%s: registered %s as %s", kind_name, namespace, name, wanted.type,
