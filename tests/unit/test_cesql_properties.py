@@ -15,7 +15,7 @@ from event_registry.domain.cesql import syntax, values
 from event_registry.domain.cesql.deciding import PinnedAttributes
 from event_registry.domain.cesql.evaluating import Event, evaluate
 from event_registry.domain.cesql.parsing import MAX_DEPTH, height
-from event_registry.domain.cesql.values import Kind
+from event_registry.domain.cesql.values import ValueKind
 
 CESQL_ALPHABET = "abcxyzABCINOTLKE019_ '\"\\()=<>!+-*/%,\t\n"
 REQUIRED = ("id", "source", "specversion", "type")
@@ -90,9 +90,9 @@ def test_long_sets_and_argument_lists_are_evaluated_without_recursion() -> None:
 
 def _literal() -> st.SearchStrategy[syntax.Expression]:
     return st.one_of(
-        st.booleans().map(lambda b: syntax.Literal(Kind.BOOLEAN, b)),
-        INTEGERS.map(lambda i: syntax.Literal(Kind.INTEGER, i)),
-        STRINGS.map(lambda s: syntax.Literal(Kind.STRING, s)),
+        st.booleans().map(lambda b: syntax.Literal(ValueKind.BOOLEAN, b)),
+        INTEGERS.map(lambda i: syntax.Literal(ValueKind.INTEGER, i)),
+        STRINGS.map(lambda s: syntax.Literal(ValueKind.STRING, s)),
     )
 
 

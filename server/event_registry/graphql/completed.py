@@ -27,11 +27,12 @@ from typing import Any
 
 import orjson
 
+from ..store.caching import KINDS
 from ..store.snapshots import Snapshot
 
 READS = "reads"
 """Field metadata key: the kinds of the object's namespace a resolver reads from the snapshot."""
-ALL_KINDS = frozenset({"Broker", "EventType", "Trigger", "Namespace"})
+ALL_KINDS = frozenset(KINDS)
 
 Token = tuple[object, ...]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-KINDS = ("Namespace", "Broker", "EventType", "Trigger")
+from ..store.caching import KINDS
 
 
 def encode(kind: str, namespace: str, name: str = "") -> str:

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from . import values
 from .evaluating import REQUIRED_ATTRIBUTES, evaluate
 from .syntax import Expression
-from .values import EITHER, TRUE, AnyOf, ErrorKind, Kind, Possible
+from .values import EITHER, TRUE, AnyOf, ErrorKind, Possible, ValueKind
 
 _UNKNOWN_OPTIONAL: Possible = EITHER | {
-    AnyOf(Kind.INTEGER),
-    AnyOf(Kind.STRING),
+    AnyOf(ValueKind.INTEGER),
+    AnyOf(ValueKind.STRING),
     values.Failed(ErrorKind.MISSING_ATTRIBUTE, values.FALSE),
 }
 
@@ -52,7 +52,7 @@ class PinnedAttributes:
         if name in self.known:
             return values.only(values.string(self.known[name]))
         if name in REQUIRED_ATTRIBUTES:
-            return values.only(AnyOf(Kind.STRING))
+            return values.only(AnyOf(ValueKind.STRING))
         return _UNKNOWN_OPTIONAL
 
     def exists(self, name: str) -> Possible:

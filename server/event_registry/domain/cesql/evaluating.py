@@ -44,11 +44,11 @@ from .values import (
     AnyOf,
     ErrorKind,
     Failed,
-    Kind,
     Known,
     Outcome,
     Piece,
     Possible,
+    ValueKind,
 )
 
 REQUIRED_ATTRIBUTES = frozenset({"id", "source", "specversion", "type"})
@@ -71,7 +71,7 @@ class Event:
 
     def attribute(self, name: str) -> Possible:
         if name not in self.attributes:
-            return values.failed(ErrorKind.MISSING_ATTRIBUTE, Kind.BOOLEAN)
+            return values.failed(ErrorKind.MISSING_ATTRIBUTE, ValueKind.BOOLEAN)
         return values.only(known(self.attributes[name]))
 
     def exists(self, name: str) -> Possible:
@@ -97,12 +97,14 @@ def evaluate(expression: Expression, environment: Environment) -> Possible:
         case Not(operand=operand):
             return _not(evaluate(operand, environment))
         case Negate(operand=operand):
-            return _cast_then(evaluate(operand, environment), Kind.INTEGER, _negate, Kind.INTEGER)
+            return _cast_then(
+                evaluate(operand, environment), ValueKind.INTEGER, _negate, ValueKind.INTEGER
+            )
         case Binary(operator=operator, left=left, right=right):
             return _binary(operator, evaluate(left, environment), evaluate(right, environment))
         case Like(operand=operand, pattern=pattern, negated=negated):
             matched = _cast_then(
-                evaluate(operand, environment), Kind.STRING, _like(pattern), Kind.BOOLEAN
+                evaluate(operand, environment), ValueKind.STRING, _like(pattern), ValueKind.BOOLEAN
             )
             return _not(matched) if negated else matched
         case In(operand=operand, items=items, negated=negated):
@@ -110,19 +112,19 @@ def evaluate(expression: Expression, environment: Environment) -> Possible:
             found = values.then(
                 evaluate(operand, environment),
                 lambda left: _in(left, elements),
-                Kind.BOOLEAN,
+                ValueKind.BOOLEAN,
             )
             return _not(found) if negated else found
         case Call(name=name, arguments=arguments):
             function = functions.resolve(name, len(arguments))
             if function is None:
-                return values.failed(ErrorKind.MISSING_FUNCTION, Kind.BOOLEAN)
+                return values.failed(ErrorKind.MISSING_FUNCTION, ValueKind.BOOLEAN)
             evaluated = [evaluate(argument, environment) for argument in arguments]
             return _call(function, evaluated)
     raise AssertionError(f"not a CESQL expression: {expression!r}")
 
 
-def _cast_then(possible: Possible, target: Kind, step: _Step, returns: Kind) -> Possible:
+def _cast_then(possible: Possible, target: ValueKind, step: _Step, returns: ValueKind) -> Possible:
     return values.then(
         possible,
         lambda piece: values.then(values.cast(piece, target), step, returns),
@@ -136,7 +138,10 @@ class _Step(Protocol):
 
 def _not(possible: Possible) -> Possible:
     return _cast_then(
-        possible, Kind.BOOLEAN, lambda b: values.only(values.boolean(not _flag(b))), Kind.BOOLEAN
+        possible,
+        ValueKind.BOOLEAN,
+        lambda b: values.only(values.boolean(not _flag(b))),
+        ValueKind.BOOLEAN,
     )
 
 
@@ -153,19 +158,22 @@ def _binary(operator: str, left: Possible, right: Possible) -> Possible:
         equal = operator == "="
         return values.then(
             left,
-            lambda lv: values.then(right, lambda rv: _equal(lv, rv, equal), Kind.BOOLEAN),
-            Kind.BOOLEAN,
+            lambda lv: values.then(right, lambda rv: _equal(lv, rv, equal), ValueKind.BOOLEAN),
+            ValueKind.BOOLEAN,
         )
-    returns = Kind.BOOLEAN if operator in ORDER_OPERATORS else Kind.INTEGER
+    returns = ValueKind.BOOLEAN if operator in ORDER_OPERATORS else ValueKind.INTEGER
     return values.then(
         left,
         lambda lv: values.then(
             right,
             lambda rv: _cast_then(
                 values.only(lv),
-                Kind.INTEGER,
+                ValueKind.INTEGER,
                 lambda li: _cast_then(
-                    values.only(rv), Kind.INTEGER, lambda ri: _arithmetic(operator, li, ri), returns
+                    values.only(rv),
+                    ValueKind.INTEGER,
+                    lambda ri: _arithmetic(operator, li, ri),
+                    returns,
                 ),
                 returns,
             ),
@@ -183,12 +191,12 @@ def _logic(operator: str, left: Possible, right: Possible) -> Possible:
             return values.only(TRUE)
         return _cast_then(
             right,
-            Kind.BOOLEAN,
+            ValueKind.BOOLEAN,
             lambda rv: values.only(_combine(operator, _flag(lv), _flag(rv))),
-            Kind.BOOLEAN,
+            ValueKind.BOOLEAN,
         )
 
-    return _cast_then(left, Kind.BOOLEAN, after_left, Kind.BOOLEAN)
+    return _cast_then(left, ValueKind.BOOLEAN, after_left, ValueKind.BOOLEAN)
 
 
 def _flag(piece: Piece) -> bool:
@@ -210,7 +218,7 @@ def _equal(left: Piece, right: Piece, equal: bool) -> Possible:
     return values.then(
         values.cast(left, right.kind),
         lambda cast: _same(cast, right, equal),
-        Kind.BOOLEAN,
+        ValueKind.BOOLEAN,
     )
 
 
@@ -227,13 +235,13 @@ def _arithmetic(operator: str, left: Piece, right: Piece) -> Possible:
         return values.only(values.boolean(_order(operator, int(left.value), int(right.value))))
     divides = operator in ("/", "%")
     if isinstance(left, AnyOf) or isinstance(right, AnyOf):
-        result = values.only(AnyOf(Kind.INTEGER))
+        result = values.only(AnyOf(ValueKind.INTEGER))
         if divides and (isinstance(right, AnyOf) or right.value == 0):
-            result |= values.failed(ErrorKind.MATH, Kind.INTEGER)
+            result |= values.failed(ErrorKind.MATH, ValueKind.INTEGER)
         return result
     x, y = int(left.value), int(right.value)
     if divides and y == 0:
-        return values.failed(ErrorKind.MATH, Kind.INTEGER)
+        return values.failed(ErrorKind.MATH, ValueKind.INTEGER)
     if operator == "+":
         return values.only(values.integer(x + y))
     if operator == "-":
@@ -365,7 +373,7 @@ def _call(function: functions.Function, arguments: list[Possible]) -> Possible:
     return values.widen(results)
 
 
-def _collapsed(pieces: list[Piece], parameter: Kind | None) -> list[Piece]:
-    if len(pieces) == 1 or parameter not in (Kind.INTEGER, Kind.STRING):
+def _collapsed(pieces: list[Piece], parameter: ValueKind | None) -> list[Piece]:
+    if len(pieces) == 1 or parameter not in (ValueKind.INTEGER, ValueKind.STRING):
         return pieces
     return [AnyOf(parameter)]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from . import values
-from .values import EITHER, INT_MAX, INT_MIN, AnyOf, ErrorKind, Kind, Known, Piece, Possible
+from .values import EITHER, INT_MAX, INT_MIN, AnyOf, ErrorKind, Known, Piece, Possible, ValueKind
 
 _WHITESPACE = (
     "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
@@ -29,14 +29,14 @@ _WHITESPACE = (
 @dataclass(frozen=True, slots=True)
 class Function:
     name: str
-    parameters: tuple[Kind | None, ...]
+    parameters: tuple[ValueKind | None, ...]
     """Fixed parameter types (``None``: any type, not cast)."""
-    variadic: Kind | None
-    returns: Kind
+    variadic: ValueKind | None
+    returns: ValueKind
     run: Callable[[Sequence[Piece]], Possible]
     is_variadic: bool = False
 
-    def parameter(self, index: int) -> Kind | None:
+    def parameter(self, index: int) -> ValueKind | None:
         return self.parameters[index] if index < len(self.parameters) else self.variadic
 
 
@@ -61,8 +61,8 @@ def _text(pieces: Sequence[Piece]) -> list[str] | None:
     return None if known is None else [str(value) for value in known]
 
 
-def _unknown(returns: Kind, *errors: ErrorKind) -> Possible:
-    outcomes = EITHER if returns is Kind.BOOLEAN else values.only(AnyOf(returns))
+def _unknown(returns: ValueKind, *errors: ErrorKind) -> Possible:
+    outcomes = EITHER if returns is ValueKind.BOOLEAN else values.only(AnyOf(returns))
     for error in errors:
         outcomes |= values.failed(error, returns)
     return outcomes
@@ -72,7 +72,7 @@ def _string_function(transform: Callable[[str], str]) -> Callable[[Sequence[Piec
     def run(pieces: Sequence[Piece]) -> Possible:
         known = _text(pieces)
         if known is None:
-            return _unknown(Kind.STRING)
+            return _unknown(ValueKind.STRING)
         return values.only(values.string(transform(known[0])))
 
     return run
@@ -80,18 +80,22 @@ def _string_function(transform: Callable[[str], str]) -> Callable[[Sequence[Piec
 
 def _length(pieces: Sequence[Piece]) -> Possible:
     known = _text(pieces)
-    return _unknown(Kind.INTEGER) if known is None else values.only(values.integer(len(known[0])))
+    return (
+        _unknown(ValueKind.INTEGER) if known is None else values.only(values.integer(len(known[0])))
+    )
 
 
 def _concat(pieces: Sequence[Piece]) -> Possible:
     known = _text(pieces)
-    return _unknown(Kind.STRING) if known is None else values.only(values.string("".join(known)))
+    return (
+        _unknown(ValueKind.STRING) if known is None else values.only(values.string("".join(known)))
+    )
 
 
 def _concat_ws(pieces: Sequence[Piece]) -> Possible:
     known = _text(pieces)
     if known is None:
-        return _unknown(Kind.STRING)
+        return _unknown(ValueKind.STRING)
     return values.only(values.string(known[0].join(known[1:])))
 
 
@@ -104,7 +108,7 @@ def _left_or_right(from_left: bool) -> Callable[[Sequence[Piece]], Possible]:
         text, count = pieces
         if isinstance(text, AnyOf) or isinstance(count, AnyOf):
             errors = (ErrorKind.FUNCTION_EVALUATION,) if _may_be_negative(count) else ()
-            return _unknown(Kind.STRING, *errors)
+            return _unknown(ValueKind.STRING, *errors)
         string, length = str(text.value), int(count.value)
         if length < 0:
             return values.only(values.Failed(ErrorKind.FUNCTION_EVALUATION, text))
@@ -117,13 +121,13 @@ def _left_or_right(from_left: bool) -> Callable[[Sequence[Piece]], Possible]:
 def _substring(pieces: Sequence[Piece]) -> Possible:
     known = _known(pieces)
     if known is None:
-        return _unknown(Kind.STRING, ErrorKind.FUNCTION_EVALUATION)
+        return _unknown(ValueKind.STRING, ErrorKind.FUNCTION_EVALUATION)
     string, position = str(known[0]), int(known[1])
     length = int(known[2]) if len(known) == 3 else None
     if position == 0:
         return values.only(values.string(""))
     if not -len(string) <= position <= len(string) or (length is not None and length < 0):
-        return values.failed(ErrorKind.FUNCTION_EVALUATION, Kind.STRING)
+        return values.failed(ErrorKind.FUNCTION_EVALUATION, ValueKind.STRING)
     begin = len(string) + position if position < 0 else position - 1
     end = len(string) if length is None else min(len(string), begin + length)
     return values.only(values.string(string[begin:end]))
@@ -140,15 +144,15 @@ def _abs(pieces: Sequence[Piece]) -> Possible:
     return values.only(values.integer(abs(int(number.value))))
 
 
-def _cast_to(kind: Kind) -> Callable[[Sequence[Piece]], Possible]:
+def _cast_to(kind: ValueKind) -> Callable[[Sequence[Piece]], Possible]:
     return lambda pieces: values.cast(pieces[0], kind)
 
 
-def _can_cast_to(kind: Kind) -> Callable[[Sequence[Piece]], Possible]:
+def _can_cast_to(kind: ValueKind) -> Callable[[Sequence[Piece]], Possible]:
     return lambda pieces: values.can_cast(pieces[0], kind)
 
 
-_S, _I = Kind.STRING, Kind.INTEGER
+_S, _I = ValueKind.STRING, ValueKind.INTEGER
 _BUILT_IN = (
     Function("LENGTH", (_S,), None, _I, _length),
     Function("CONCAT", (), _S, _S, _concat, is_variadic=True),
@@ -161,11 +165,11 @@ _BUILT_IN = (
     Function("SUBSTRING", (_S, _I), None, _S, _substring),
     Function("SUBSTRING", (_S, _I, _I), None, _S, _substring),
     Function("ABS", (_I,), None, _I, _abs),
-    Function("INT", (None,), None, _I, _cast_to(Kind.INTEGER)),
-    Function("BOOL", (None,), None, Kind.BOOLEAN, _cast_to(Kind.BOOLEAN)),
-    Function("STRING", (None,), None, _S, _cast_to(Kind.STRING)),
-    Function("IS_INT", (None,), None, Kind.BOOLEAN, _can_cast_to(Kind.INTEGER)),
-    Function("IS_BOOL", (None,), None, Kind.BOOLEAN, _can_cast_to(Kind.BOOLEAN)),
+    Function("INT", (None,), None, _I, _cast_to(ValueKind.INTEGER)),
+    Function("BOOL", (None,), None, ValueKind.BOOLEAN, _cast_to(ValueKind.BOOLEAN)),
+    Function("STRING", (None,), None, _S, _cast_to(ValueKind.STRING)),
+    Function("IS_INT", (None,), None, ValueKind.BOOLEAN, _can_cast_to(ValueKind.INTEGER)),
+    Function("IS_BOOL", (None,), None, ValueKind.BOOLEAN, _can_cast_to(ValueKind.BOOLEAN)),
 )
 _BY_NAME: dict[str, tuple[Function, ...]] = {}
 for _function in _BUILT_IN:

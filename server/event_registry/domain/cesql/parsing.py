@@ -34,7 +34,7 @@ from .syntax import (
     Negate,
     Not,
 )
-from .values import Kind, parse_integer
+from .values import ValueKind, parse_integer
 
 MAX_DEPTH = 64
 """Deepest nesting of operations accepted (the evaluator recurses once per level)."""
@@ -185,13 +185,13 @@ class _Parser:
             return Exists(name.text.lower())
         if keyword in ("TRUE", "FALSE"):
             self.advance()
-            return Literal(Kind.BOOLEAN, keyword == "TRUE")
+            return Literal(ValueKind.BOOLEAN, keyword == "TRUE")
         if token.kind is TokenKind.INTEGER:
             self.advance()
             return _integer(token.text, token)
         if token.kind is TokenKind.STRING:
             self.advance()
-            return Literal(Kind.STRING, token.text)
+            return Literal(ValueKind.STRING, token.text)
         if token.kind is TokenKind.SYMBOL and token.text == "(":
             self.advance()
             inner = self.expression(_LOGIC, depth + 1)
@@ -234,7 +234,7 @@ def _integer(text: str, token: Token) -> Literal:
     if value is None:
         shown = text if len(text) <= 20 else text[:20] + "..."
         raise CesqlSyntaxError(f"integer literal {shown} does not fit in 32 bits", token.start)
-    return Literal(Kind.INTEGER, value)
+    return Literal(ValueKind.INTEGER, value)
 
 
 def _unexpected(token: Token, wanted: str) -> CesqlSyntaxError:

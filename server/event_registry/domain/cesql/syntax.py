@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .values import Kind
+from .values import ValueKind
 
 LOGIC_OPERATORS = frozenset({"AND", "OR", "XOR"})
 EQUALITY_OPERATORS = frozenset({"=", "!=", "<>"})
@@ -20,7 +20,7 @@ ARITHMETIC_OPERATORS = frozenset({"+", "-", "*", "/", "%"})
 
 @dataclass(frozen=True, slots=True)
 class Literal:
-    kind: Kind
+    kind: ValueKind
     value: bool | int | str
 
 
@@ -79,9 +79,9 @@ def render(expression: Expression) -> str:
     whose strings hold no backslash (CESQL cannot write every string containing one, e.g. a
     trailing backslash)."""
     match expression:
-        case Literal(kind=Kind.STRING, value=str(text)):
+        case Literal(kind=ValueKind.STRING, value=str(text)):
             return quote(text)
-        case Literal(kind=Kind.BOOLEAN, value=flag):
+        case Literal(kind=ValueKind.BOOLEAN, value=flag):
             return "TRUE" if flag else "FALSE"
         case Literal(value=number):
             return str(number)

@@ -26,7 +26,7 @@ _WIDEN_ABOVE = 16
 """Known values of one kind a set keeps before it is widened to ``AnyOf`` that kind."""
 
 
-class Kind(enum.Enum):
+class ValueKind(enum.Enum):
     BOOLEAN = "Boolean"
     INTEGER = "Integer"
     STRING = "String"
@@ -48,7 +48,7 @@ class ErrorKind(enum.Enum):
 class Known:
     """One value. ``kind`` is part of equality so ``True`` and ``1`` stay apart in sets."""
 
-    kind: Kind
+    kind: ValueKind
     value: bool | int | str
 
 
@@ -56,7 +56,7 @@ class Known:
 class AnyOf:
     """Every value of ``kind`` (Integer or String), none of them an error."""
 
-    kind: Kind
+    kind: ValueKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +71,13 @@ Piece = Known | AnyOf
 Outcome = Known | AnyOf | Failed
 Possible = frozenset[Outcome]
 
-TRUE = Known(Kind.BOOLEAN, True)
-FALSE = Known(Kind.BOOLEAN, False)
+TRUE = Known(ValueKind.BOOLEAN, True)
+FALSE = Known(ValueKind.BOOLEAN, False)
 EITHER: Possible = frozenset({TRUE, FALSE})
 ZERO = {
-    Kind.BOOLEAN: FALSE,
-    Kind.INTEGER: Known(Kind.INTEGER, 0),
-    Kind.STRING: Known(Kind.STRING, ""),
+    ValueKind.BOOLEAN: FALSE,
+    ValueKind.INTEGER: Known(ValueKind.INTEGER, 0),
+    ValueKind.STRING: Known(ValueKind.STRING, ""),
 }
 
 
@@ -86,18 +86,18 @@ def boolean(value: bool) -> Known:
 
 
 def integer(value: int) -> Known:
-    return Known(Kind.INTEGER, wrap(value))
+    return Known(ValueKind.INTEGER, wrap(value))
 
 
 def string(value: str) -> Known:
-    return Known(Kind.STRING, value)
+    return Known(ValueKind.STRING, value)
 
 
 def only(outcome: Outcome) -> Possible:
     return frozenset({outcome})
 
 
-def failed(error: ErrorKind, kind: Kind) -> Possible:
+def failed(error: ErrorKind, kind: ValueKind) -> Possible:
     return only(Failed(error, ZERO[kind]))
 
 
@@ -106,7 +106,7 @@ def wrap(value: int) -> int:
     return (value - INT_MIN) % 2**32 + INT_MIN
 
 
-def kind_of(piece: Piece) -> Kind:
+def kind_of(piece: Piece) -> ValueKind:
     return piece.kind
 
 
@@ -115,7 +115,7 @@ def widen(outcomes: Iterable[Outcome]) -> Possible:
     result = frozenset(outcomes)
     if len(result) <= _WIDEN_ABOVE and not any(isinstance(o, AnyOf) for o in result):
         return result
-    for kind in (Kind.INTEGER, Kind.STRING):
+    for kind in (ValueKind.INTEGER, ValueKind.STRING):
         if AnyOf(kind) in result:
             result = frozenset(o for o in result if not (isinstance(o, Known) and o.kind is kind))
         elif sum(1 for o in result if isinstance(o, Known) and o.kind is kind) > _WIDEN_ABOVE:
@@ -124,7 +124,7 @@ def widen(outcomes: Iterable[Outcome]) -> Possible:
     return result
 
 
-def then(possible: Possible, step: Callable[[Piece], Possible], zero: Kind) -> Possible:
+def then(possible: Possible, step: Callable[[Piece], Possible], zero: ValueKind) -> Possible:
     """Fail-fast sequencing: errors pass through (with the zero value of ``zero``), values go on."""
     if len(possible) == 1:
         (outcome,) = possible
@@ -139,38 +139,42 @@ def then(possible: Possible, step: Callable[[Piece], Possible], zero: Kind) -> P
     return widen(results)
 
 
-def cast(piece: Piece, target: Kind | None) -> Possible:
+def cast(piece: Piece, target: ValueKind | None) -> Possible:
     """CESQL v1 section 3.7 casts; ``None`` is the Any type (no cast)."""
     if target is None or piece.kind is target:
         return only(piece)
     if isinstance(piece, AnyOf):
         return _cast_any(piece.kind, target)
     value = piece.value
-    if target is Kind.STRING:
+    if target is ValueKind.STRING:
         if isinstance(value, bool):
             return only(string("true" if value else "false"))
         return only(string(str(value)))
-    if target is Kind.INTEGER:
+    if target is ValueKind.INTEGER:
         if isinstance(value, bool):
             return only(integer(1 if value else 0))
         assert isinstance(value, str)
         parsed = parse_integer(value)
-        return failed(ErrorKind.CAST, Kind.INTEGER) if parsed is None else only(integer(parsed))
+        return (
+            failed(ErrorKind.CAST, ValueKind.INTEGER) if parsed is None else only(integer(parsed))
+        )
     if isinstance(value, str):
         lowered = value.lower()
         if lowered in ("true", "false"):
             return only(boolean(lowered == "true"))
-        return failed(ErrorKind.CAST, Kind.BOOLEAN)
+        return failed(ErrorKind.CAST, ValueKind.BOOLEAN)
     return only(boolean(value != 0))
 
 
-def _cast_any(source: Kind, target: Kind) -> Possible:
-    if target is Kind.STRING:
-        return only(AnyOf(Kind.STRING))
-    if target is Kind.BOOLEAN:
-        extra = failed(ErrorKind.CAST, Kind.BOOLEAN) if source is Kind.STRING else frozenset()
+def _cast_any(source: ValueKind, target: ValueKind) -> Possible:
+    if target is ValueKind.STRING:
+        return only(AnyOf(ValueKind.STRING))
+    if target is ValueKind.BOOLEAN:
+        extra = (
+            failed(ErrorKind.CAST, ValueKind.BOOLEAN) if source is ValueKind.STRING else frozenset()
+        )
         return EITHER | extra
-    return frozenset({AnyOf(Kind.INTEGER), Failed(ErrorKind.CAST, ZERO[Kind.INTEGER])})
+    return frozenset({AnyOf(ValueKind.INTEGER), Failed(ErrorKind.CAST, ZERO[ValueKind.INTEGER])})
 
 
 def parse_integer(text: str) -> int | None:
@@ -184,6 +188,6 @@ def parse_integer(text: str) -> int | None:
     return value if INT_MIN <= value <= INT_MAX else None
 
 
-def can_cast(piece: Piece, target: Kind) -> Possible:
+def can_cast(piece: Piece, target: ValueKind) -> Possible:
     """Whether casting ``piece`` succeeds, as Booleans."""
     return widen(FALSE if isinstance(o, Failed) else TRUE for o in cast(piece, target))
