@@ -291,6 +291,19 @@ def test_a_user_applied_source_crd_with_the_annotation_is_watched_at_once(
     assert only["spec"]["source"] == f"/apis/example.com/v1/namespaces/{namespace}/widgetsources/w"
     assert only["spec"]["description"] == "A widget"
     assert only["metadata"]["ownerReferences"][0]["kind"] == "WidgetSource"
+    # A new description in the CRD's annotation replaces the EventType (specs are immutable).
+    annotation = json.dumps([{"type": "com.example.widget.made", "description": "Made"}])
+    patch = {"metadata": {"annotations": {kn.EVENT_TYPES_ANNOTATION: annotation}}}
+    controlplane.kubectl(
+        "patch", "crd", "widgetsources.example.com", "--type=merge", "-p", json.dumps(patch),
+        check=True,
+    )  # fmt: skip
+    (replaced,) = eventually(
+        controlplane,
+        namespace,
+        lambda items: [i["spec"].get("description") for i in items] == ["Made"],
+    )
+    assert replaced["metadata"]["uid"] != only["metadata"]["uid"]
 
 
 def test_a_restart_makes_no_duplicates(tmp_path: Path) -> None:
