@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from event_registry.controllers import source_eventtypes as produced
 from event_registry.controlplane.knative import definitions
@@ -294,3 +296,41 @@ def test_the_annotation_round_trips_as_the_definitions_write_it() -> None:
     entries, error = produced.declared_event_types(annotation)
     assert error == ""
     assert entries[0].type == json.loads(annotation)[0]["type"]
+
+
+SPECS = [
+    produced.Expected(
+        f"dev.example.{t}",
+        s,
+        tuple(sorted({**BROKER_REF, "name": b, "namespace": "default"}.items())),
+    )
+    for t in ("a", "b")
+    for s in ("https://one", "https://two")
+    for b in ("default", "dev")
+]
+
+
+@given(
+    current=st.lists(st.sampled_from(SPECS), max_size=12),
+    expected=st.lists(st.sampled_from(SPECS), max_size=8, unique=True),
+)
+def test_carrying_out_a_diff_leaves_exactly_the_expected_set(
+    current: list[produced.Expected], expected: list[produced.Expected]
+) -> None:
+    existing_ = [
+        {"metadata": {"namespace": "default", "name": f"et-{i}"}, "spec": e.spec()}
+        for i, e in enumerate(current)
+    ]
+    change = produced.diff(existing_, expected)
+    kept = [
+        produced.as_expected(e) for e in existing_ if e["metadata"]["name"] not in change.delete
+    ]
+    after = kept + list(change.create)
+    assert sorted(after, key=repr) == sorted(expected, key=repr)  # each once, nothing else
+    assert produced.diff(
+        [
+            {"metadata": {"namespace": "default", "name": str(i)}, "spec": e.spec()}
+            for i, e in enumerate(after)
+        ],
+        expected,
+    ).empty
