@@ -18,6 +18,7 @@ from .app.limits import RequestLimits, parse_size
 from .app.listening import PortInUse, listen, port_of
 from .app.live.connection import LiveSettings
 from .app.origins import OriginPolicy
+from .controlplane.auth import token_file
 from .controlplane.server import ControlPlaneSettings
 from .graphql.limits import QueryLimits
 from .hub import cursors
@@ -47,6 +48,17 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=1.0,
         help="seconds a deleted namespace stays Terminating before its contents are deleted",
+    )
+    plane.add_argument(
+        "--auth",
+        action="store_true",
+        help="authenticate every request (bearer tokens) and authorize it with RBAC; the "
+        "kubeconfig then carries the admin token (default off: every caller is admin)",
+    )
+    plane.add_argument(
+        "--token-auth-file",
+        type=_token_auth_file,
+        help='static users, kube-apiserver\'s CSV format: token,user,uid,"group1,group2"',
     )
     plane.add_argument("--log-level", default="info")
     plane.add_argument(
@@ -261,6 +273,16 @@ def _cursor_key_file(text: str) -> Path:
     return path
 
 
+def _token_auth_file(text: str) -> Path:
+    """The path, once the file parses: a bad one stops ``controlplane`` at once."""
+    path = Path(text)
+    try:
+        token_file.load(path)
+    except (OSError, ValueError) as error:
+        raise argparse.ArgumentTypeError(f"{text}: {error}") from error
+    return path
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -274,6 +296,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             history_limit=args.history_limit,
             bookmark_interval=args.bookmark_interval,
             namespace_grace=args.namespace_grace,
+            auth=args.auth,
+            token_auth_file=args.token_auth_file,
         )
         with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError), _port_errors():
             _run(

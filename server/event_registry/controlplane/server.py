@@ -7,6 +7,10 @@ kubeconfig (with the real port, also when asked for port 0) is on disk. The name
 ``default``, ``kube-system`` and ``kube-public`` always exist, as on a real cluster, and the
 Knative Eventing CRDs, admission rules and EventType conversion are installed
 (:mod:`.knative`), so the control plane behaves like a cluster running Knative Eventing.
+Access control (:mod:`.auth`) has the default ClusterRoles and bindings installed; with
+``auth`` every request is authenticated and authorized by RBAC, and the kubeconfig carries
+the admin token (user ``admin``, group ``system:masters``) and the control plane serves
+HTTPS with its own CA (:mod:`.http.certificates`), because kubectl sends tokens only over TLS.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from .api.collecting import GarbageCollector
 from .api.openapi import OpenApi
 from .api.resources import NAMESPACES
 from .api.watching import Broadcaster
-from .http import kubeconfig
+from .auth.control import AccessControl
+from .http import certificates, kubeconfig
 from .http.app import Services, create_app
 from .machinery import errors
 from .storage.sqlite import Storage
@@ -48,6 +53,10 @@ class ControlPlaneSettings:
     bookmark_interval: float = 60.0
     watch_queue_limit: int = 10_000
     namespace_grace: float = 1.0
+    auth: bool = False
+    """Authenticate every request (bearer tokens) and authorize it with RBAC; off: all admin."""
+    token_auth_file: Path | None = None
+    """kube-apiserver's static token file (``token,user,uid,"g1,g2"``) of extra users."""
 
 
 class ControlPlane:
@@ -58,12 +67,14 @@ class ControlPlane:
         self._storage: Storage | None = None
         self._server: uvicorn.Server | None = None
         self._broadcaster: Broadcaster | None = None
+        self.access: AccessControl | None = None
         self._serving: asyncio.Task[None] | None = None
         self.port = settings.port
 
     @property
     def url(self) -> str:
-        return f"http://{self.settings.host}:{self.port}"
+        scheme = "https" if self.settings.auth else "http"
+        return f"{scheme}://{self.settings.host}:{self.port}"
 
     @property
     def kubeconfig_path(self) -> Path:
@@ -80,6 +91,9 @@ class ControlPlane:
         self.collector = GarbageCollector(api, namespace_grace=settings.namespace_grace)
         self._ensure_namespaces(api)
         knative.enable(api)
+        self.access = access = AccessControl(
+            api, settings.data_dir, enabled=settings.auth, token_auth_file=settings.token_auth_file
+        )
         await self.collector.start()
         # IPPROTO_TCP (not 0) so asyncio sets TCP_NODELAY on accepted connections; with
         # Nagle on, every request after the first on a connection waits ~40 ms for a delayed ACK.
@@ -91,8 +105,12 @@ class ControlPlane:
             api=api,
             broadcaster=broadcaster,
             openapi=OpenApi(catalog),
+            access=access,
             server_address=f"{settings.host}:{self.port}",
             bookmark_interval=settings.bookmark_interval,
+        )
+        tls = (
+            certificates.ensure(settings.data_dir / "pki", settings.host) if settings.auth else None
         )
         config = uvicorn.Config(
             create_app(services),
@@ -100,6 +118,8 @@ class ControlPlane:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=1,
+            ssl_certfile=tls.cert_file if tls else None,
+            ssl_keyfile=tls.key_file if tls else None,
         )
         self._server = _EmbeddedServer(config)
         self._serving = asyncio.create_task(
@@ -109,7 +129,12 @@ class ControlPlane:
             if self._serving.done():
                 self._serving.result()
             await asyncio.sleep(0.01)
-        kubeconfig.write(self.kubeconfig_path, self.url)
+        kubeconfig.write(
+            self.kubeconfig_path,
+            self.url,
+            token=access.kubeconfig_token,
+            certificate_authority=tls.ca_pem if tls else None,
+        )
         log.info("control plane listening on %s (kubeconfig %s)", self.url, self.kubeconfig_path)
 
     def _ensure_namespaces(self, api: ApiServer) -> None:
@@ -129,6 +154,8 @@ class ControlPlane:
                 await self._serving
         if self.collector is not None:
             await self.collector.stop()
+        if self.access is not None:
+            self.access.close()
         if self._storage is not None:
             self._storage.close()
             self._storage = None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..machinery import errors, names
+from . import access
 from .catalog import version_priority
 from .resources import Resource
 
@@ -43,6 +44,10 @@ class Admission:
         self.register("namespaces", admit_namespace)
         self.register("configmaps", admit_configmap)
         self.register("customresourcedefinitions.apiextensions.k8s.io", admit_crd)
+        for role in (access.ROLES, access.CLUSTER_ROLES):
+            self.register(role.key, admit_role)
+        for binding in (access.ROLE_BINDINGS, access.CLUSTER_ROLE_BINDINGS):
+            self.register(binding.key, admit_binding)
 
     def register(self, resource_key: str, plugin: Plugin) -> None:
         self._plugins.setdefault(resource_key, []).append(plugin)
@@ -219,3 +224,99 @@ def _establish(crd: dict[str, Any], old: dict[str, Any] | None) -> None:
         ],
         "storedVersions": sorted(stored, key=version_priority),
     }
+
+
+# --- admission: what kube-apiserver's RBAC validation refuses --------------------------------
+
+
+def admit_role(request: Request) -> list[errors.Cause]:
+    """Every PolicyRule names verbs, and resources or nonResourceURLs (not both in a Role)."""
+    causes: list[errors.Cause] = []
+    namespaced = request.resource.namespaced
+    for index, rule in enumerate(request.new.get("rules") or ()):
+        path = f"rules[{index}]"
+        if not rule.get("verbs"):
+            causes.append(errors.required(f"{path}.verbs"))
+        if rule.get("nonResourceURLs"):
+            if namespaced:
+                causes.append(
+                    errors.invalid_value(
+                        f"{path}.nonResourceURLs",
+                        rule["nonResourceURLs"],
+                        "namespaced rules cannot apply to non-resource URLs",
+                    )
+                )
+            elif rule.get("resources") or rule.get("apiGroups"):
+                causes.append(
+                    errors.invalid_value(
+                        f"{path}.nonResourceURLs",
+                        rule["nonResourceURLs"],
+                        "rules cannot apply to both regular resources and non-resource URLs",
+                    )
+                )
+        elif not rule.get("resources"):
+            causes.append(errors.required(f"{path}.resources"))
+    return causes
+
+
+_SUBJECT_KINDS = ("User", "Group", "ServiceAccount")
+
+
+def admit_binding(request: Request) -> list[errors.Cause]:
+    """roleRef is required and immutable; subjects are Users, Groups or ServiceAccounts."""
+    causes: list[errors.Cause] = []
+    ref = request.new.get("roleRef") or {}
+    kinds = ("Role", "ClusterRole") if request.resource.namespaced else ("ClusterRole",)
+    if not ref.get("name"):
+        causes.append(errors.required("roleRef.name"))
+    if ref.get("kind") not in kinds:
+        causes.append(
+            errors.Cause(
+                "roleRef.kind",
+                "FieldValueNotSupported",
+                (
+                    f"Unsupported value: {ref.get('kind')!r}: supported values: "
+                    + ", ".join(f'"{kind}"' for kind in kinds)
+                ),
+            )
+        )
+    if ref.get("apiGroup", access.RBAC_GROUP) != access.RBAC_GROUP:
+        causes.append(
+            errors.invalid_value(
+                "roleRef.apiGroup", ref.get("apiGroup"), f"must be {access.RBAC_GROUP}"
+            )
+        )
+    old = request.old
+    if old is not None and (old.get("roleRef") or {}) != ref:
+        causes.append(errors.invalid_value("roleRef", ref, "cannot change roleRef"))
+    for index, subject in enumerate(request.new.get("subjects") or ()):
+        path = f"subjects[{index}]"
+        if not subject.get("name"):
+            causes.append(errors.required(f"{path}.name"))
+        if subject.get("kind") not in _SUBJECT_KINDS:
+            causes.append(
+                errors.Cause(
+                    f"{path}.kind",
+                    "FieldValueNotSupported",
+                    (
+                        f"Unsupported value: {subject.get('kind')!r}: supported values: "
+                        '"Group", "ServiceAccount", "User"'
+                    ),
+                )
+            )
+        elif subject["kind"] == "ServiceAccount":
+            if subject.get("apiGroup"):
+                causes.append(
+                    errors.Cause(
+                        f"{path}.apiGroup",
+                        "FieldValueNotSupported",
+                        f'Unsupported value: {subject["apiGroup"]!r}: supported values: ""',
+                    )
+                )
+            if not request.resource.namespaced and not subject.get("namespace"):
+                causes.append(errors.required(f"{path}.namespace"))
+        else:
+            subject.setdefault("apiGroup", access.RBAC_GROUP)
+    if ref:
+        ref.setdefault("apiGroup", access.RBAC_GROUP)
+    return causes

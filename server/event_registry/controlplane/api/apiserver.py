@@ -442,11 +442,8 @@ class ApiServer:
 
     def _validate_meta(self, target: Target, obj: dict[str, Any]) -> None:
         resource = target.resource
-        rule: Literal["label", "subdomain"] = (
-            "label" if resource.key == NAMESPACES_KEY else "subdomain"
-        )
         causes = names.validate_object_meta(
-            obj["metadata"], namespaced=resource.namespaced, name_rule=rule
+            obj["metadata"], namespaced=resource.namespaced, name_rule=resource.name_rule
         )
         if causes:
             raise errors.invalid(

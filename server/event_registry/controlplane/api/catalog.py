@@ -1,4 +1,5 @@
-"""The set of served resources: built-in kinds plus one entry per established CRD.
+"""The set of served resources: built-in kinds (:mod:`.resources`, :mod:`.access`) plus one
+entry per established CRD.
 
 The catalog is rebuilt from the stored CRDs after every CRD write, inside the same
 event-loop step, so a resource is served (in discovery, OpenAPI and its own paths) as soon as
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from . import resources
+from . import access, resources
+
+BUILTIN_RESOURCES = (*resources.BUILTIN_RESOURCES, *access.ACCESS_RESOURCES)
 
 
 class Catalog:
@@ -17,12 +20,12 @@ class Catalog:
 
     def __init__(self, custom: Iterable[resources.Resource] = ()) -> None:
         self._by_key: dict[str, resources.Resource] = {}
-        for resource in (*resources.BUILTIN_RESOURCES, *custom):
+        for resource in (*BUILTIN_RESOURCES, *custom):
             self._by_key[resource.key] = resource
         self.generation = 0
 
     def replace_custom(self, custom: Iterable[resources.Resource]) -> None:
-        self._by_key = {resource.key: resource for resource in resources.BUILTIN_RESOURCES}
+        self._by_key = {resource.key: resource for resource in BUILTIN_RESOURCES}
         for resource in custom:
             self._by_key.setdefault(resource.key, resource)
         self.generation += 1

@@ -13,7 +13,6 @@ from .catalog import Catalog
 from .resources import Resource
 
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 STATUS_VERBS = ["get", "patch", "update"]
 
 
@@ -75,7 +74,7 @@ def api_resource_list(catalog: Catalog, group: str, version: str) -> dict[str, A
             "singularName": resource.singular,
             "namespaced": resource.namespaced,
             "kind": resource.kind,
-            "verbs": VERBS,
+            "verbs": list(resource.verbs),
         }
         if resource.short_names:
             entry["shortNames"] = list(resource.short_names)
@@ -108,7 +107,7 @@ def _aggregated_resource(resource: Resource, version: str) -> dict[str, Any]:
         "singularResource": resource.singular,
         "scope": "Namespaced" if resource.namespaced else "Cluster",
         "responseKind": kind,
-        "verbs": VERBS,
+        "verbs": list(resource.verbs),
     }
     if resource.short_names:
         entry["shortNames"] = list(resource.short_names)

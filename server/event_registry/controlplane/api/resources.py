@@ -13,6 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..machinery.names import NameRule
+
+STORED_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
 
 @dataclass(frozen=True)
 class PrinterColumn:
@@ -56,6 +60,15 @@ class Resource:
     categories: tuple[str, ...] = ()
     builtin: bool = False
     generation_tracked: bool = True
+    name_rule: NameRule = "subdomain"
+    """How object names are validated: RBAC kinds allow any path segment (``system:x``)."""
+    create_only: bool = False
+    """A virtual kind (TokenReview, SubjectAccessReview, ...): POST answers, nothing is stored."""
+
+    @property
+    def verbs(self) -> tuple[str, ...]:
+        """The verbs discovery lists for the resource."""
+        return ("create",) if self.create_only else STORED_VERBS
 
     @property
     def key(self) -> str:
@@ -146,6 +159,7 @@ NAMESPACES = Resource(
     kind="Namespace",
     namespaced=False,
     short_names=("ns",),
+    name_rule="label",
     builtin=True,
     generation_tracked=False,
     versions=(

@@ -27,6 +27,8 @@ from ..api import discovery
 from ..api.apiserver import ApiServer, FieldValidation, ListOptions, Target
 from ..api.openapi import OpenApi
 from ..api.watching import Broadcaster, WatchEvent, WatchOptions, watch
+from ..auth import attributes as request_attributes
+from ..auth.control import AccessControl, Caller
 from ..machinery import errors, paths, protobuf
 from . import tables
 
@@ -54,6 +56,7 @@ class Services:
     api: ApiServer
     broadcaster: Broadcaster
     openapi: OpenApi
+    access: AccessControl
     server_address: str
     bookmark_interval: float = 60.0
 
@@ -130,13 +133,35 @@ class Handler:
         return self.services.api
 
     async def handle(self, request: Request) -> Response:
+        access = self.services.access
+        caller: Caller | None = None
+        attributes: request_attributes.Attributes | None = None
         try:
-            return await self._dispatch(request)
+            caller = access.identify(
+                request.url.path,
+                request.headers.get("authorization"),
+                _impersonation_headers(request),
+            )
+            request.state.caller = caller
+            attributes = request_attributes.from_request(
+                caller.user, request.method, request.url.path, request.query_params
+            )
+            access.authorize(caller, attributes)
+            response = await self._dispatch(request)
         except errors.ApiError as error:
-            return status_response(error)
+            response = status_response(error)
         except Exception as error:
             log.exception("internal error serving %s %s", request.method, request.url.path)
-            return status_response(errors.InternalError(f"internal error: {error}"))
+            response = status_response(errors.InternalError(f"internal error: {error}"))
+        if caller is not None and attributes is not None:
+            access.audit.record(
+                attributes,
+                authenticated=caller.authenticated,
+                code=response.status_code,
+                uri=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+                name=getattr(request.state, "created_name", ""),
+            )
+        return response
 
     async def _dispatch(self, request: Request) -> Response:
         path = request.url.path
@@ -207,8 +232,12 @@ class Handler:
         return Target(resource, parsed.version, parsed.namespace, parsed.name, parsed.subresource)
 
     async def _resource(self, request: Request, parsed: paths.ResourcePath) -> Response:
+        if parsed.group == "" and parsed.plural == "serviceaccounts" and parsed.subresource:
+            return await self._token_request(request, parsed)
         target = self._target(parsed)
         method = request.method
+        if target.resource.create_only:
+            return await self._review(request, target)
         response: Response
         if not target.name:
             if method == "GET":
@@ -258,6 +287,28 @@ class Handler:
             _add_warning(response, message)
         return response
 
+    async def _review(self, request: Request, target: Target) -> Response:
+        if request.method != "POST" or target.name:
+            raise errors.MethodNotAllowed(
+                f"{request.method} is not allowed on {target.resource.key}: only create"
+            )
+        caller: Caller = request.state.caller
+        body = await _body(request)
+        return json_response(
+            self.services.access.reviewer.answer(target.resource, caller.user, body), 201
+        )
+
+    async def _token_request(self, request: Request, parsed: paths.ResourcePath) -> Response:
+        if parsed.subresource != "token" or not parsed.namespace:
+            raise errors.NotFound(_NOT_FOUND)
+        if request.method != "POST":
+            raise errors.MethodNotAllowed(
+                f"{request.method} is not allowed on serviceaccounts/token"
+            )
+        body = await _body(request)
+        answer = self.services.access.reviewer.token_request(parsed.namespace, parsed.name, body)
+        return json_response(answer, 201)
+
     def _written(self, obj: dict[str, Any], warnings: list[str], status: int) -> Response:
         response = json_response(obj, status)
         for warning in warnings:
@@ -271,6 +322,7 @@ class Handler:
             field_validation=_field_validation(request),
             dry_run=_dry_run(request),
         )
+        request.state.created_name = result.object["metadata"].get("name", "")
         return self._written(result.object, result.warnings, 201)
 
     async def _delete_options(self, request: Request) -> dict[str, Any]:
@@ -410,6 +462,16 @@ class Handler:
                     resource_version=obj["metadata"].get("resourceVersion", ""),
                 )
         return _dumps({"type": event.type, "object": obj}) + b"\n"
+
+
+def _impersonation_headers(request: Request) -> dict[str, list[str]]:
+    """The ``Impersonate-*`` headers, lowercased, each with all its values."""
+    found: dict[str, list[str]] = {}
+    for name, value in request.headers.items():
+        lowered = name.lower()
+        if lowered.startswith("impersonate-"):
+            found.setdefault(lowered, []).append(value)
+    return found
 
 
 def _add_warning(response: Response, message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 
@@ -10,12 +11,21 @@ import yaml
 CONTEXT = "event-registry"
 
 
-def render(server_url: str, *, namespace: str = "default") -> str:
+def render(
+    server_url: str,
+    *,
+    token: str,
+    certificate_authority: bytes | None = None,
+    namespace: str = "default",
+) -> str:
+    cluster: dict[str, str] = {"server": server_url}
+    if certificate_authority is not None:
+        cluster["certificate-authority-data"] = base64.b64encode(certificate_authority).decode()
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": CONTEXT, "cluster": {"server": server_url}}],
-        "users": [{"name": CONTEXT, "user": {"token": "embedded-control-plane"}}],
+        "clusters": [{"name": CONTEXT, "cluster": cluster}],
+        "users": [{"name": CONTEXT, "user": {"token": token}}],
         "contexts": [
             {
                 "name": CONTEXT,
@@ -28,11 +38,18 @@ def render(server_url: str, *, namespace: str = "default") -> str:
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def write(path: Path, server_url: str) -> Path:
-    """Write atomically (readers never see a half-written file), readable by the owner only."""
+def write(
+    path: Path, server_url: str, *, token: str, certificate_authority: bytes | None = None
+) -> Path:
+    """Write atomically (readers never see a half-written file), readable by the owner only.
+
+    ``token`` is the bearer token of the file's only user (the admin token when the control
+    plane authenticates requests); ``certificate_authority`` the PEM CA of an HTTPS server."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(render(server_url))
+    temporary.write_text(
+        render(server_url, token=token, certificate_authority=certificate_authority)
+    )
     os.chmod(temporary, 0o600)
     temporary.replace(path)
     return path

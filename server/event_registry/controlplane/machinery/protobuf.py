@@ -11,6 +11,11 @@ is the object's own message. Decoded kinds (``apiVersion`` ``v1`` only):
 
 * ``Namespace``: metadata, ``spec.finalizers``, ``status.phase`` and ``status.conditions``;
 * ``ConfigMap``: metadata, ``data``, ``binaryData`` (values as base64 strings), ``immutable``;
+* ``SelfSubjectAccessReview``, ``SubjectAccessReview``, ``SelfSubjectRulesReview``
+  (``authorization.k8s.io/v1``),
+  ``TokenRequest`` and ``TokenReview`` (``authentication.k8s.io/v1``): metadata and spec;
+* ``Role``, ``ClusterRole`` (with ``aggregationRule``), ``RoleBinding`` and
+  ``ClusterRoleBinding`` (``rbac.authorization.k8s.io/v1``): every field;
 * anything else: ``apiVersion``, ``kind`` and metadata only (field 1 of ``raw`` is read as
   ``ObjectMeta``, as every Kubernetes object message does); the other fields are dropped.
 
@@ -387,6 +392,205 @@ def _decode_config_map(buf: bytes) -> dict[str, Any]:
     return out
 
 
+def _strings_of(parts: list[_Field], number: int, where: str) -> list[str]:
+    return [f.string(where) for f in parts if f.number == number]
+
+
+def _message_fields(parts: list[_Field], number: int, where: str) -> list[_Field]:
+    """The fields of the (merged) embedded message at ``number``."""
+    return list(_fields(b"".join(f.raw(where) for f in parts if f.number == number), where))
+
+
+def _string_fields(parts: list[_Field], names: dict[int, str], where: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for f in parts:
+        if f.number in names:
+            found[names[f.number]] = f.string(f"{where}.{names[f.number]}")
+    return {key: value for key, value in found.items() if value}
+
+
+_RESOURCE_ATTRIBUTES = {
+    1: "namespace",
+    2: "verb",
+    3: "group",
+    4: "version",
+    5: "resource",
+    6: "subresource",
+    7: "name",
+}
+
+
+def _decode_access_review_spec(spec: list[_Field], where: str) -> dict[str, Any]:
+    """authorization/v1 (Self)SubjectAccessReviewSpec: {1 resourceAttributes,
+    2 nonResourceAttributes, 3 user, 4 groups, 5 extra, 6 uid}."""
+    out: dict[str, Any] = {}
+    if any(f.number == 1 for f in spec):
+        attributes = _message_fields(spec, 1, f"{where}.resourceAttributes")
+        out["resourceAttributes"] = _string_fields(
+            attributes, _RESOURCE_ATTRIBUTES, f"{where}.resourceAttributes"
+        )
+    if any(f.number == 2 for f in spec):
+        attributes = _message_fields(spec, 2, f"{where}.nonResourceAttributes")
+        out["nonResourceAttributes"] = _string_fields(
+            attributes, {1: "path", 2: "verb"}, f"{where}.nonResourceAttributes"
+        )
+    out.update(_string_fields(spec, {3: "user", 6: "uid"}, where))
+    groups = _strings_of(spec, 4, f"{where}.groups")
+    if groups:
+        out["groups"] = groups
+    extra: dict[str, list[str]] = {}
+    for f in spec:
+        if f.number == 5:
+            key, value = _decode_map_entry(f.raw(f"{where}.extra"), f"{where}.extra")
+            items = list(_fields(value, f"{where}.extra[{key}]"))
+            extra[key] = _strings_of(items, 1, f"{where}.extra[{key}].items")
+    if extra:
+        out["extra"] = extra
+    return out
+
+
+def _decode_token_request_spec(spec: list[_Field], where: str) -> dict[str, Any]:
+    """authentication/v1 TokenRequestSpec: {1 audiences, 4 expirationSeconds, 3 boundObjectRef
+    {1 kind, 2 apiVersion, 3 name, 4 uid}}."""
+    out: dict[str, Any] = {}
+    audiences = _strings_of(spec, 1, f"{where}.audiences")
+    if audiences:
+        out["audiences"] = audiences
+    for f in spec:
+        if f.number == 4:
+            out["expirationSeconds"] = f.int64(f"{where}.expirationSeconds")
+    if any(f.number == 3 for f in spec):
+        ref = _message_fields(spec, 3, f"{where}.boundObjectRef")
+        out["boundObjectRef"] = _string_fields(
+            ref, {1: "kind", 2: "apiVersion", 3: "name", 4: "uid"}, f"{where}.boundObjectRef"
+        )
+    return out
+
+
+def _decode_token_review_spec(spec: list[_Field], where: str) -> dict[str, Any]:
+    """authentication/v1 TokenReviewSpec: {1 token, 2 audiences}."""
+    out: dict[str, Any] = _string_fields(spec, {1: "token"}, where)
+    audiences = _strings_of(spec, 2, f"{where}.audiences")
+    if audiences:
+        out["audiences"] = audiences
+    return out
+
+
+def _decode_policy_rules(parts: list[_Field], number: int, where: str) -> list[dict[str, Any]]:
+    """rbac/v1 PolicyRule: {1 verbs, 2 apiGroups, 3 resources, 4 resourceNames,
+    5 nonResourceURLs}."""
+    rules = []
+    names = {1: "verbs", 2: "apiGroups", 3: "resources", 4: "resourceNames", 5: "nonResourceURLs"}
+    for index, f in enumerate(p for p in parts if p.number == number):
+        at = f"{where}[{index}]"
+        fields = list(_fields(f.raw(at), at))
+        rule: dict[str, Any] = {}
+        for field_number, name in names.items():
+            values = _strings_of(fields, field_number, f"{at}.{name}")
+            if values:
+                rule[name] = values
+        rules.append(rule)
+    return rules
+
+
+def _decode_label_selector(buf: bytes, where: str) -> dict[str, Any]:
+    """meta/v1 LabelSelector: {1 matchLabels, 2 matchExpressions {1 key, 2 operator, 3 values}}."""
+    labels: dict[str, str] = {}
+    expressions: list[dict[str, Any]] = []
+    for f in _fields(buf, where):
+        if f.number == 1:
+            _decode_string_map(f.raw(f"{where}.matchLabels"), f"{where}.matchLabels", labels)
+        elif f.number == 2:
+            at = f"{where}.matchExpressions[{len(expressions)}]"
+            parts = list(_fields(f.raw(at), at))
+            expression: dict[str, Any] = _string_fields(parts, {1: "key", 2: "operator"}, at)
+            expression["values"] = _strings_of(parts, 3, f"{at}.values")
+            expressions.append(expression)
+    out: dict[str, Any] = {}
+    if labels:
+        out["matchLabels"] = labels
+    if expressions:
+        out["matchExpressions"] = expressions
+    return out
+
+
+def _decode_role(rest: list[_Field], kind: str) -> dict[str, Any]:
+    """rbac/v1 Role and ClusterRole: {1 metadata, 2 rules, 3 aggregationRule
+    {1 clusterRoleSelectors}} (the last only on a ClusterRole)."""
+    out: dict[str, Any] = {}
+    rules = _decode_policy_rules(rest, 2, f"{kind}.rules")
+    if rules:
+        out["rules"] = rules
+    if kind == "ClusterRole" and any(f.number == 3 for f in rest):
+        where = f"{kind}.aggregationRule"
+        selectors = [
+            _decode_label_selector(f.raw(where), f"{where}.clusterRoleSelectors")
+            for f in _message_fields(rest, 3, where)
+            if f.number == 1
+        ]
+        out["aggregationRule"] = {"clusterRoleSelectors": selectors}
+    return out
+
+
+def _decode_binding(rest: list[_Field], kind: str) -> dict[str, Any]:
+    """rbac/v1 RoleBinding and ClusterRoleBinding: {1 metadata, 2 subjects {1 kind,
+    2 apiGroup, 3 name, 4 namespace}, 3 roleRef {1 apiGroup, 2 kind, 3 name}}."""
+    subjects: list[dict[str, str]] = []
+    for f in rest:
+        if f.number == 2:
+            at = f"{kind}.subjects[{len(subjects)}]"
+            subjects.append(
+                _string_fields(
+                    list(_fields(f.raw(at), at)),
+                    {1: "kind", 2: "apiGroup", 3: "name", 4: "namespace"},
+                    at,
+                )
+            )
+    out: dict[str, Any] = {}
+    if subjects:
+        out["subjects"] = subjects
+    if any(f.number == 3 for f in rest):
+        where = f"{kind}.roleRef"
+        out["roleRef"] = _string_fields(
+            _message_fields(rest, 3, where), {1: "apiGroup", 2: "kind", 3: "name"}, where
+        )
+    return out
+
+
+_RBAC_DECODERS = {
+    "Role": _decode_role,
+    "ClusterRole": _decode_role,
+    "RoleBinding": _decode_binding,
+    "ClusterRoleBinding": _decode_binding,
+}
+
+
+def _decode_rbac(buf: bytes, kind: str) -> dict[str, Any]:
+    rest, metadata = _split_metadata(buf, kind)
+    return {"metadata": metadata, **_RBAC_DECODERS[kind](rest, kind)}
+
+
+def _decode_rules_review_spec(spec: list[_Field], where: str) -> dict[str, Any]:
+    """authorization/v1 SelfSubjectRulesReviewSpec: {1 namespace}."""
+    return _string_fields(spec, {1: "namespace"}, where)
+
+
+_SPEC_DECODERS = {
+    ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): _decode_rules_review_spec,
+    ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): _decode_access_review_spec,
+    ("authorization.k8s.io/v1", "SubjectAccessReview"): _decode_access_review_spec,
+    ("authentication.k8s.io/v1", "TokenRequest"): _decode_token_request_spec,
+    ("authentication.k8s.io/v1", "TokenReview"): _decode_token_review_spec,
+}
+"""The request kinds of access control: metadata (field 1) and spec (field 2) are read."""
+
+
+def _decode_with_spec(buf: bytes, api_version: str, kind: str) -> dict[str, Any]:
+    rest, metadata = _split_metadata(buf, kind)
+    spec = _message_fields(rest, 2, f"{kind}.spec")
+    return {"metadata": metadata, "spec": _SPEC_DECODERS[api_version, kind](spec, f"{kind}.spec")}
+
+
 def _decode_generic(buf: bytes, kind: str) -> dict[str, Any]:
     _, metadata = _split_metadata(buf, kind or "object")
     return {"metadata": metadata}
@@ -434,6 +638,10 @@ def decode_object(body: bytes) -> dict[str, Any]:
         obj = _decode_namespace(raw)
     elif api_version == "v1" and kind == "ConfigMap":
         obj = _decode_config_map(raw)
+    elif api_version == "rbac.authorization.k8s.io/v1" and kind in _RBAC_DECODERS:
+        obj = _decode_rbac(raw, kind)
+    elif (api_version, kind) in _SPEC_DECODERS:
+        obj = _decode_with_spec(raw, api_version, kind)
     else:
         obj = _decode_generic(raw, kind)
 
