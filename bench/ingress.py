@@ -266,9 +266,9 @@ a case, the cases in turn within each run, every answer 202. The baseline is a b
 Starlette endpoint in its own process under the same uvicorn settings that reads the body and
 answers 202. Events a second are bounded by the load generator as much as by the server (one
 Python process driving {connections} connections) and moved by up to {spread:.1f}x between runs
-while other work shared the cores (load average at start {load}); events per CPU-second divide the events
-answered by the CPU time the server's process used meanwhile (`/proc/<pid>/stat`), and
-compare the servers' own cost per event.
+while other work shared the cores (load average at start {load}); events per CPU-second
+divide the events answered by the CPU time the server's process used meanwhile
+(`/proc/<pid>/stat`), and compare the servers' own cost per event.
 
 | case | events/s (median) | events/s (range) | events/CPU-s (median) | of the bare one |
 | --- | ---: | ---: | ---: | ---: |
