@@ -136,6 +136,19 @@ def run_kubectl(
     return result
 
 
+def kubeconfig_for(base: Path, path: Path, *, token: str | None) -> Path:
+    """Write a kubeconfig at ``path`` for the cluster of kubeconfig ``base`` (server and CA)
+    whose user presents ``token`` (no credentials when None): one identity per file, as a
+    test of access control needs."""
+    config = yaml.safe_load(base.read_text())
+    user: dict[str, str] = {} if token is None else {"token": token}
+    config["users"] = [{"name": "identity", "user": user}]
+    for context in config["contexts"]:
+        context["context"]["user"] = "identity"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
 def knative_crds_present() -> bool:
     return (KNATIVE_CRDS / "eventtype.yaml").is_file()
 
