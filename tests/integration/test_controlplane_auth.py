@@ -288,7 +288,8 @@ def _raw_status(plane: ControlPlaneProcess, token: str | None) -> tuple[int, dic
         with urllib.request.urlopen(request, context=context, timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+        with error:
+            return error.code, json.loads(error.read())
 
 
 @pytest.mark.usefixtures("granted")
@@ -385,6 +386,7 @@ def test_health_and_version_answer_without_credentials(plane: ControlPlaneProces
             assert response.status == 200
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{plane.url}/api", context=context, timeout=10)
+    refused.value.close()
     assert refused.value.code == 401
 
 
