@@ -411,3 +411,37 @@ def test_kubeconfig_carries_the_ca_and_an_https_server(plane: ControlPlaneProces
     text = Path(plane.kubeconfig).read_text()
     assert "certificate-authority-data" in text
     assert plane.url.startswith("https://127.0.0.1:")
+
+
+@pytest.mark.usefixtures("granted")
+def test_cluster_role_aggregation_made_with_kubectl_create(
+    plane: ControlPlaneProcess, users: dict[str, Identity]
+) -> None:
+    plane.kubectl(
+        "create", "clusterrole", "team-view", "--aggregation-rule=team-view=true", check=True
+    )
+    plane.kubectl(
+        "create",
+        "clusterrolebinding",
+        "team-view",
+        "--clusterrole=team-view",
+        "--group=team-a",
+        check=True,
+    )
+    assert users["alice"].kubectl("auth", "can-i", "list", "brokers", "-A").stdout.strip() == "no"
+    plane.kubectl(
+        "create", "clusterrole", "brokers-view", "--verb=list", "--resource=brokers", check=True
+    )
+    plane.kubectl("label", "clusterrole", "brokers-view", "team-view=true", check=True)
+    assert users["alice"].kubectl("auth", "can-i", "list", "brokers", "-A").stdout.strip() == "yes"
+    listed = users["alice"].kubectl("get", "brokers", "-A", "-o", "name", check=True)
+    assert listed.stdout.split().count("broker.eventing.knative.dev/existing") == 2
+
+
+@pytest.mark.usefixtures("granted")
+def test_can_i_list_shows_the_rules_of_the_namespace(users: dict[str, Identity]) -> None:
+    listed = users["bob"].kubectl("auth", "can-i", "--list", "-n", "auth-a", check=True).stdout
+    rows = {line.split()[0]: line for line in listed.splitlines()[1:] if line.strip()}
+    assert "[get list]" in rows["triggers.eventing.knative.dev"]
+    assert "brokers.eventing.knative.dev" not in rows
+    assert "selfsubjectaccessreviews.authorization.k8s.io" in rows

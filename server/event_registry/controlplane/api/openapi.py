@@ -54,6 +54,8 @@ def _operations(resource: Resource, version: str) -> dict[str, Any]:
             op["parameters"] = _QUERY_PARAMS
         return op
 
+    if resource.create_only:
+        return {collection: {"post": operation("create", True)}}
     paths: dict[str, Any] = {
         collection: {
             "get": operation("list", False),

@@ -1,18 +1,19 @@
 """RBAC over the stored Roles and bindings, answered from an in-memory index.
 
-The index maps each subject (a User, a Group, a ServiceAccount) to the bindings that name it
-and each role to its rules; a ClusterRole with an ``aggregationRule`` has the rules of every
-ClusterRole its selectors match (as Kubernetes' aggregation controller would write them). It
-is rebuilt on the first check after any RBAC object changes (:meth:`RbacIndex.observe` is an
-:class:`~.apiserver.ApiServer` listener), so a check costs O(bindings of the subject) and a
-new binding applies to the very next request. Members of ``system:masters`` are always
-allowed, as kube-apiserver's privileged-group authorizer does. A binding whose role does not
-exist grants nothing.
+The index maps each (subject, namespace) pair, a User, a Group or a ServiceAccount with ""
+for cluster-wide bindings, to the bindings that name it, and each role to its rules; a
+ClusterRole with an ``aggregationRule`` has the rules of every ClusterRole its selectors
+match (as Kubernetes' aggregation controller would write them). It is rebuilt on the first
+check after any RBAC object changes (:meth:`RbacIndex.observe` is an
+:class:`~.apiserver.ApiServer` listener), so a new binding applies to the very next request,
+and a check reads only the subject's ClusterRoleBindings and its RoleBindings in the
+request's namespace. Members of ``system:masters`` are always allowed, as kube-apiserver's
+privileged-group authorizer does. A binding whose role does not exist grants nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,7 +97,7 @@ class RbacIndex:
         self._stale = True
         self._cluster_roles: dict[str, list[Any]] = {}
         self._roles: dict[tuple[str, str], list[Any]] = {}
-        self._bindings: dict[str, list[_Binding]] = {}
+        self._bindings: dict[tuple[str, str], list[_Binding]] = {}
 
     def observe(self, event: Event) -> None:
         if event.resource in _RBAC_KEYS:
@@ -111,7 +112,7 @@ class RbacIndex:
             )
             for role in storage.items(access.ROLES.key)
         }
-        bindings: dict[str, list[_Binding]] = {}
+        bindings: dict[tuple[str, str], list[_Binding]] = {}
         for resource in (access.CLUSTER_ROLE_BINDINGS, access.ROLE_BINDINGS):
             for obj in storage.items(resource.key):
                 meta, ref = obj["metadata"], obj.get("roleRef") or {}
@@ -120,7 +121,7 @@ class RbacIndex:
                     key = _subject_key(subject, namespace)
                     if key is None:
                         continue
-                    bindings.setdefault(key, []).append(
+                    bindings.setdefault((key, namespace), []).append(
                         _Binding(
                             resource.kind,
                             namespace,
@@ -142,6 +143,14 @@ class RbacIndex:
         if service_account is not None:
             yield f"ServiceAccount:{service_account[0]}:{service_account[1]}"
 
+    def _bindings_of(self, attributes: Attributes) -> Iterator[_Binding]:
+        """The subject's ClusterRoleBindings, then its RoleBindings in the namespace."""
+        keys = list(self._subject_keys(attributes))
+        scopes = ("", attributes.namespace) if attributes.namespace else ("",)
+        for scope in scopes:
+            for key in keys:
+                yield from self._bindings.get((key, scope), ())
+
     def _rules_of(self, binding: _Binding) -> list[Any]:
         if binding.role_kind == "ClusterRole":
             return self._cluster_roles.get(binding.role_name, [])
@@ -154,21 +163,18 @@ class RbacIndex:
             return Decision(True)
         if self._stale:
             self._rebuild()
-        for key in self._subject_keys(attributes):
-            for binding in self._bindings.get(key, ()):
-                if binding.namespace and binding.namespace != attributes.namespace:
-                    continue
-                if rules.rules_allow(attributes, self._rules_of(binding)):
-                    where = (
-                        f'"{binding.name}/{binding.namespace}"'
-                        if binding.namespace
-                        else f'"{binding.name}"'
-                    )
-                    return Decision(
-                        True,
-                        f"RBAC: allowed by {binding.kind} {where} of {binding.role_kind} "
-                        f'"{binding.role_name}" to {binding.subject}',
-                    )
+        for binding in self._bindings_of(attributes):
+            if rules.rules_allow(attributes, self._rules_of(binding)):
+                where = (
+                    f'"{binding.name}/{binding.namespace}"'
+                    if binding.namespace
+                    else f'"{binding.name}"'
+                )
+                return Decision(
+                    True,
+                    f"RBAC: allowed by {binding.kind} {where} of {binding.role_kind} "
+                    f'"{binding.role_name}" to {binding.subject}',
+                )
         return Decision(False)
 
     def rules_for(self, attributes: Attributes) -> list[Any]:
@@ -176,8 +182,6 @@ class RbacIndex:
         if self._stale:
             self._rebuild()
         found: list[Any] = []
-        for key in self._subject_keys(attributes):
-            for binding in self._bindings.get(key, ()):
-                if not binding.namespace or binding.namespace == attributes.namespace:
-                    found.extend(self._rules_of(binding))
+        for binding in self._bindings_of(attributes):
+            found.extend(self._rules_of(binding))
         return found
