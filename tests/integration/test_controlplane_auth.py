@@ -445,3 +445,57 @@ def test_can_i_list_shows_the_rules_of_the_namespace(users: dict[str, Identity])
     assert "[get list]" in rows["triggers.eventing.knative.dev"]
     assert "brokers.eventing.knative.dev" not in rows
     assert "selfsubjectaccessreviews.authorization.k8s.io" in rows
+
+
+@pytest.mark.usefixtures("granted")
+def test_a_binding_may_grant_only_what_its_writer_holds(
+    plane: ControlPlaneProcess, users: dict[str, Identity]
+) -> None:
+    plane.kubectl(
+        "create",
+        "role",
+        "binding-writer",
+        "--verb=create,get",
+        "--resource=rolebindings",
+        "-n",
+        "auth-b",
+        check=True,
+    )
+    plane.kubectl(
+        "create",
+        "rolebinding",
+        "bob-binds",
+        "--role=binding-writer",
+        "--user=bob",
+        "-n",
+        "auth-b",
+        check=True,
+    )
+    bob = users["bob"]
+    escalating = bob.kubectl(
+        "create",
+        "rolebinding",
+        "bob-admin",
+        "--clusterrole=cluster-admin",
+        "--user=bob",
+        "-n",
+        "auth-b",
+    )
+    assert escalating.returncode != 0
+    assert (
+        'rolebindings.rbac.authorization.k8s.io "bob-admin" is forbidden: user "bob"'
+        in escalating.stderr
+    )
+    assert "is attempting to grant RBAC permissions not currently held" in escalating.stderr
+    bob.kubectl(
+        "create",
+        "rolebinding",
+        "someone-writes",
+        "--role=writer",
+        "--user=someone",
+        "-n",
+        "auth-b",
+        check=True,
+    )
+    answer = plane.kubectl("auth", "can-i", "create", "brokers", "-n", "auth-b", "--as=someone")
+    assert answer.stdout.strip() == "yes"

@@ -307,3 +307,91 @@ def test_binding_validation(api: ApiServer) -> None:
         )
     with pytest.raises(errors.Invalid, match=r"rules\[0\]\.verbs"):
         create(api, access.ROLES, {"metadata": {"name": "r"}, "rules": [{"resources": ["x"]}]}, "a")
+
+
+def rbac_writer(api: ApiServer) -> None:
+    """alice may write Roles and RoleBindings in a (not ``*``: that includes escalate and
+    bind), and read triggers there."""
+    role(
+        api,
+        "a",
+        "rbac-writer",
+        {
+            "apiGroups": [access.RBAC_GROUP],
+            "resources": ["roles", "rolebindings"],
+            "verbs": ["create", "update", "patch", "get", "list"],
+        },
+        {"apiGroups": [K], "resources": ["triggers"], "verbs": ["get", "list"]},
+    )
+    bind(api, "a", "Role", "rbac-writer", {"kind": "User", "name": "alice"})
+
+
+def test_a_role_may_hold_only_what_its_writer_holds(api: ApiServer, control: AccessControl) -> None:
+    rbac_writer(api)
+    caller = control.identify("/api", "Bearer alice-token", {})
+    subset = {
+        "metadata": {"name": "r", "namespace": "a"},
+        "rules": [{"apiGroups": [K], "resources": ["triggers"], "verbs": ["list"]}],
+    }
+    control.check_grant(caller, access.ROLES.key, subset)
+    more = {
+        "metadata": {"name": "r", "namespace": "a"},
+        "rules": [{"apiGroups": [K], "resources": ["triggers", "brokers"], "verbs": ["list"]}],
+    }
+    with pytest.raises(errors.Forbidden) as refused:
+        control.check_grant(caller, access.ROLES.key, more)
+    assert "is attempting to grant RBAC permissions not currently held" in refused.value.message
+    assert 'Resources:["brokers"]' in refused.value.message
+    assert 'Resources:["triggers"]' not in refused.value.message
+    elsewhere = {**subset, "metadata": {"name": "r", "namespace": "b"}}
+    with pytest.raises(errors.Forbidden):
+        control.check_grant(caller, access.ROLES.key, elsewhere)
+    role(
+        api,
+        "a",
+        "escalator",
+        {"apiGroups": [access.RBAC_GROUP], "resources": ["roles"], "verbs": ["escalate"]},
+    )
+    bind(api, "a", "Role", "escalator", {"kind": "User", "name": "alice"})
+    control.check_grant(caller, access.ROLES.key, more)
+
+
+def test_a_binding_may_grant_only_what_its_writer_holds(
+    api: ApiServer, control: AccessControl
+) -> None:
+    rbac_writer(api)
+    role(api, "a", "lister", {"apiGroups": [K], "resources": ["triggers"], "verbs": ["list"]})
+    role(api, "a", "creator", {"apiGroups": [K], "resources": ["triggers"], "verbs": ["create"]})
+    caller = control.identify("/api", "Bearer alice-token", {})
+
+    def binding(role_name: str) -> dict[str, Any]:
+        return {
+            "metadata": {"name": "b", "namespace": "a"},
+            "roleRef": {"apiGroup": access.RBAC_GROUP, "kind": "Role", "name": role_name},
+            "subjects": [{"kind": "User", "name": "bob"}],
+        }
+
+    control.check_grant(caller, access.ROLE_BINDINGS.key, binding("lister"))
+    with pytest.raises(errors.Forbidden, match='Verbs:\\["create"\\]'):
+        control.check_grant(caller, access.ROLE_BINDINGS.key, binding("creator"))
+    role(
+        api,
+        "a",
+        "binder",
+        {
+            "apiGroups": [access.RBAC_GROUP],
+            "resources": ["roles"],
+            "verbs": ["bind"],
+            "resourceNames": ["creator"],
+        },
+    )
+    bind(api, "a", "Role", "binder", {"kind": "User", "name": "alice"})
+    control.check_grant(caller, access.ROLE_BINDINGS.key, binding("creator"))
+
+
+def test_roleref_is_immutable(api: ApiServer) -> None:
+    role(api, "a", "one", {"apiGroups": [K], "resources": ["triggers"], "verbs": ["list"]})
+    bind(api, "a", "Role", "one", {"kind": "User", "name": "bob"})
+    target = Target(access.ROLE_BINDINGS, "v1", "a", "one-1")
+    with pytest.raises(errors.Invalid, match="cannot change roleRef"):
+        api.patch(target, "application/merge-patch+json", {"roleRef": {"name": "two"}})

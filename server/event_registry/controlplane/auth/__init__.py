@@ -7,7 +7,8 @@ as Kubernetes' RBAC does (pure); :mod:`.rbac` keeps an in-memory index of the st
 bindings and answers each check in O(bindings of the subject); :mod:`.tokens` signs and
 verifies ServiceAccount tokens (JWT, HS256) and :mod:`.token_file` reads the static token
 file; :mod:`.authenticator` turns a bearer token into an identity; :mod:`.impersonation`
-applies ``Impersonate-*`` headers; :mod:`.reviews` answers TokenRequest, TokenReview,
+applies ``Impersonate-*`` headers; :mod:`.escalation` refuses Roles and bindings that grant
+more than their writer holds; :mod:`.reviews` answers TokenRequest, TokenReview,
 SubjectAccessReview, SelfSubjectAccessReview and SelfSubjectReview; :mod:`.bootstrap` installs
 the default ClusterRoles and bindings; :mod:`.audit` appends one JSON line per write.
 

@@ -5,7 +5,8 @@ With ``enabled`` every request needs a valid bearer token (401 otherwise), excep
 request *without* credentials to ``/healthz``, ``/livez``, ``/readyz`` or ``/version`` acts
 as ``system:anonymous`` (which ``system:public-info-viewer`` allows, as on a cluster with
 anonymous access limited to those paths), and every request is authorized by RBAC (403 with
-kube-apiserver's message otherwise). Disabled, every caller is ``admin`` in
+kube-apiserver's message otherwise), and a Role or binding may grant only what its writer
+holds (:mod:`.escalation`). Disabled, every caller is ``admin`` in
 ``system:masters``, as before authentication existed; impersonation headers still apply, and
 the impersonated identity is then authorized by RBAC exactly as when enabled, so ``kubectl
 --as`` behaves the same either way. Token reviews, access reviews and TokenRequest work in
@@ -17,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..api.apiserver import ApiServer
 from ..machinery import errors
-from . import bootstrap, impersonation, token_file, tokens
+from . import bootstrap, escalation, impersonation, token_file, tokens
 from .attributes import Attributes, forbidden_message
 from .audit import AuditLog
 from .authenticator import Authenticator, load_admin_token
@@ -89,7 +91,7 @@ class AccessControl:
 
     def authorize(self, caller: Caller, attributes: Attributes) -> Decision:
         """RBAC's decision, or a 403 ``Forbidden`` in kube-apiserver's words."""
-        if not self.enabled and caller.user is caller.authenticated:
+        if not self.enforces(caller):
             return Decision(True)
         decision = self.rbac.authorize(attributes)
         if decision.allowed:
@@ -105,6 +107,16 @@ class AccessControl:
             else f"{qualified} is forbidden: {message}",
             errors.Details(name=name, group=group, kind=resource),
         )
+
+    def enforces(self, caller: Caller) -> bool:
+        """Whether RBAC decides for this caller (auth on, or an impersonated identity)."""
+        return self.enabled or caller.user is not caller.authenticated
+
+    def check_grant(self, caller: Caller, resource_key: str, obj: dict[str, Any]) -> None:
+        """403 when writing ``obj`` (a Role, ClusterRole or binding) would grant permissions
+        the caller does not hold (:mod:`.escalation`)."""
+        if self.enforces(caller):
+            escalation.check(self.rbac, caller.user, resource_key, obj)
 
     def close(self) -> None:
         self.audit.close()

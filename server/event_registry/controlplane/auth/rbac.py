@@ -158,6 +158,17 @@ class RbacIndex:
             return self._roles.get((binding.namespace, binding.role_name), [])
         return []
 
+    def role_rules(self, kind: str, namespace: str, name: str) -> list[Any] | None:
+        """The (aggregated) rules of a Role in ``namespace`` or of a ClusterRole; None if
+        there is no such role."""
+        if self._stale:
+            self._rebuild()
+        if kind == "ClusterRole":
+            return self._cluster_roles.get(name)
+        if kind == "Role":
+            return self._roles.get((namespace, name))
+        return None
+
     def authorize(self, attributes: Attributes) -> Decision:
         if MASTERS in attributes.user.groups:
             return Decision(True)

@@ -24,7 +24,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from ..api import discovery
-from ..api.apiserver import ApiServer, FieldValidation, ListOptions, Target
+from ..api.access import RBAC_RESOURCES
+from ..api.apiserver import ApiServer, FieldValidation, ListOptions, Target, WriteResult
 from ..api.openapi import OpenApi
 from ..api.watching import Broadcaster, WatchEvent, WatchOptions, watch
 from ..auth import attributes as request_attributes
@@ -47,6 +48,7 @@ VERSION_INFO = {
 }
 
 _NOT_FOUND = "the server could not find the requested resource"
+RBAC_KEYS = frozenset(resource.key for resource in RBAC_RESOURCES)
 
 
 @dataclass
@@ -252,23 +254,8 @@ class Handler:
                 raise errors.MethodNotAllowed(f"{method} is not allowed on a collection")
         elif method == "GET":
             response = self._get(request, target)
-        elif method == "PUT":
-            result = self.api.update(
-                target,
-                await _body(request),
-                field_validation=_field_validation(request),
-                dry_run=_dry_run(request),
-            )
-            response = self._written(result.object, result.warnings, 200)
-        elif method == "PATCH":
-            content_type = request.headers.get("content-type", "").split(";")[0].strip()
-            result = self.api.patch(
-                target,
-                content_type,
-                await _body(request),
-                field_validation=_field_validation(request),
-                dry_run=_dry_run(request),
-            )
+        elif method in ("PUT", "PATCH"):
+            result = await self._write(request, target)
             response = self._written(result.object, result.warnings, 200)
         elif method == "DELETE":
             response = json_response(
@@ -315,13 +302,30 @@ class Handler:
             _add_warning(response, warning)
         return response
 
+    async def _write(self, request: Request, target: Target) -> WriteResult:
+        """POST, PUT or PATCH; a Role or binding is first computed (a dry run) and refused
+        if it would grant the caller more than they hold."""
+        body = await _body(request)
+        content_type = request.headers.get("content-type", "").split(";")[0].strip()
+        validation = _field_validation(request)
+
+        def write(dry_run: bool) -> WriteResult:
+            if request.method == "POST":
+                return self.api.create(target, body, field_validation=validation, dry_run=dry_run)
+            if request.method == "PUT":
+                return self.api.update(target, body, field_validation=validation, dry_run=dry_run)
+            return self.api.patch(
+                target, content_type, body, field_validation=validation, dry_run=dry_run
+            )
+
+        access = self.services.access
+        caller: Caller = request.state.caller
+        if target.resource.key in RBAC_KEYS and access.enforces(caller):
+            access.check_grant(caller, target.resource.key, write(True).object)
+        return write(_dry_run(request))
+
     async def _create(self, request: Request, target: Target) -> Response:
-        result = self.api.create(
-            target,
-            await _body(request),
-            field_validation=_field_validation(request),
-            dry_run=_dry_run(request),
-        )
+        result = await self._write(request, target)
         request.state.created_name = result.object["metadata"].get("name", "")
         return self._written(result.object, result.warnings, 201)
 
