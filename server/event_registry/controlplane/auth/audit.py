@@ -1,12 +1,13 @@
 """The audit log: one ``audit.k8s.io/v1`` Event per write, as JSON lines in the data directory.
 
-Every create, update, patch, delete and deletecollection (also refused ones, with their
-response code) is appended to ``<data-dir>/audit.log`` once answered, at the ``Metadata``
-level: ``user`` is who authenticated, ``impersonatedUser`` whom they acted as (absent without
-impersonation), ``objectRef`` the resource, namespace, name (for a create, the created
-object's), and ``responseStatus.code``. Lines are written whole and flushed, so a reader sees
-complete records; past ``max_bytes`` the file moves to ``audit.log.1`` (one generation kept).
-"""
+Every create, update, patch, delete and deletecollection of a stored object, and every
+TokenRequest (also refused ones, with their response code), is appended to
+``<data-dir>/audit.log`` once answered, at the ``Metadata`` level: ``user`` is who
+authenticated, ``impersonatedUser`` whom they acted as (absent without impersonation),
+``objectRef`` the resource, namespace, name (for a create, the created object's), and
+``responseStatus.code``. Reviews (TokenReview, SubjectAccessReview...) change nothing and are
+not recorded. Lines are written whole and flushed, so a reader sees complete records; past
+``max_bytes`` the file moves to ``audit.log.1`` (one generation kept)."""
 
 from __future__ import annotations
 

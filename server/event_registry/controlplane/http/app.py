@@ -155,7 +155,11 @@ class Handler:
         except Exception as error:
             log.exception("internal error serving %s %s", request.method, request.url.path)
             response = status_response(errors.InternalError(f"internal error: {error}"))
-        if caller is not None and attributes is not None:
+        if (
+            caller is not None
+            and attributes is not None
+            and getattr(request.state, "audited", True)
+        ):
             access.audit.record(
                 attributes,
                 authenticated=caller.authenticated,
@@ -280,6 +284,7 @@ class Handler:
                 f"{request.method} is not allowed on {target.resource.key}: only create"
             )
         caller: Caller = request.state.caller
+        request.state.audited = False  # a review changes nothing
         body = await _body(request)
         return json_response(
             self.services.access.reviewer.answer(target.resource, caller.user, body), 201
