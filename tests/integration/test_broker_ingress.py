@@ -116,8 +116,12 @@ def settle(plane: ControlPlaneProcess) -> None:
     namespace = f"barrier-{next(_barriers)}"
     create_namespace(plane, namespace)
     url = ready_broker(plane, namespace)
-    assert send(url, binary("barrier")).status == 202
-    eventually(lambda: types_of(plane, namespace) == ["barrier"])
+
+    def registered() -> bool:  # sent again while the flag may not have been read yet
+        assert send(url, binary("barrier")).status == 202
+        return types_of(plane, namespace) == ["barrier"]
+
+    eventually(registered)
 
 
 # the HTTP contract ---------------------------------------------------------------------------
@@ -254,6 +258,26 @@ def test_a_flood_of_random_types_is_capped_per_broker_and_per_namespace(
     names = types_of(controlplane, namespace)
     assert len(names) == PER_NAMESPACE
     assert names[PER_MINUTE:] == [f"second.{n}" for n in range(PER_NAMESPACE - PER_MINUTE)]
+
+
+def test_a_deleted_auto_created_event_type_comes_back_with_the_next_event(
+    controlplane: ControlPlaneProcess, namespace: str
+) -> None:
+    enable_auto_create(controlplane)
+    url = ready_broker(controlplane, namespace)
+    settle(controlplane)
+    send(url, binary("comes.back"))
+    eventually(lambda: types_of(controlplane, namespace) == ["comes.back"])
+    (created,) = event_types(controlplane, namespace)
+    name = created["metadata"]["name"]
+    controlplane.kubectl("delete", "eventtype", name, "-n", namespace, check=True)
+    assert types_of(controlplane, namespace) == []
+
+    def back() -> bool:  # once the ingress' cache has seen the deletion
+        send(url, binary("comes.back"))
+        return [et["metadata"]["name"] for et in event_types(controlplane, namespace)] == [name]
+
+    eventually(back)
 
 
 def test_auto_created_event_types_go_with_their_broker(

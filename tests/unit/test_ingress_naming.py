@@ -61,20 +61,23 @@ def test_any_type_and_source_give_a_valid_name(type_: str, source: str, broker: 
     assert len(name) <= 253
 
 
-def event_type(description: str | None, owner_kind: str | None) -> models.EventType:
-    owner = (
-        models.Reference("eventing.knative.dev/v1", owner_kind, "default") if owner_kind else None
+def event_type(description: str | None, reference_kind: str | None) -> models.EventType:
+    reference = (
+        models.Reference("eventing.knative.dev/v1", reference_kind, "default")
+        if reference_kind
+        else None
     )
     return models.EventType(
-        meta=models.Meta(namespace="ns", name="et", owner=owner),
+        meta=models.Meta(namespace="ns", name="et"),
         api_version="eventing.knative.dev/v1beta3",
         type="t",
         description=description,
+        reference=reference,
     )
 
 
-def test_auto_created_means_knatives_description_and_a_broker_owner() -> None:
+def test_auto_created_means_knatives_description_and_a_broker_reference() -> None:
     assert is_auto_created(event_type(vocabulary.AUTO_CREATED_DESCRIPTION, "Broker"))
     assert not is_auto_created(event_type(vocabulary.AUTO_CREATED_DESCRIPTION, None))
     assert not is_auto_created(event_type("mine", "Broker"))
-    assert not is_auto_created(event_type(vocabulary.AUTO_CREATED_DESCRIPTION, "GitHubSource"))
+    assert not is_auto_created(event_type(vocabulary.AUTO_CREATED_DESCRIPTION, "InMemoryChannel"))

@@ -2,21 +2,24 @@
 ``EventTypeAutoHandler``, with limits).
 
 For each accepted event, while ``eventtype-auto-create`` is on: the EventType named by
-:func:`~.naming.event_type_name` is created unless it is known (seen by this process, or in
-the cache an informer keeps), within the :mod:`.limits`. The EventType is Knative's: v1beta3,
-owned by the Broker (ownerReference with its uid, so it goes when the Broker goes), referencing
-it, with Knative's attributes (``type``, ``source``, ``schemadata`` and ``specversion`` pinned,
-``id`` required) and the description ``vocabulary.AUTO_CREATED_DESCRIPTION``.
+:func:`~.naming.event_type_name` is created unless the cache an informer keeps has it, within
+the :mod:`.limits`. The EventType is Knative's: v1beta3, owned by the Broker (ownerReference
+with its uid, so it goes when the Broker goes), referencing it, with Knative's attributes
+(``type``, ``source``, ``schemadata`` and ``specversion`` pinned, ``id`` required) and the
+description ``vocabulary.AUTO_CREATED_DESCRIPTION``.
 
 Guarantees:
 
 - :meth:`AutoCreator.saw` never blocks and never raises: the answer to the sender does not wait
   for the API; creations run one at a time from a bounded queue;
-- no duplicate: names are deterministic, an AlreadyExists counts as created;
+- no duplicate: an EventType in the cache, or queued and not in the cache yet (for at most
+  ``RECENT`` seconds), is not queued again, and since names are deterministic a create
+  racing another is an AlreadyExists; an auto-created EventType someone deletes comes back
+  with the next event of its type, as in Knative;
 - a type whose creation failed otherwise (API unreachable, refused) is forgotten, so the next
   event of that type tries again (within the limits);
-- the per-namespace count is the auto-created EventTypes in the cache plus those created in
-  the last minute the cache does not show yet.
+- the per-namespace count is the auto-created EventTypes in the cache plus those queued in
+  the last ``RECENT`` seconds the cache does not show yet.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from ..cluster import errors, kinds
 from ..cluster.client import ClusterClient
 from ..domain import models
 from ..knative import vocabulary
-from ..store.caching import Cache
+from ..store.caching import Cache, Change
 from .events import SeenEvent
 from .limits import IngressSettings, SlidingWindow
 from .naming import event_type_name, is_auto_created
@@ -41,8 +44,9 @@ from .naming import event_type_name, is_auto_created
 log = logging.getLogger(__name__)
 
 EVENT_TYPES = kinds.event_types("v1beta3")
-KNOWN_LIMIT = 100_000
-"""Names remembered as existing before the memory is cleared (the cache still knows them)."""
+RECENT = 60.0
+"""Seconds an EventType queued by this ingress counts as existing until the cache shows it
+(its creation under way, or its watch event not arrived yet)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +111,10 @@ class AutoCreator:
         self._clock = clock
         self._per_broker = SlidingWindow(settings.per_broker_per_minute)
         self._pruned = clock()
-        self._known: set[tuple[str, str]] = set()
         self._recent: dict[str, dict[str, float]] = {}
-        """Per namespace: names created (or being created) → when; pruned after a minute."""
+        """Per namespace: names queued → when; dropped once the cache shows them, or after
+        ``RECENT`` seconds."""
+        cache.add_listener(self._on_change)
         self._queue: asyncio.Queue[Wanted] = asyncio.Queue(maxsize=settings.pending_limit)
         self._task: asyncio.Task[None] | None = None
         self.created = 0
@@ -131,19 +136,26 @@ class AutoCreator:
 
     # deciding ----------------------------------------------------------------------------
 
+    def _on_change(self, change: Change) -> None:
+        """An EventType the cache shows needs no memory of its own any more (and when it is
+        deleted later, the next event of its type creates it again)."""
+        if change.kind == "EventType" and change.new is not None:
+            queued = self._recent.get(change.namespace)
+            if queued:
+                queued.pop(change.name, None)
+
     def saw(self, broker: models.Broker, event: SeenEvent) -> None:
         """An event was accepted for ``broker``: queue its EventType if it is new and allowed."""
         if not self._enabled():
             return
         namespace = broker.meta.namespace
         name = event_type_name(broker.meta.name, namespace, event.type, event.source)
-        key = (namespace, name)
-        if key in self._known:
-            return
         if self._cache.snapshot.event_type(namespace, name) is not None:
-            self._remember(key)
-            return
+            return  # registered already (Knative asks its lister the same)
         now, limits = self._clock(), self._settings
+        created_at = self._recent.get(namespace, {}).get(name)
+        if created_at is not None and now - created_at < RECENT:
+            return  # being created, or created and not in the cache yet
         if now - self._pruned > self._per_broker.window:
             self._per_broker.forget_idle(now)
             self._pruned = now
@@ -164,13 +176,7 @@ class AutoCreator:
         except asyncio.QueueFull:
             self._skip("%d EventTypes already wait to be created", self._queue.qsize())
             return
-        self._remember(key)
         self._recent.setdefault(namespace, {})[name] = now
-
-    def _remember(self, key: tuple[str, str]) -> None:
-        if len(self._known) >= KNOWN_LIMIT:
-            self._known.clear()
-        self._known.add(key)
 
     def _skip(self, why: str, *args: Any) -> None:
         self.skipped += 1
@@ -179,7 +185,7 @@ class AutoCreator:
     def _auto_created_count(self, namespace: str, now: float) -> int:
         snapshot = self._cache.snapshot
         recent = self._recent.get(namespace, {})
-        for name in [n for n, t in recent.items() if t <= now - 60.0]:
+        for name in [n for n, t in recent.items() if now - t >= RECENT]:
             del recent[name]
         in_cache = {
             et.meta.name for et in snapshot.event_types_in(namespace) if is_auto_created(et)
@@ -218,5 +224,4 @@ class AutoCreator:
         )
 
     def _forget(self, wanted: Wanted) -> None:
-        self._known.discard((wanted.namespace, wanted.name))
         self._recent.get(wanted.namespace, {}).pop(wanted.name, None)

@@ -38,11 +38,13 @@ def event_type_name(broker: str, namespace: str, type_: str, source: str) -> str
 
 
 def is_auto_created(event_type: models.EventType) -> bool:
-    """True for an EventType carrying Knative's auto-create marks: its description and an
-    owner that is a Broker."""
-    owner = event_type.meta.owner
+    """True for an EventType a Broker's ingress auto-created: Knative's description and a
+    reference to a Broker. (Knative's ownerReference to the Broker is no ``controller`` one,
+    so the domain model does not keep it.)"""
+    reference = event_type.reference
     return (
         event_type.description == vocabulary.AUTO_CREATED_DESCRIPTION
-        and owner is not None
-        and owner.kind == vocabulary.BROKER.kind
+        and reference is not None
+        and reference.kind == vocabulary.BROKER.kind
+        and reference.group == vocabulary.EVENTING_GROUP
     )
