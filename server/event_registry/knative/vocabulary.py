@@ -88,8 +88,9 @@ ownerReference carries the uid; knative/eventing pkg/reconciler/source/duck)."""
 
 AUTO_CREATED_DESCRIPTION = "Event Type auto-created by controller"
 """``spec.description`` of an EventType Knative's ingress created from an event it saw. Knative
-sets no label or annotation: this description, an ownerReference to the Broker (or Channel)
-and the name ``et-<owner>-<md5(type+source+namespace+owner)>`` are its only marks."""
+sets no label or annotation: this description, ``spec.reference`` and a plain (not
+``controller``) ownerReference to the Broker (or Channel), and the name
+``et-<owner>-<md5(type+source+namespace+owner)>`` are its only marks."""
 AUTO_CREATED_NAME_PREFIX = "et-"
 
 # The registry's own annotations (never Knative's) ----------------------------------------------
