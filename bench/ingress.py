@@ -17,8 +17,8 @@ case by case:
 - ``ingress, auto-create off``: the ingress parses and validates every event with the
   ``cloudevents`` SDK and looks the Broker up;
 - ``ingress, auto-create on, known types``: ``eventtype-auto-create`` enabled and events of
-  50 types already registered (the steady state: every event is checked against the types
-  seen);
+  50 types already registered (the steady state: every event's EventType name is derived and
+  looked up in the cache);
 - ``ingress, auto-create on, new types``: every event has a type never seen (the flood
   case: each one is hashed, looked up and refused by the per-Broker limit, after the first
   few are queued).
@@ -274,10 +274,10 @@ divide the events answered by the CPU time the server's process used meanwhile
 | --- | ---: | ---: | ---: | ---: |
 {rows}
 
-With auto-create on, an event of a type already seen costs one MD5 and a set lookup more; a
-flood of new types is refused by the per-Broker limit (`--autocreate-per-minute`, default 60)
-after the first few, costing a cache lookup and the sliding window, and never fills the
-store. Figures in `bench/results/ingress.json`.
+With auto-create on, an event of a type already registered costs an MD5 of its attributes and
+a lookup in the informer's cache more; a flood of new types is refused by the per-Broker
+limit (`--autocreate-per-minute`, default 60) after the first few, costing the sliding window
+besides, and never fills the store. Figures in `bench/results/ingress.json`.
 """
 
 
