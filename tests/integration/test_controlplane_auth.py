@@ -505,3 +505,27 @@ def test_a_binding_may_grant_only_what_its_writer_holds(
     )
     answer = plane.kubectl("auth", "can-i", "create", "brokers", "-n", "auth-b", "--as=someone")
     assert answer.stdout.strip() == "yes"
+
+
+@pytest.mark.usefixtures("granted")
+def test_view_and_edit_cover_knatives_kinds(plane: ControlPlaneProcess) -> None:
+    for role_name, user in (("view", "viewer"), ("edit", "editor")):
+        plane.kubectl(
+            "create",
+            "rolebinding",
+            f"{user}-{role_name}",
+            f"--clusterrole={role_name}",
+            f"--user={user}",
+            "-n",
+            "auth-a",
+            check=True,
+        )
+
+    def can(user: str, verb: str) -> str:
+        answer = plane.kubectl("auth", "can-i", verb, "triggers", "-n", "auth-a", f"--as={user}")
+        return answer.stdout.strip()
+
+    assert (can("viewer", "list"), can("viewer", "create")) == ("yes", "no")
+    assert (can("editor", "list"), can("editor", "create")) == ("yes", "yes")
+    listed = plane.kubectl("get", "triggers", "-n", "auth-a", "--as=viewer", "-o", "name")
+    assert "trigger.eventing.knative.dev/existing" in listed.stdout

@@ -14,6 +14,7 @@ from event_registry.controlplane.api.resources import NAMESPACES
 from event_registry.controlplane.auth.attributes import Attributes
 from event_registry.controlplane.auth.control import AccessControl
 from event_registry.controlplane.auth.identity import UserInfo
+from event_registry.controlplane.knative import roles as knative_roles
 from event_registry.controlplane.machinery import errors
 from event_registry.controlplane.storage.sqlite import Storage
 
@@ -395,3 +396,29 @@ def test_roleref_is_immutable(api: ApiServer) -> None:
     target = Target(access.ROLE_BINDINGS, "v1", "a", "one-1")
     with pytest.raises(errors.Invalid, match="cannot change roleRef"):
         api.patch(target, "application/merge-patch+json", {"roleRef": {"name": "two"}})
+
+
+@pytest.mark.parametrize(
+    ("cluster_role", "allowed"),
+    [
+        ("view", {("list", "triggers"), ("get", "eventtypes")}),
+        ("edit", {("list", "triggers"), ("get", "eventtypes"), ("create", "triggers")}),
+        (
+            "admin",
+            {("list", "triggers"), ("get", "eventtypes"), ("create", "triggers")},
+        ),
+    ],
+)
+def test_default_view_edit_admin_aggregate_knatives_roles(
+    api: ApiServer, control: AccessControl, cluster_role: str, allowed: set[tuple[str, str]]
+) -> None:
+    knative_roles.install(api)
+    bind(api, "a", "ClusterRole", cluster_role, {"kind": "User", "name": "alice"})
+    user = alice(control)
+    for verb, plural in [("list", "triggers"), ("get", "eventtypes"), ("create", "triggers")]:
+        assert ask(control, user, verb, plural, "a") is ((verb, plural) in allowed), (verb, plural)
+        assert not ask(control, user, verb, plural, "b")
+    roles = Attributes(
+        user, "create", True, api_group=access.RBAC_GROUP, resource="roles", namespace="a"
+    )
+    assert control.rbac.authorize(roles).allowed is (cluster_role == "admin")

@@ -3,9 +3,13 @@
 ``cluster-admin`` (everything, bound to ``system:masters``), ``system:discovery`` (discovery,
 OpenAPI, version and health paths), ``system:basic-user`` (SelfSubjectAccessReview,
 SelfSubjectRulesReview, SelfSubjectReview) — both bound to ``system:authenticated`` — and
-``system:public-info-viewer`` (version and health, also for ``system:unauthenticated``), with
-kube-apiserver's names, labels and rules. :func:`install` creates the missing ones and leaves
-existing ones as they are, so it is idempotent and keeps an operator's edits.
+``system:public-info-viewer`` (version and health, also for ``system:unauthenticated``),
+``system:auth-delegator`` (TokenReview and SubjectAccessReview, for delegating proxies), and
+the user-facing ``admin``, ``edit`` and ``view``, aggregated from every ClusterRole labelled
+``rbac.authorization.k8s.io/aggregate-to-<role>`` (``view`` into ``edit`` into ``admin``),
+with kube-apiserver's names, labels and rules (of core resources, those this plane serves).
+:func:`install` creates the missing ones and leaves existing ones as they are, so it is
+idempotent and keeps an operator's edits.
 """
 
 from __future__ import annotations
@@ -59,6 +63,18 @@ CLUSTER_ROLES: dict[str, list[dict[str, Any]]] = {
             "verbs": ["create"],
         },
     ],
+    "system:auth-delegator": [
+        {
+            "apiGroups": ["authentication.k8s.io"],
+            "resources": ["tokenreviews"],
+            "verbs": ["create"],
+        },
+        {
+            "apiGroups": ["authorization.k8s.io"],
+            "resources": ["subjectaccessreviews"],
+            "verbs": ["create"],
+        },
+    ],
     "system:public-info-viewer": [
         {
             "nonResourceURLs": ["/healthz", "/livez", "/readyz", "/version", "/version/"],
@@ -66,6 +82,46 @@ CLUSTER_ROLES: dict[str, list[dict[str, Any]]] = {
         }
     ],
 }
+
+_AGGREGATE = "rbac.authorization.k8s.io/aggregate-to-"
+_READ = ["get", "list", "watch"]
+_WRITE = ["create", "delete", "deletecollection", "patch", "update"]
+
+AGGREGATED_CLUSTER_ROLES: dict[str, tuple[dict[str, str], str]] = {
+    "admin": ({}, "admin"),
+    "edit": ({f"{_AGGREGATE}admin": "true"}, "edit"),
+    "view": ({f"{_AGGREGATE}edit": "true"}, "view"),
+}
+"""The user-facing roles: name → (labels, the ``aggregate-to-<x>`` label they select)."""
+
+AGGREGATE_TO: dict[str, tuple[str, list[dict[str, Any]]]] = {
+    "system:aggregate-to-view": (
+        "view",
+        [
+            {"apiGroups": [""], "resources": ["configmaps", "serviceaccounts"], "verbs": _READ},
+            {"apiGroups": [""], "resources": ["namespaces"], "verbs": _READ},
+        ],
+    ),
+    "system:aggregate-to-edit": (
+        "edit",
+        [
+            {"apiGroups": [""], "resources": ["configmaps", "serviceaccounts"], "verbs": _WRITE},
+            {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]},
+            {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]},
+        ],
+    ),
+    "system:aggregate-to-admin": (
+        "admin",
+        [
+            {
+                "apiGroups": ["rbac.authorization.k8s.io"],
+                "resources": ["roles", "rolebindings"],
+                "verbs": [*_WRITE, *_READ],
+            },
+        ],
+    ),
+}
+"""The core resources' share of admin/edit/view, labelled into them as in Kubernetes."""
 
 CLUSTER_ROLE_BINDINGS: dict[str, tuple[str, ...]] = {
     "cluster-admin": (MASTERS,),
@@ -75,17 +131,30 @@ CLUSTER_ROLE_BINDINGS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _create_missing(api: ApiServer, target: Target, obj: dict[str, Any]) -> None:
+def create_missing(api: ApiServer, target: Target, obj: dict[str, Any]) -> None:
+    """Create ``obj`` unless an object of that name exists (left as it is)."""
     if api.storage.get(target.resource.key, "", obj["metadata"]["name"]) is None:
         with contextlib.suppress(errors.AlreadyExists):
             api.create(target, obj)
+
+
+def aggregated_into(role: str) -> dict[str, str]:
+    """The label that aggregates a ClusterRole into ``admin``, ``edit`` or ``view``."""
+    return {f"{_AGGREGATE}{role}": "true"}
 
 
 def install(api: ApiServer) -> None:
     roles = Target(access.CLUSTER_ROLES, "v1")
     bindings = Target(access.CLUSTER_ROLE_BINDINGS, "v1")
     for name, rules in CLUSTER_ROLES.items():
-        _create_missing(api, roles, {"metadata": {"name": name, **_META}, "rules": rules})
+        create_missing(api, roles, {"metadata": {"name": name, **_META}, "rules": rules})
+    for name, (labels, selects) in AGGREGATED_CLUSTER_ROLES.items():
+        meta = {**_META, "labels": {**_META["labels"], **labels}}
+        rule = {"clusterRoleSelectors": [{"matchLabels": aggregated_into(selects)}]}
+        create_missing(api, roles, {"metadata": {"name": name, **meta}, "aggregationRule": rule})
+    for name, (into, rules) in AGGREGATE_TO.items():
+        meta = {**_META, "labels": {**_META["labels"], **aggregated_into(into)}}
+        create_missing(api, roles, {"metadata": {"name": name, **meta}, "rules": rules})
     for name, groups in CLUSTER_ROLE_BINDINGS.items():
         binding = {
             "metadata": {"name": name, **_META},
@@ -94,4 +163,4 @@ def install(api: ApiServer) -> None:
                 {"apiGroup": access.RBAC_GROUP, "kind": "Group", "name": group} for group in groups
             ],
         }
-        _create_missing(api, bindings, binding)
+        create_missing(api, bindings, binding)

@@ -79,15 +79,29 @@ def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> 
 
 
 def _aggregated_rules(cluster_roles: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Each ClusterRole's rules, an aggregated one's including those of the roles it selects,
+    transitively (``view`` is aggregated into ``edit``, ``edit`` into ``admin``), cycles cut."""
+    by_name = {role["metadata"]["name"]: role for role in cluster_roles}
     effective: dict[str, list[Any]] = {}
-    for role in cluster_roles:
-        own = list(role.get("rules") or ())
+
+    def rules_of(name: str, visiting: frozenset[str]) -> list[Any]:
+        if name in effective:
+            return effective[name]
+        role = by_name[name]
+        found = list(role.get("rules") or ())
         selectors = (role.get("aggregationRule") or {}).get("clusterRoleSelectors") or ()
-        for other in cluster_roles if selectors else ():
-            labels = other["metadata"].get("labels") or {}
-            if other is not role and any(selector_matches(s, labels) for s in selectors):
-                own.extend(other.get("rules") or ())
-        effective[role["metadata"]["name"]] = own
+        for other, other_role in by_name.items() if selectors else ():
+            labels = other_role["metadata"].get("labels") or {}
+            if other in visiting or other == name:
+                continue
+            if any(selector_matches(s, labels) for s in selectors):
+                found.extend(rules_of(other, visiting | {name}))
+        if not visiting:
+            effective[name] = found
+        return found
+
+    for name in by_name:
+        rules_of(name, frozenset())
     return effective
 
 

@@ -4,9 +4,10 @@
 # enable(api) makes an ApiServer behave like a cluster with Knative Eventing installed: it
 # registers the EventType converter (v1beta1/v1beta2/v1beta3), the admission plugins of
 # .admitting (Knative's webhook defaults and validation, reading Knative's feature flags from
-# the api's own storage through .features) and installs the CRDs of .definitions
-# by the rule documented in .installing. It is synchronous and idempotent; call it once the
-# namespaces exist (ControlPlane.start, after _ensure_namespaces).
+# the api's own storage through .features), installs the CRDs of .definitions by the rule
+# documented in .installing and Knative's namespaced ClusterRoles (.roles). It is synchronous
+# and idempotent; call it once the namespaces exist (ControlPlane.start, after
+# _ensure_namespaces).
 
 from ...knative.eventtype_versions import convert_eventtype as _convert_eventtype
 from ...knative.vocabulary import EVENT_TYPE as _EVENT_TYPE
@@ -14,6 +15,7 @@ from ..api.apiserver import ApiServer as _ApiServer
 from . import admitting as _admitting
 from . import features as _features
 from . import installing as _installing
+from . import roles as _roles
 
 
 def enable(api: _ApiServer) -> None:
@@ -21,3 +23,4 @@ def enable(api: _ApiServer) -> None:
     api.conversion.register(_EVENT_TYPE.group, _EVENT_TYPE.kind, _convert_eventtype)
     _admitting.register(api.admission, features=_features.stored(api.storage))
     _installing.install_builtin_crds(api)
+    _roles.install(api)
