@@ -46,8 +46,6 @@ class AutoCreateFlag:
         self._client = client
         self._interval = interval
         self.enabled = False
-        self.read = asyncio.Event()
-        """Set once the ConfigMap (or its absence) has been read."""
 
     async def refresh(self) -> None:
         try:
@@ -61,7 +59,6 @@ class AutoCreateFlag:
         if enabled != self.enabled:
             log.info("%s: %s", vocabulary.EVENTTYPE_AUTO_CREATE, "on" if enabled else "off")
         self.enabled = enabled
-        self.read.set()
 
     async def run(self) -> None:
         while True:
