@@ -422,3 +422,9 @@ def test_default_view_edit_admin_aggregate_knatives_roles(
         user, "create", True, api_group=access.RBAC_GROUP, resource="roles", namespace="a"
     )
     assert control.rbac.authorize(roles).allowed is (cluster_role == "admin")
+
+
+def test_impersonating_anonymous_is_unauthenticated(control: AccessControl) -> None:
+    admin = f"Bearer {control.authenticator.admin_token}"
+    user = control.identify("/api", admin, {"impersonate-user": ["system:anonymous"]}).user
+    assert user.groups == ("system:unauthenticated",)

@@ -26,12 +26,12 @@ from . import bootstrap, escalation, impersonation, token_file, tokens
 from .attributes import Attributes, forbidden_message
 from .audit import AuditLog
 from .authenticator import Authenticator, load_admin_token
-from .identity import ADMIN, UNAUTHENTICATED, UserInfo
+from .identity import ADMIN, ANONYMOUS_NAME, UNAUTHENTICATED, UserInfo
 from .rbac import Decision, RbacIndex
 from .reviews import Reviewer
 
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version"})
-ANONYMOUS = UserInfo("system:anonymous", groups=(UNAUTHENTICATED,))
+ANONYMOUS = UserInfo(ANONYMOUS_NAME, groups=(UNAUTHENTICATED,))
 SIGNING_KEY_FILE = "serviceaccount-signing.key"
 ADMIN_TOKEN_FILE = "admin.token"
 AUDIT_LOG_FILE = "audit.log"

@@ -56,5 +56,11 @@ def service_account_groups(namespace: str) -> tuple[str, ...]:
     return (SERVICE_ACCOUNTS, f"{SERVICE_ACCOUNTS}:{namespace}", AUTHENTICATED)
 
 
-def with_authenticated(groups: tuple[str, ...]) -> tuple[str, ...]:
-    return groups if AUTHENTICATED in groups else (*groups, AUTHENTICATED)
+ANONYMOUS_NAME = "system:anonymous"
+
+
+def with_authenticated(groups: tuple[str, ...], name: str = "") -> tuple[str, ...]:
+    """``groups`` plus ``system:authenticated`` (``system:unauthenticated`` for the anonymous
+    user), as kube-apiserver adds them."""
+    group = UNAUTHENTICATED if name == ANONYMOUS_NAME else AUTHENTICATED
+    return groups if group in groups else (*groups, group)

@@ -5,8 +5,8 @@ As kube-apiserver's impersonation filter: each requested attribute is authorized
 for a ``system:serviceaccount:<ns>:<name>`` user), ``groups``, ``uids`` and ``userextras/<key>``
 (both in ``authentication.k8s.io``); the first refusal is a 403 naming it. Groups, uid or
 extras without a user are a 400. Once allowed, the request is authorized as the impersonated
-identity, which gets ``system:authenticated`` (and a ServiceAccount its fixed groups when no
-group is asked for).
+identity, which gets ``system:authenticated`` (``system:unauthenticated`` for
+``system:anonymous``; a ServiceAccount also its fixed groups when no group is asked for).
 """
 
 from __future__ import annotations
@@ -104,4 +104,4 @@ def impersonate(
             )
     if service_account is not None and not groups:
         groups = service_account_groups(service_account[0])
-    return UserInfo(username, uids[0] if uids else "", with_authenticated(groups), extra)
+    return UserInfo(username, uids[0] if uids else "", with_authenticated(groups, username), extra)
