@@ -159,6 +159,7 @@ def test_what_is_refused_and_why(controlplane: ControlPlaneProcess, namespace: s
     assert unknown.status == 404
     assert "nope" in unknown.text
     assert send(f"{controlplane.ingress_url}/{namespace}", binary("t")).status == 400
+    assert send(f"{controlplane.ingress_url}/", binary("t")).status == 404
     assert http("GET", url).status == 405
     options = http("OPTIONS", url)
     assert options.status == 200

@@ -3,9 +3,10 @@
 
 - ``202 Accepted``: every event of the request is a valid CloudEvent and the Broker exists;
 - ``400``: not a CloudEvent (the body says why), or a path that is not ``/<namespace>/<broker>``;
-- ``404``: no such Broker; ``405``: a method other than POST (OPTIONS answers the CloudEvents
-  webhook handshake); ``413``: a body over ``max_event_size`` (checked on ``Content-Length``
-  and while reading, so a large body is never buffered whole);
+- ``404``: no such Broker (or the path ``/``, as Knative's); ``405``: a method other than
+  POST (OPTIONS answers the CloudEvents webhook handshake); ``413``: a body over
+  ``max_event_size`` (checked on ``Content-Length`` and while reading, so a large body is
+  never buffered whole);
 - ``503`` (with ``Retry-After``) only before the Brokers have first been listed.
 
 Errors are plain text, one line. Events are not delivered to Trigger subscribers (yet): the
@@ -64,6 +65,8 @@ def create_app(cache: Cache, *, max_event_size: int, seen: Seen) -> Starlette:
             )
         if request.method != "POST":
             return _error(405, f"method {request.method} not allowed; use POST", Allow=ALLOW)
+        if request.url.path == "/":
+            return _error(404, "POST events to /<namespace>/<broker>")
         parts = request.url.path.strip("/").split("/")
         if len(parts) != 2 or not all(parts):
             return _error(400, "the path must be /<namespace>/<broker>")
