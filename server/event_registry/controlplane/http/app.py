@@ -1,12 +1,14 @@
 """The HTTP face of the control plane: Kubernetes API paths, content types and Status errors.
 
-Decodes requests (JSON, YAML, kubectl's protobuf bodies, the three patch types), routes them
-to :class:`~.apiserver.ApiServer`, discovery and OpenAPI, and encodes answers as kubectl and
-client libraries expect: objects with apiVersion/kind, Lists with a resourceVersion, Tables
-when asked for ``as=Table``, chunked watch streams of one JSON event per line, and every
-failure as a ``Status`` with the real code and reason. Any exception that is not an
-:class:`~.errors.ApiError` is answered as a 500 ``InternalError`` and logged; it never takes
-the server down.
+Each request is first authenticated, impersonated and authorized (:mod:`..auth.control`:
+401, 400 or 403 before anything else happens) and, once answered, recorded in the audit log
+if it wrote. It decodes requests (JSON, YAML, kubectl's protobuf bodies, the three patch
+types), routes them to :class:`~.apiserver.ApiServer`, discovery and OpenAPI, and encodes
+answers as kubectl and client libraries expect: objects with apiVersion/kind, Lists with a
+resourceVersion, Tables when asked for ``as=Table``, chunked watch streams of one JSON event
+per line, and every failure as a ``Status`` with the real code and reason. Any exception that
+is not an :class:`~.errors.ApiError` is answered as a 500 ``InternalError`` and logged; it
+never takes the server down.
 """
 
 from __future__ import annotations
