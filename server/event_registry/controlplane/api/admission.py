@@ -63,8 +63,18 @@ class Admission:
             )
 
 
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+"""Set by the API server on every Namespace write to the Namespace's name, as Kubernetes does."""
+
+
 def admit_namespace(request: Request) -> list[errors.Cause]:
     namespace = request.new
+    metadata = namespace.setdefault("metadata", {})
+    labels = metadata.get("labels")
+    if not isinstance(labels, dict):
+        labels = metadata["labels"] = {}
+    if metadata.get("name"):
+        labels[NAMESPACE_NAME_LABEL] = metadata["name"]
     if request.operation == "CREATE":
         namespace.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         namespace["status"] = {"phase": "Active"}

@@ -56,12 +56,11 @@ def _operations(resource: Resource, version: str) -> dict[str, Any]:
 
     if resource.create_only:
         return {collection: {"post": operation("create", True)}}
+    collection_operations = {"get": operation("list", False), "post": operation("post", True)}
+    if resource.collection_deletable:
+        collection_operations["delete"] = operation("deletecollection", False)
     paths: dict[str, Any] = {
-        collection: {
-            "get": operation("list", False),
-            "post": operation("post", True),
-            "delete": operation("deletecollection", False),
-        },
+        collection: collection_operations,
         item: {
             "get": operation("get", False),
             "put": operation("put", True),

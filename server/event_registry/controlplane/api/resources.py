@@ -64,11 +64,17 @@ class Resource:
     """How object names are validated: RBAC kinds allow any path segment (``system:x``)."""
     create_only: bool = False
     """A virtual kind (TokenReview, SubjectAccessReview, ...): POST answers, nothing is stored."""
+    collection_deletable: bool = True
+    """Whether DELETE on the collection is served (``deletecollection``); Namespaces: no."""
 
     @property
     def verbs(self) -> tuple[str, ...]:
         """The verbs discovery lists for the resource."""
-        return ("create",) if self.create_only else STORED_VERBS
+        if self.create_only:
+            return ("create",)
+        if not self.collection_deletable:
+            return tuple(verb for verb in STORED_VERBS if verb != "deletecollection")
+        return STORED_VERBS
 
     @property
     def key(self) -> str:
@@ -162,6 +168,7 @@ NAMESPACES = Resource(
     name_rule="label",
     builtin=True,
     generation_tracked=False,
+    collection_deletable=False,
     versions=(
         Version(
             name="v1",

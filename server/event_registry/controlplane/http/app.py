@@ -254,10 +254,12 @@ class Handler:
                 response = self._list(request, target)
             elif method == "POST":
                 response = await self._create(request, target)
-            elif method == "DELETE":
+            elif method == "DELETE" and target.resource.collection_deletable:
                 response = await self._delete_collection(request, target)
             else:
-                raise errors.MethodNotAllowed(f"{method} is not allowed on a collection")
+                raise errors.MethodNotAllowed(
+                    "the server does not allow this method on the requested resource"
+                )
         elif method == "GET":
             response = self._get(request, target)
         elif method in ("PUT", "PATCH"):

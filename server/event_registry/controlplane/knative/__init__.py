@@ -13,6 +13,7 @@ from ...knative.eventtype_versions import convert_eventtype as _convert_eventtyp
 from ...knative.vocabulary import EVENT_TYPE as _EVENT_TYPE
 from ..api.apiserver import ApiServer as _ApiServer
 from . import admitting as _admitting
+from . import broker_defaults as _broker_defaults
 from . import features as _features
 from . import installing as _installing
 from . import roles as _roles
@@ -21,6 +22,11 @@ from . import roles as _roles
 def enable(api: _ApiServer) -> None:
     """Give ``api`` Knative Eventing semantics: conversion, admission and built-in CRDs."""
     api.conversion.register(_EVENT_TYPE.group, _EVENT_TYPE.kind, _convert_eventtype)
-    _admitting.register(api.admission, features=_features.stored(api.storage))
+    _admitting.register(
+        api.admission,
+        features=_features.stored(api.storage),
+        broker_class_defaults=_broker_defaults.stored(api.storage),
+    )
     _installing.install_builtin_crds(api)
+    _installing.install_system_namespace(api)
     _roles.install(api)

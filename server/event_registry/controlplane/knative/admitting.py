@@ -5,8 +5,10 @@
 Knative's defaults to the new object (the caller's private copy, in the storage version), then
 returns one :class:`~event_registry.controlplane.machinery.errors.Cause` per problem, with the
 field path and, where Knative has one, Knative's own message (``missing field(s)``, ``expected
-exactly one, got both``, ``Immutable fields changed (-old +new)``, ...). The admission chain
-turns causes into one 422 ``Invalid``; nothing is written when there is a cause.
+exactly one, got both``, ``Immutable fields changed (-old +new)``, ...). Registered, the causes
+are refused as Knative's webhook refuses through kube-apiserver: one 400 ``admission webhook
+"validation.webhook.eventing.knative.dev" denied the request: validation failed: ...`` (see
+:mod:`.denying`); nothing is written when there is a cause.
 
 Guarantees:
 
@@ -15,9 +17,11 @@ Guarantees:
 * Defaults are those Knative's webhook applies with its stock configuration:
 
   - EventType: ``spec.reference.namespace`` <- the EventType's namespace.
-  - Broker: annotation ``eventing.knative.dev/broker.class`` <- ``MTChannelBasedBroker`` when
-    the key is absent; ``spec.config.namespace`` and the dead letter sink's
-    ``ref.namespace`` <- the Broker's namespace.
+  - Broker: annotation ``eventing.knative.dev/broker.class``, ``spec.config`` and
+    ``spec.delivery`` when absent <- ``config-br-defaults`` of ``knative-eventing`` as
+    :mod:`.broker_defaults` reads it (without it: the class ``MTChannelBasedBroker`` only);
+    ``spec.config.namespace`` and the dead letter sink's ``ref.namespace`` <- the Broker's
+    namespace.
   - Trigger: ``spec.filter`` <- ``{}``; ``spec.subscriber.ref.namespace`` and the dead letter
     sink's ``ref.namespace`` <- the Trigger's namespace; label ``eventing.knative.dev/broker``
     <- ``spec.brokerRef.name`` when ``spec.brokerRef`` is set and
@@ -46,7 +50,7 @@ Guarantees:
     EventType ``spec.reference.namespace``: accepted in any namespace, whatever the flag.
     Knative's ``KReference`` namespace check only runs for a parent set during validation,
     which Trigger and EventType validation never set and Broker validation sets with
-    different namespaces allowed unless ``config-br-defaults`` forbids them (that ConfigMap
+    different namespaces allowed unless ``config-br-defaults`` forbids them (that setting
     is not read here).
 
 * An EventType's spec is immutable in every version: an update must leave both its v1beta2
@@ -84,8 +88,9 @@ from ...knative.vocabulary import (
     DEPENDENCY_ANNOTATION,
     INJECTION_ANNOTATION,
 )
-from ..api.admission import Admission, Request
+from ..api.admission import Admission, Plugin, Request
 from ..machinery import errors
+from . import broker_defaults, denying
 from . import features as flags
 
 __all__ = [
@@ -145,18 +150,40 @@ _PEM = re.compile(r"-----BEGIN ([^-\n]+)-----(.*?)-----END \1-----", re.DOTALL)
 _registered: weakref.WeakSet[Admission] = weakref.WeakSet()
 
 
-def register(admission: Admission, *, features: flags.FeaturesSource = flags.stock) -> None:
+def register(
+    admission: Admission,
+    *,
+    features: flags.FeaturesSource = flags.stock,
+    broker_class_defaults: broker_defaults.BrokerDefaultsSource = broker_defaults.built_in,
+) -> None:
     """Add the EventType, Broker and Trigger plugins (once per ``admission``).
 
-    ``features`` is called for each admitted Trigger write, so a flag changed in the cluster
-    applies to the next write.
+    ``features`` is called for each admitted Trigger write and ``broker_class_defaults`` for
+    each admitted Broker write, so a ConfigMap changed in the cluster applies to the next write.
     """
     if admission in _registered:
         return
-    admission.register(EVENT_TYPES, admit_event_type)
-    admission.register(BROKERS, admit_broker)
-    admission.register(TRIGGERS, lambda request: admit_trigger(request, features=features()))
+    admission.register(EVENT_TYPES, _as_webhook(admit_event_type))
+    admission.register(
+        BROKERS,
+        _as_webhook(lambda request: admit_broker(request, defaults=broker_class_defaults())),
+    )
+    admission.register(
+        TRIGGERS, _as_webhook(lambda request: admit_trigger(request, features=features()))
+    )
     _registered.add(admission)
+
+
+def _as_webhook(plugin: Plugin) -> Plugin:
+    """``plugin`` whose causes are refused as Knative's webhook refuses (:mod:`.denying`)."""
+
+    def admit(request: Request) -> list[errors.Cause]:
+        causes = plugin(request)
+        if causes:
+            raise denying.denial(causes)
+        return []
+
+    return admit
 
 
 # ----------------------------------------------------------------------------- causes
@@ -444,8 +471,10 @@ def _uri_reference_problem(value: Any) -> str:
 # ----------------------------------------------------------------------------- Broker
 
 
-def admit_broker(request: Request) -> list[errors.Cause]:
-    """Default and validate a Broker (``eventing.knative.dev/v1``)."""
+def admit_broker(
+    request: Request, *, defaults: broker_defaults.BrokerDefaults = broker_defaults.BUILT_IN
+) -> list[errors.Cause]:
+    """Default (from ``defaults``: :mod:`.broker_defaults`) and validate a Broker (``v1``)."""
     if request.subresource:
         return []
     broker = request.new
@@ -454,7 +483,9 @@ def admit_broker(request: Request) -> list[errors.Cause]:
     annotations = metadata.get("annotations")
     if not isinstance(annotations, dict):
         annotations = metadata["annotations"] = {}
-    annotations.setdefault(BROKER_CLASS_ANNOTATION, DEFAULT_BROKER_CLASS)
+    annotations.setdefault(BROKER_CLASS_ANNOTATION, defaults.broker_class(namespace))
+    broker_class = str(annotations.get(BROKER_CLASS_ANNOTATION) or "")
+    defaults.apply(broker, namespace, broker_class)
     _default_broker_spec(broker, namespace)
     spec = _mapping(broker.get("spec"))
     causes: list[errors.Cause] = []
@@ -465,6 +496,7 @@ def admit_broker(request: Request) -> list[errors.Cause]:
     causes += _delivery_causes(spec.get("delivery"), "spec.delivery")
     if request.operation == "UPDATE" and request.old is not None:
         old = copy.deepcopy(request.old)
+        defaults.apply(old, namespace, broker_class)
         _default_broker_spec(old, namespace)
         old_spec = {k: v for k, v in _mapping(old.get("spec")).items() if k != "delivery"}
         new_spec = {k: v for k, v in spec.items() if k != "delivery"}

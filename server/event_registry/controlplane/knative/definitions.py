@@ -19,6 +19,9 @@ Guarantees:
   of Knative's ``SourceStatus`` (GitHubSource's own CRD omits ``ceAttributes``, which the
   registry needs).
 * Every version of every kind has the ``status`` subresource.
+* Kinds with more than one version (EventType, PingSource) declare Knative's conversion:
+  ``strategy: Webhook`` through ``knative-eventing/eventing-webhook`` with
+  ``conversionReviewVersions: ["v1", "v1beta1"]``; the control plane converts them itself.
 * :data:`BUILTIN_CRDS` is immutable in practice (callers must deep-copy before changing an
   entry) and ordered; :data:`DEFINITIONS_HASH` is the SHA-256 of its canonical JSON (sorted
   keys, no whitespace), so it changes exactly when a definition changes.
@@ -374,17 +377,28 @@ def _crd(
     }
     if annotations:
         metadata["annotations"] = dict(annotations)
+    served = list(versions)
+    spec: Schema = {"group": group, "names": names, "scope": scope, "versions": served}
+    if len(served) > 1:
+        spec["conversion"] = _WEBHOOK_CONVERSION
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
         "metadata": metadata,
-        "spec": {
-            "group": group,
-            "names": names,
-            "scope": scope,
-            "versions": list(versions),
-        },
+        "spec": spec,
     }
+
+
+_WEBHOOK_CONVERSION: Schema = {
+    "strategy": "Webhook",
+    "webhook": {
+        "conversionReviewVersions": ["v1", "v1beta1"],
+        "clientConfig": {"service": {"name": "eventing-webhook", "namespace": "knative-eventing"}},
+    },
+}
+"""The conversion of Knative's multi-version CRDs (EventType, PingSource), as installed. The
+control plane still converts these kinds itself (``api.conversion``); the stanza is what clients
+reading the CRD see on a cluster."""
 
 
 _EVENTING_CATEGORIES = ("all", "knative", "eventing")

@@ -3,8 +3,8 @@
 Knative's webhook takes its flags from the ConfigMap ``config-features`` in the system namespace
 ``knative-eventing``. The embedded control plane is that cluster, so admission reads the same
 ConfigMap from its own storage, at admission time: a flag changed with kubectl applies to the
-next write, with no restart and no cache to go stale. The namespace does not exist until someone
-creates it; without the ConfigMap every flag has Knative's stock default.
+next write, with no restart and no cache to go stale. The namespace is created at start (see
+:mod:`.installing`); without the ConfigMap every flag has Knative's stock default.
 
 Parsing follows ``feature.NewFlagsConfigFromMap``: keys starting with ``_`` (the ``_example``
 block) are ignored, keys are trimmed, ``enabled``/``disabled``/``allowed`` are recognised in any

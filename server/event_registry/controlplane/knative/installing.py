@@ -23,7 +23,11 @@ The rule, for each built-in CRD, by what is stored under its name:
    is the precondition), so existing objects keep being served;
 5. our CRD with this build's hash: nothing is written.
 
-Guarantees: the function is synchronous and idempotent (a second call writes nothing); it
+:func:`install_system_namespace` creates Knative's system namespace ``knative-eventing`` (where
+Broker addresses point and where ``config-features`` and ``config-br-defaults`` live) when it
+does not exist; an existing one, the user's or ours, is left alone.
+
+Guarantees: the functions are synchronous and idempotent (a second call writes nothing); it
 never deletes anything; it never changes a CRD in cases 2, 3 and 5; an API error (which would be
 a bug in the definitions) propagates unchanged.
 """
@@ -37,11 +41,18 @@ from typing import Any
 
 from ...knative.vocabulary import REGISTRY_DEFINITIONS_HASH_ANNOTATION as HASH_ANNOTATION
 from ...knative.vocabulary import REGISTRY_SPEC_HASH_ANNOTATION as SPEC_HASH_ANNOTATION
+from ...knative.vocabulary import SYSTEM_NAMESPACE
 from ..api.apiserver import ApiServer, Target
-from ..api.resources import CUSTOM_RESOURCE_DEFINITIONS
+from ..api.resources import CUSTOM_RESOURCE_DEFINITIONS, NAMESPACES
 from .definitions import BUILTIN_CRDS, DEFINITIONS_HASH, canonical_json
 
-__all__ = ["HASH_ANNOTATION", "SPEC_HASH_ANNOTATION", "install_builtin_crds", "spec_hash"]
+__all__ = [
+    "HASH_ANNOTATION",
+    "SPEC_HASH_ANNOTATION",
+    "install_builtin_crds",
+    "install_system_namespace",
+    "spec_hash",
+]
 
 log = logging.getLogger(__name__)
 
@@ -84,3 +95,10 @@ def install_builtin_crds(api: ApiServer) -> None:
         desired["metadata"]["resourceVersion"] = stored["metadata"]["resourceVersion"]
         api.update(Target(CUSTOM_RESOURCE_DEFINITIONS, "v1", name=name), desired)
         log.info("upgraded CRD %s", name)
+
+
+def install_system_namespace(api: ApiServer) -> None:
+    """Create ``knative-eventing`` unless a Namespace of that name is stored."""
+    if api.storage.get(NAMESPACES.key, "", SYSTEM_NAMESPACE) is None:
+        api.create(Target(NAMESPACES, "v1"), {"metadata": {"name": SYSTEM_NAMESPACE}})
+        log.info("created namespace %s", SYSTEM_NAMESPACE)

@@ -37,7 +37,7 @@ from typing import Any, Final, Literal, NamedTuple
 import jsonpatch
 import jsonpointer
 
-from .errors import BadRequest, Invalid, UnsupportedMediaType
+from .errors import BadRequest, Cause, Invalid, UnsupportedMediaType
 
 __all__ = [
     "APPLY_PATCH",
@@ -195,8 +195,6 @@ def _apply_json_patch(document: dict[str, Any], patch: object) -> dict[str, Any]
             result = single.apply(result, in_place=True)
         except jsonpatch.InvalidJsonPatch as exc:
             raise BadRequest(f"invalid JSON patch: {where}: {exc}") from exc
-        except jsonpatch.JsonPatchTestFailed as exc:
-            raise Invalid(f"JSON patch test failed: {where}: {exc}") from exc
         except (
             jsonpatch.JsonPatchException,
             jsonpointer.JsonPointerException,
@@ -204,10 +202,28 @@ def _apply_json_patch(document: dict[str, Any], patch: object) -> dict[str, Any]
             IndexError,
             TypeError,
         ) as exc:
-            raise Invalid(f"JSON patch could not be applied: {where}: {exc}") from exc
+            raise _not_applicable(operation) from exc
     if not isinstance(result, dict):
         raise Invalid(f"JSON patch result must be a JSON object, not {_json_type(result)}")
     return result
+
+
+def _not_applicable(operation: dict[str, Any]) -> Invalid:
+    """An operation that does not apply to the document, worded as kube-apiserver's JSON patch
+    library words it (``add operation does not apply: doc is missing path: "/spec/x": missing
+    value``), with that text also as the Status' one ``UnexpectedServerResponse`` cause."""
+    op, path, source = operation.get("op"), operation.get("path"), operation.get("from")
+    if op == "test":
+        message = f"testing value {path} failed: test failed"
+    elif op in ("move", "copy"):
+        message = (
+            f"{op} operation does not apply: doc is missing from path: {source}: missing value"
+        )
+    elif op == "replace":
+        message = f"replace operation does not apply: doc is missing key: {path}: missing value"
+    else:
+        message = f'{op} operation does not apply: doc is missing path: "{path}": missing value'
+    return Invalid(message, causes=(Cause("", "UnexpectedServerResponse", message),))
 
 
 def _describe_operation(index: int, operation: object) -> str:
