@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import signal
 import sys
 from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from .app import logs
 from .app import settings as app_settings
 from .app.budgets import BudgetSettings
 from .app.limits import RequestLimits, parse_size
@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         help='static users, kube-apiserver\'s CSV format: token,user,uid,"group1,group2"',
     )
     plane.add_argument("--log-level", default="info")
+    _add_log_format_flag(plane)
     plane.add_argument(
         "--no-controllers",
         action="store_true",
@@ -132,7 +133,24 @@ def _parser() -> argparse.ArgumentParser:
     _add_limit_flags(serve)
     _add_ingress_flags(serve)
     serve.add_argument("--log-level", default="info")
+    _add_log_format_flag(serve)
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every HTTP request at info level (logger event_registry.access, with its "
+        "request id, operation type, status and duration); default off",
+    )
     return parser
+
+
+def _add_log_format_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-format",
+        choices=logs.LOG_FORMATS,
+        default="text",
+        help="text lines, or JSON lines (timestamp, level, logger, message, request_id and "
+        "the fields a record carries) for log collectors (default text)",
+    )
 
 
 def _add_limit_flags(serve: argparse.ArgumentParser) -> None:
@@ -285,9 +303,7 @@ def _token_auth_file(text: str) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(args.log_level, args.log_format, access_log=getattr(args, "access_log", False))
     if args.command == "controlplane":
         settings = ControlPlaneSettings(
             data_dir=args.data_dir,

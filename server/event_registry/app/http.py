@@ -1,6 +1,8 @@
 """The registry's HTTP app: ``/graphql`` (POST, GET for queries, GraphiQL for browsers, and
 WebSocket subscriptions over graphql-transport-ws and graphql-ws, see :mod:`.live`),
-``/healthz``, ``/readyz`` (503 until every informer has synced) and the static assets.
+``/healthz``, ``/readyz`` (503 until every informer has synced), ``/metrics`` (Prometheus,
+see :mod:`.metrics`; no token needed, no namespace named) and the static assets. Every HTTP
+request gets a request id and is counted by operation type (:mod:`.observing`).
 
 Authentication runs before GraphQL: in ``tokens`` mode a request without a known bearer
 token gets 401 and never reaches a resolver, whatever its method, parameters or ``Accept``
@@ -12,6 +14,7 @@ their ``Origin`` and against per-caller budgets (:mod:`.origins`, :mod:`.budgets
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,7 @@ from ..domain import access
 from ..graphql.completed import CompletedObjects
 from ..graphql.context import Context
 from ..graphql.limits import DEFAULT_QUERY_LIMITS, QueryLimits
+from ..graphql.live import operation
 from ..graphql.schema import schema
 from ..graphql.writing import WritePort
 from ..hub.hub import Hub
@@ -41,6 +45,10 @@ from .budgets import Budgets
 from .limits import LimitBody, RequestLimits
 from .live.connection import LiveConnection, LiveSettings
 from .live.fanout import Fanout
+from .live.tally import LiveTally, operation_label
+from .metrics import CONTENT_TYPE, RegistryCollector, RequestStats, WatchCounters, registry_of
+from .metrics import exposition as metrics_exposition
+from .observing import Observe, bind_request_id
 from .origins import OriginPolicy
 from .responses import ResponseCache, is_query, key_for
 
@@ -61,6 +69,8 @@ class Runtime:
     """Completed objects shared by every request of this app (see graphql/completed.py)."""
     limits: QueryLimits = DEFAULT_QUERY_LIMITS
     """Query cost and response size limits of every operation (see graphql/limits.py)."""
+    reflectors: Mapping[str, WatchCounters] = field(default_factory=dict)
+    """The informer's reflectors by kind, for ``/metrics`` (read at scrape time)."""
 
 
 class RegistryGraphQL(GraphQL[Context, None]):
@@ -94,6 +104,9 @@ class RegistryGraphQL(GraphQL[Context, None]):
     ) -> Any:
         """Queries are answered from :class:`ResponseCache` when the snapshot is unchanged."""
         query = request_data.query
+        if isinstance(query, str):
+            chosen = operation(query, request_data.operation_name)
+            request.scope.setdefault("state", {})["operation"] = operation_label(chosen.type)
         if not isinstance(query, str) or not is_query(query, request_data.operation_name):
             return await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
@@ -193,8 +206,22 @@ def create_app(
     layer costs on every one); it checks their ``Origin`` and budgets. Everything else goes
     through the body size limit, then Starlette's routing.
     """
-    graphql_app = Authenticate(RegistryGraphQL(runtime), runtime.authenticator)
+    registry_graphql = RegistryGraphQL(runtime)
+    graphql_app = Authenticate(registry_graphql, runtime.authenticator)
     fanout = Fanout(max_payload_bytes=runtime.limits.max_response_bytes)
+    tally = LiveTally()
+    requests = RequestStats()
+    metrics_registry = registry_of(
+        RegistryCollector(
+            cache=runtime.cache,
+            requests=requests,
+            responses=registry_graphql.responses,
+            tally=tally,
+            fanout=fanout,
+            hub=runtime.hub,
+            reflectors=runtime.reflectors,
+        )
+    )
     settings = live_settings or LiveSettings()
     limits = limits or RequestLimits()
     budgets = budgets or Budgets()
@@ -202,6 +229,9 @@ def create_app(
 
     async def healthz(request: Request) -> Response:
         return Response(b"ok", media_type="text/plain")
+
+    async def metrics(request: Request) -> Response:
+        return Response(metrics_exposition(metrics_registry), media_type=CONTENT_TYPE)
 
     async def dashboard(request: Request) -> Response:
         return RedirectResponse("/ui/")
@@ -222,6 +252,7 @@ def create_app(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
             Route("/graphql", graphql_app),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             # The dashboard (clients/web, built into static/ui): a page holding no data,
@@ -231,13 +262,21 @@ def create_app(
         ]
     )
 
-    routes = LimitBody(routes, limits.max_body_size)
+    routes = Observe(LimitBody(routes, limits.max_body_size), requests)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"].rstrip("/") == "/graphql":
+            bind_request_id(scope)
             websocket = WebSocket(scope, receive=receive, send=send)
             connection = LiveConnection(
-                websocket, runtime, fanout, settings, send=send, budgets=budgets, origins=origins
+                websocket,
+                runtime,
+                fanout,
+                settings,
+                send=send,
+                budgets=budgets,
+                origins=origins,
+                tally=tally,
             )
             await connection.serve()
             return

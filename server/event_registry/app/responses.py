@@ -68,6 +68,11 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
 
+    @property
+    def size(self) -> int:
+        """Bytes of encoded answers held."""
+        return self._size
+
     def get(self, key: Key) -> Any | None:
         entry = self._entries.get(key)
         if entry is None:

@@ -138,6 +138,7 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
             hub=hub,
             completed=completed,
             limits=settings.query_limits,
+            reflectors=informer.reflectors,
         )
         port = sock.getsockname()[1]  # listening already: connections wait from the start
         config = uvicorn.Config(

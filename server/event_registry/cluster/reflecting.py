@@ -128,6 +128,8 @@ class Reflector:
         self.watches = 0
         """Watches that ended without error (the server's timeout), for the restart backoff."""
         self.restarts = 0
+        self.expired = 0
+        """Relists because the watch's resourceVersion was too old (410 Expired)."""
         self.resource_version = ""
 
     async def run(self) -> None:
@@ -167,6 +169,7 @@ class Reflector:
                 await self._watch_once()
                 backoff.reset()
             except errors.Expired:
+                self.expired += 1
                 log.info(
                     "%s: resourceVersion %s expired; relisting", self._kind, self.resource_version
                 )

@@ -19,6 +19,12 @@ Guarantees:
   when the key is shared (``cursor_key``), and with the default per-process key it cannot be
   opened at all, so any well-formed cursor this key did not seal counts as one from before
   a restart. With a shared key, a cursor that does not open is :class:`InvalidCursor`.
+
+Lag (for ``/metrics``): each reader (a task calling :meth:`Hub.wait_after`) is remembered with
+the position it last asked from; :attr:`Hub.lag` is the newest position minus the slowest live
+reader's, in changes: 0 when every subscription execution has taken everything appended. The
+bookkeeping is one dictionary write per ``wait_after`` (per burst of a shared execution, not
+per subscriber).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import secrets
+import weakref
 
 from ..store.caching import Cache, Change
 from . import cursors
@@ -56,6 +63,9 @@ class Hub:
         self._log: list[HubChange] = []
         self._seqs: list[int] = []
         self._appended: asyncio.Future[None] | None = None
+        self._readers: weakref.WeakKeyDictionary[asyncio.Task[object], int] = (
+            weakref.WeakKeyDictionary()
+        )
         self.cache = cache
         cache.add_listener(self._on_change)
 
@@ -93,11 +103,25 @@ class Hub:
 
     async def wait_after(self, seq: int) -> list[HubChange]:
         """Like :meth:`after`, waiting until there is at least one change."""
+        reader = asyncio.current_task()
+        if reader is not None:
+            self._readers[reader] = seq
         while self.seq <= seq:
             if self._appended is None:
                 self._appended = asyncio.get_running_loop().create_future()
             await asyncio.shield(self._appended)
         return self.after(seq)
+
+    @property
+    def lag(self) -> int:
+        """Changes appended that the slowest live reader has yet to take (0: none behind)."""
+        positions = [seq for task, seq in list(self._readers.items()) if not task.done()]
+        return self.seq - min(positions) if positions else 0
+
+    @property
+    def readers(self) -> int:
+        """Live readers (one per running subscription execution)."""
+        return sum(1 for task in list(self._readers) if not task.done())
 
     # cursors ------------------------------------------------------------------------------
 

@@ -52,6 +52,7 @@ from ..origins import OriginPolicy
 from . import batching, protocols
 from .fanout import Fanout, Group
 from .outbox import Item, Outbox
+from .tally import LiveTally, operation_label
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,10 @@ class LiveConnection:
         send: Send | None = None,
         budgets: Budgets | None = None,
         origins: OriginPolicy | None = None,
+        tally: LiveTally | None = None,
     ) -> None:
         self.websocket = websocket
+        self.tally = tally or LiveTally()
         self.budgets = budgets or Budgets()
         self.origins = origins or OriginPolicy()
         self.caller = ""
@@ -127,14 +130,26 @@ class LiveConnection:
         self._receiver: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
 
+    @property
+    def subscriber_count(self) -> int:
+        return len(self.subscriptions)
+
+    @property
+    def pending_frames(self) -> int:
+        return len(self.outbox)
+
     # lifecycle ----------------------------------------------------------------------------
 
     async def serve(self) -> None:
         if not await self._admitted():
             return
+        tally = self.tally
+        tally.open.add(self)
+        tally.connections_total += 1
         try:
             await self._serve()
         finally:
+            tally.open.discard(self)
             self.budgets.connections.give_back(self.caller)
 
     async def _admitted(self) -> bool:
@@ -280,6 +295,7 @@ class LiveConnection:
             asyncio.get_running_loop().call_soon(self._flush)
         if self.outbox.overflowed:
             self._slow = True
+            self.tally.too_slow_closes += 1
             reason = f"too slow: reconnect and {SUBSCRIPTIONS.resume_hint}"
             task = asyncio.get_running_loop().create_task(self.close(protocols.TOO_SLOW, reason))
             self._background.add(task)
@@ -424,6 +440,7 @@ class LiveConnection:
             payload.get("operationName") if isinstance(payload.get("operationName"), str) else None
         )
         chosen = operation(query, name)
+        self.tally.operations[operation_label(chosen.type)] += 1
         if chosen.error is not None:
             # Answered here: Strawberry's subscribe path raises on a syntax error with a
             # parser cache.
