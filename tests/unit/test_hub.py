@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -132,3 +133,29 @@ def test_shared_key_a_modified_or_foreign_cursor_is_invalid() -> None:
         hub.position(tampered(hub.cursor(2)))
     with pytest.raises(InvalidCursor, match="not a cursor returned by this API"):
         hub.position(Hub(Cache()).cursor(0))
+
+
+async def test_lag_counts_what_the_slowest_reader_has_yet_to_take() -> None:
+    cache = Cache()
+    hub = Hub(cache)
+    change(cache, 3)
+    assert hub.lag == 0, "no reader: nothing is behind"
+    assert hub.readers == 0
+    processed = asyncio.Event()
+
+    async def read_from(position: int) -> None:
+        await hub.wait_after(position)
+        await processed.wait()  # still working through what it took
+
+    slow = asyncio.create_task(read_from(1))
+    caught_up = asyncio.create_task(read_from(3))
+    await asyncio.sleep(0)
+    assert hub.readers == 2
+    assert hub.lag == 2, "newest position 3, the slowest reader asked from 1"
+    change(cache)
+    await asyncio.sleep(0)
+    assert hub.lag == 3, "the slowest reader has taken none of the new change either"
+    processed.set()
+    await asyncio.gather(slow, caught_up)
+    assert hub.readers == 0, "finished readers no longer count"
+    assert hub.lag == 0

@@ -142,6 +142,7 @@ async def test_a_listener_that_raises_restarts_the_reflector_with_a_relist(
     assert seen[2:] == [("DELETED", "a"), ("ADDED", "c")]
     assert reflector.restarts == 1
     assert cache.unsynced_reasons == {}
+    assert reflector.expired == 0, "a restart is not a 410"
 
 
 async def test_changes_the_watch_missed_while_failing_arrive_through_the_relist(
@@ -301,6 +302,7 @@ async def test_a_410_relists_and_delivers_exactly_what_changed_meanwhile(
             "a 410 is routine: the kind never shows as unsynced"
         )
         assert reflector.restarts == 0
+        assert reflector.expired == 1, "counted for /metrics"
 
 
 async def test_a_watch_resumed_from_a_compacted_version_gets_410_and_relists(
@@ -318,6 +320,7 @@ async def test_a_watch_resumed_from_a_compacted_version_gets_410_and_relists(
 
         assert source.watched_from == ["0", "1", "2"]
         assert seen == [("ADDED", "a"), ("ADDED", "b")]
+        assert reflector.expired == 1
 
 
 async def test_a_bookmark_moves_the_watch_on_without_a_change_or_a_relist(

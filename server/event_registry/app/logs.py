@@ -5,8 +5,8 @@ Guarantees:
 - with ``--log-format json`` every record is one line of JSON: ``timestamp`` (UTC, ISO 8601),
   ``level``, ``logger``, ``message``, ``request_id`` while a request is being served, the
   formatted ``exception`` when there is one, and every field a logger passes with ``extra=``
-  (``kind``, ``namespace``, ``name``, ...) as a field of its own; a field whose value is not
-  JSON is written as its ``str``;
+  (``kind``, ``namespace``, ``object``, ...; ``name`` is taken by :mod:`logging` itself) as a
+  field of its own; a field whose value is not JSON is written as its ``str``;
 - the request id of an HTTP request or WebSocket connection is its ``X-Request-Id`` header
   when that is a plausible id (1-128 characters of letters, digits and ``-._:``), otherwise
   one generated here; it is bound for everything logged while serving it (a context
