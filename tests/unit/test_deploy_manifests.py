@@ -7,6 +7,8 @@ the cluster layer uses — and nothing more.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,8 @@ import yaml
 from event_registry.cluster import kinds
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "registry.yaml"
+MONITORING = DEPLOY.parent / "monitoring.yaml"
+DASHBOARD = DEPLOY.parent / "grafana" / "event-registry.json"
 
 
 def documents() -> list[dict[str, Any]]:
@@ -48,3 +52,35 @@ def test_probes_use_the_health_endpoints() -> None:
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+
+
+def test_the_service_monitor_scrapes_the_metrics_path_on_the_services_port() -> None:
+    """(That every metric the dashboard queries is served: tests/integration/test_metrics.py,
+    against a real scrape.)"""
+    (monitor,) = [doc for doc in yaml.safe_load_all(MONITORING.read_text()) if doc]
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    assert monitor["kind"] == "ServiceMonitor"
+    service = next(doc for doc in documents() if doc["kind"] == "Service")
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    assert selector.items() <= service["metadata"]["labels"].items()
+    assert monitor["spec"]["namespaceSelector"]["matchNames"] == [service["metadata"]["namespace"]]
+    port_names = {port["name"] for port in service["spec"]["ports"]}
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["port"] in port_names
+    assert endpoint["path"] == "/metrics"
+    deployment = next(doc for doc in documents() if doc["kind"] == "Deployment")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    target = next(
+        p["targetPort"] for p in service["spec"]["ports"] if p["name"] == endpoint["port"]
+    )
+    assert target in {port["name"] for port in container["ports"]}
+
+
+def test_the_dashboard_queries_only_registry_metrics() -> None:
+    dashboard = json.loads(DASHBOARD.read_text())
+    expressions = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    assert expressions
+    for expr in expressions:
+        metrics = re.findall(r"\bevent_registry_\w+", expr)
+        assert metrics, expr
+        assert "namespace" not in expr, "the registry's metrics carry no namespace label"
