@@ -21,7 +21,14 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
-from tests.support.registry import RegistryProcess, Reply, http, write_tokens
+from tests.support.registry import (
+    RegistryProcess,
+    Reply,
+    broker,
+    eventually,
+    http,
+    write_tokens,
+)
 
 TOKEN = "a-valid-token-for-tests"
 OPERATION = "{_service{sdl}}"
@@ -196,3 +203,25 @@ async def test_gql_without_an_origin_header_still_works(
     async with Client(transport=transport) as session:
         result = await session.execute(gql("{ __typename }"))
     assert result == {"__typename": "Query"}
+
+
+def test_metrics_are_served_without_a_token_and_name_no_namespace(
+    registry: RegistryProcess,
+) -> None:
+    """Scrapers need no token (as Kubernetes components serve /metrics); nothing in it may
+    tell a caller which namespaces or objects exist."""
+    registry.apply(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "hidden-team"}},
+        broker("hidden-broker", "hidden-team"),
+    )
+
+    def scraped_with_the_broker() -> str | None:
+        reply = http("GET", f"{registry.origin}/metrics")
+        assert reply.status == 200, reply.text
+        counted = 'event_registry_cache_objects{kind="Broker"} 1.0' in reply.text
+        return reply.text if counted else None
+
+    text = eventually(scraped_with_the_broker, timeout=30)
+    assert text is not None
+    assert "hidden" not in text
+    assert "default" not in text
