@@ -1,7 +1,10 @@
-"""Knative admission rules through HTTP, as kubectl users meet them: 422 with a field cause.
+"""Knative admission rules through HTTP, as kubectl users meet them: Knative's webhook refusal.
 
 The rule logic is unit-tested in tests/unit/test_knative_admission.py; this checks that each
-rule reaches a real client as a Status error naming the field, and that nothing is written.
+rule reaches a real client as kube-apiserver relays a refusal of Knative's webhook (400,
+``admission webhook "validation.webhook.eventing.knative.dev" denied the request: validation
+failed: <message>: <field>``), and that nothing is written. Broker defaults from
+``config-br-defaults`` are followed through kubectl too.
 The cross-namespace rule is followed through kubectl turning Knative's
 ``cross-namespace-event-links`` flag on and off, and through the GraphQL mutations of a real
 ``event-registry serve`` (a second process, started only for those tests).
@@ -13,6 +16,7 @@ import json
 from collections.abc import Iterator, Mapping
 
 import pytest
+import yaml
 
 from tests.support.controlplane import ControlPlaneProcess, knative_crd, manifest
 from tests.support.registry import Json, RegistryProcess, broker_reference, data_of, eventually
@@ -48,12 +52,18 @@ def trigger(name: str, **spec: object) -> dict[str, object]:
     }
 
 
+DENIED = (
+    'Error from server (BadRequest): error when creating "STDIN": admission webhook '
+    '"validation.webhook.eventing.knative.dev" denied the request: validation failed: '
+)
+
+
 def refused(plane: ControlPlaneProcess, doc: Mapping[str, object], field: str) -> str:
-    """Create ``doc``; assert 422 naming ``field`` and that nothing was written."""
+    """Create ``doc``; assert Knative's webhook refusal naming ``field``, nothing written."""
     before = plane.kubectl("get", "eventtypes,triggers,brokers", "-n", "adm", "-o", "name").stdout
     result = plane.kubectl("create", "-f", "-", input=manifest(doc))
     assert result.returncode == 1
-    assert "is invalid" in result.stderr, result.stderr
+    assert result.stderr.startswith(DENIED), result.stderr
     assert field in result.stderr, result.stderr
     after = plane.kubectl("get", "eventtypes,triggers,brokers", "-n", "adm", "-o", "name").stdout
     assert after == before
@@ -64,7 +74,8 @@ SUBSCRIBER = {"uri": "http://consumer.adm.svc.cluster.local"}
 
 
 def test_eventtype_type_is_required(plane: ControlPlaneProcess) -> None:
-    refused(plane, eventtype("no-type", source="https://example.com"), "spec.type")
+    stderr = refused(plane, eventtype("no-type", source="https://example.com"), "spec.type")
+    assert stderr == DENIED + "missing field(s): spec.type\n"
 
 
 def test_v1beta3_eventtype_needs_the_required_attributes(plane: ControlPlaneProcess) -> None:
@@ -84,7 +95,7 @@ def test_eventtype_spec_is_immutable(plane: ControlPlaneProcess) -> None:
         "patch", ET, "fixed", "-n", "adm", "--type=merge", "-p", '{"spec":{"type":"c.d"}}'
     )
     assert patch.returncode == 1
-    assert "spec: Immutable fields changed" in patch.stderr
+    assert "validation failed: Immutable fields changed (-old +new): spec\n" in patch.stderr
     labelled = plane.kubectl("label", ET, "fixed", "-n", "adm", "team=a")
     assert labelled.returncode == 0, labelled.stderr
 
@@ -97,7 +108,8 @@ def test_trigger_needs_exactly_one_broker(plane: ControlPlaneProcess) -> None:
         brokerRef={"name": "default", "kind": "Broker", "apiVersion": "eventing.knative.dev/v1"},
         subscriber=SUBSCRIBER,
     )
-    refused(plane, both, "spec.broker")
+    stderr = refused(plane, both, "spec.broker")
+    assert stderr == DENIED + "expected exactly one, got both: spec.broker, spec.brokerRef\n"
 
 
 def test_trigger_needs_a_subscriber(plane: ControlPlaneProcess) -> None:
@@ -188,7 +200,7 @@ def test_real_knative_crds_applied_over_ours_still_serve_and_validate(
 
 FEATURES = ("-n", "knative-eventing", "configmap", "config-features")
 FORBIDDEN = (
-    "spec.namespace: must not set the field(s): only name, apiVersion and kind are supported "
+    "must not set the field(s): spec.namespace\nonly name, apiVersion and kind are supported "
     "fields when feature.CrossNamespaceEventLinks is disabled"
 )
 ELSEWHERE = {
@@ -209,8 +221,7 @@ def test_broker_ref_namespace_follows_the_cross_namespace_flag(
 ) -> None:
     doc = trigger("across", brokerRef=ELSEWHERE, subscriber=SUBSCRIBER)
     stderr = refused(plane, doc, "spec.namespace")
-    assert f'The Trigger "across" is invalid: {FORBIDDEN}' in stderr
-    plane.kubectl("create", "namespace", "knative-eventing", check=True)
+    assert stderr == DENIED + FORBIDDEN + "\n"
     plane.kubectl(
         "create",
         *FEATURES,
@@ -261,6 +272,119 @@ def test_subscriber_and_reference_namespaces_are_accepted_like_knative(
         check=True,
     )
     assert json.loads(got.stdout)["spec"]["subscriber"]["ref"] == service
+
+
+def test_an_invalid_broker_is_refused_in_knatives_words(plane: ControlPlaneProcess) -> None:
+    doc = {
+        "apiVersion": "eventing.knative.dev/v1",
+        "kind": "Broker",
+        "metadata": {"name": "sideways", "namespace": "adm"},
+        "spec": {"delivery": {"backoffPolicy": "sideways"}},
+    }
+    stderr = refused(plane, doc, "spec.delivery.backoffPolicy")
+    assert stderr == DENIED + "invalid value: sideways: spec.delivery.backoffPolicy\n"
+
+
+# ------------------------------------------------------------- Broker defaults, EventTypes
+
+BR_DEFAULTS = ("-n", "knative-eventing", "configmap", "config-br-defaults")
+DEFAULT_CHANNEL = {
+    "apiVersion": "v1",
+    "kind": "ConfigMap",
+    "name": "config-br-default-channel",
+    "namespace": "knative-eventing",
+}
+TEAM_CHANNEL = {
+    "apiVersion": "v1",
+    "kind": "ConfigMap",
+    "name": "team-channel",
+    "namespace": "adm-team",
+}
+DEFAULT_BR_CONFIG = yaml.safe_dump(
+    {
+        "clusterDefault": {
+            "brokerClass": "MTChannelBasedBroker",
+            **DEFAULT_CHANNEL,
+            "delivery": {"retry": 10, "backoffPolicy": "exponential", "backoffDelay": "PT0.2S"},
+        },
+        "namespaceDefaults": {
+            "adm-team": {"brokerClass": "TeamBroker", **TEAM_CHANNEL, "delivery": {"retry": 3}}
+        },
+    }
+)
+
+
+def create_broker(plane: ControlPlaneProcess, name: str, namespace: str) -> Json:
+    doc = {
+        "apiVersion": "eventing.knative.dev/v1",
+        "kind": "Broker",
+        "metadata": {"name": name, "namespace": namespace},
+    }
+    created = plane.kubectl("create", "-f", "-", "-o", "json", input=manifest(doc), check=True)
+    result: Json = json.loads(created.stdout)
+    return result
+
+
+def test_brokers_get_the_defaults_of_config_br_defaults(plane: ControlPlaneProcess) -> None:
+    plane.kubectl("create", "namespace", "adm-team", check=True)
+    bare = create_broker(plane, "before-defaults", "adm")
+    # Knative's built-in defaults: the class only
+    assert bare["metadata"]["annotations"] == {
+        "eventing.knative.dev/broker.class": "MTChannelBasedBroker"
+    }
+    assert "config" not in bare.get("spec", {})
+    assert "delivery" not in bare.get("spec", {})
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "config-br-defaults", "namespace": "knative-eventing"},
+        "data": {"default-br-config": DEFAULT_BR_CONFIG},
+    }
+    plane.kubectl("create", "-f", "-", input=manifest(config_map), check=True)
+    try:
+        cluster = create_broker(plane, "cluster-defaults", "adm")
+        assert cluster["spec"] == {
+            "config": DEFAULT_CHANNEL,
+            "delivery": {"retry": 10, "backoffPolicy": "exponential", "backoffDelay": "PT0.2S"},
+        }
+        team = create_broker(plane, "team-defaults", "adm-team")
+        assert team["spec"] == {"config": TEAM_CHANNEL, "delivery": {"retry": 3}}
+        assert team["metadata"]["annotations"] == {
+            "eventing.knative.dev/broker.class": "TeamBroker"
+        }
+    finally:
+        plane.kubectl("delete", *BR_DEFAULTS, check=True)
+
+
+@pytest.mark.parametrize("created_as", ["v1beta2", "v1beta3"])
+def test_eventtypes_show_no_private_annotation_in_any_version(
+    plane: ControlPlaneProcess, created_as: str
+) -> None:
+    name = f"plain-{created_as}"
+    if created_as == "v1beta2":
+        doc = eventtype(name, type="com.example.plain", source="https://example.com")
+    else:
+        attributes = [
+            {"name": "specversion", "required": True},
+            {"name": "id", "required": True},
+            {"name": "type", "required": True, "value": "com.example.plain"},
+            {"name": "source", "required": True, "value": "https://example.com"},
+        ]
+        doc = {**eventtype(name), "apiVersion": "eventing.knative.dev/v1beta3"}
+        doc["spec"] = {"attributes": attributes}
+    plane.kubectl("create", "-f", "-", input=manifest(doc), check=True)
+    for version in ("v1beta1", "v1beta2", "v1beta3"):
+        shown = plane.kubectl(
+            "get",
+            f"eventtypes.{version}.eventing.knative.dev",
+            name,
+            "-n",
+            "adm",
+            "-o",
+            "yaml",
+            check=True,
+        ).stdout
+        assert "registry.knative.dev" not in shown, shown
 
 
 # the same through GraphQL: a registry of its own, with its embedded control plane

@@ -1374,8 +1374,8 @@ def test_broker_ref_namespace_is_refused_while_cross_namespace_links_are_off(
     assert list(caught.value.causes) == [CROSS_NAMESPACE_FORBIDDEN]
     assert caught.value.message == (
         'admission webhook "validation.webhook.eventing.knative.dev" denied the request: '
-        "validation failed: must not set the field(s): only name, apiVersion and kind are "
-        "supported fields when feature.CrossNamespaceEventLinks is disabled: spec.namespace"
+        "validation failed: must not set the field(s): spec.namespace\nonly name, apiVersion "
+        "and kind are supported fields when feature.CrossNamespaceEventLinks is disabled"
     )
     assert api.storage.get(triggers(api).resource.key, "default", "across") is None
 

@@ -36,3 +36,25 @@ def test_the_status_keeps_the_field_causes() -> None:
     status = denying.denial([cause]).to_status()
     assert status["code"] == 400
     assert status["details"] == {"causes": [cause.to_dict()]}
+
+
+def test_details_follow_their_line_as_knative_prints_them() -> None:
+    causes = [
+        errors.Cause(
+            "spec",
+            "FieldValueInvalid",
+            'Immutable fields changed (-old +new): type: -"a" +"b"',
+        ),
+        errors.Cause(
+            "spec.namespace",
+            "FieldValueForbidden",
+            "must not set the field(s): only name, apiVersion and kind are supported fields "
+            "when feature.CrossNamespaceEventLinks is disabled",
+        ),
+    ]
+    assert denying.field_error_text(causes) == (
+        'Immutable fields changed (-old +new): spec\ntype: -"a" +"b"\n'
+        "must not set the field(s): spec.namespace\n"
+        "only name, apiVersion and kind are supported fields when "
+        "feature.CrossNamespaceEventLinks is disabled"
+    )
