@@ -224,6 +224,14 @@ def test_whoami_for_the_admin_and_a_token_file_user(
 
 @pytest.mark.usefixtures("granted")
 def test_create_token_for_a_service_account(plane: ControlPlaneProcess) -> None:
+    default = plane.kubectl("create", "token", "default", "-n", "auth-b", check=True)
+    assert (
+        Identity(plane, "default-sa", default.stdout.strip())
+        .kubectl("auth", "whoami", check=True)
+        .stdout.split()
+        .count("system:serviceaccount:auth-b:default")
+        == 1
+    )
     plane.kubectl("create", "serviceaccount", "robot", "-n", "auth-b", check=True)
     token = plane.kubectl("create", "token", "robot", "-n", "auth-b", check=True).stdout.strip()
     robot = Identity(plane, "robot", token)

@@ -29,6 +29,7 @@ from .authenticator import Authenticator, load_admin_token
 from .identity import ADMIN, ANONYMOUS_NAME, UNAUTHENTICATED, UserInfo
 from .rbac import Decision, RbacIndex
 from .reviews import Reviewer
+from .service_accounts import DefaultServiceAccounts
 
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version"})
 ANONYMOUS = UserInfo(ANONYMOUS_NAME, groups=(UNAUTHENTICATED,))
@@ -66,6 +67,8 @@ class AccessControl:
         self.reviewer = Reviewer(api.storage, self.authenticator, self.rbac)
         self.audit = AuditLog(data_dir / AUDIT_LOG_FILE)
         bootstrap.install(api)
+        self.default_service_accounts = DefaultServiceAccounts(api)
+        self.default_service_accounts.start()
 
     @property
     def kubeconfig_token(self) -> str:
