@@ -14,6 +14,7 @@ import itertools
 import json
 import ssl
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -537,3 +538,29 @@ def test_view_and_edit_cover_knatives_kinds(plane: ControlPlaneProcess) -> None:
     assert (can("editor", "list"), can("editor", "create")) == ("yes", "yes")
     listed = plane.kubectl("get", "triggers", "-n", "auth-a", "--as=viewer", "-o", "name")
     assert "trigger.eventing.knative.dev/existing" in listed.stdout
+
+
+def test_a_bad_token_file_stops_the_control_plane_at_once(tmp_path: Path) -> None:
+    bad = tmp_path / "tokens.csv"
+    bad.write_text("only-a-token\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "event_registry",
+            "controlplane",
+            "--auth",
+            "--port",
+            "0",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--token-auth-file",
+            str(bad),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert f"{bad}:1: need token,user,uid[,groups]" in result.stderr
