@@ -264,6 +264,16 @@ def test_json_patch_test_distinguishes_json_types() -> None:
             {"op": "test", "path": "/missing", "value": 1},
             "testing value /missing failed: test failed",
         ),
+        (
+            {"op": "move", "from": "/text", "path": "/text/inside"},
+            "move operation does not apply: doc is missing destination path: /text/inside: "
+            "missing value",
+        ),
+        (
+            {"op": "copy", "from": "/text", "path": "/missing/child"},
+            "copy operation does not apply: doc is missing destination path: /missing/child: "
+            "missing value",
+        ),
     ],
 )
 def test_json_patch_operation_failures_are_invalid_in_kube_apiserver_words(

@@ -21,7 +21,10 @@ Guarantees:
 * It returns a ``dict`` or raises an :class:`~.errors.ApiError`:
   ``UnsupportedMediaType`` (415) for a content type not accepted for the resource,
   ``BadRequest`` (400) for a malformed patch document, ``Invalid`` (422) for a well-formed patch
-  that cannot be applied to this document (a failed JSON patch ``test``, a missing path, ...).
+  that cannot be applied to this document (a failed JSON patch ``test``, a missing path, ...);
+  a JSON patch operation that does not apply is worded as kube-apiserver's JSON patch library
+  words it (``replace operation does not apply: doc is missing key: /spec/x: missing value``),
+  never with a Python type.
 * A strategic merge result never contains a directive key (``$patch``, ``$retainKeys``,
   ``$setElementOrder/...``, ``$deleteFromPrimitiveList/...``).
 * Pure: no I/O and no global state; the result depends only on the arguments.
@@ -191,6 +194,7 @@ def _apply_json_patch(document: dict[str, Any], patch: object) -> dict[str, Any]
     result: object = copy.deepcopy(document)
     for index, (operation, single) in enumerate(zip(operations, compiled, strict=True)):
         where = _describe_operation(index, operation)
+        source_found = _source_found(result, operation)
         try:
             result = single.apply(result, in_place=True)
         except jsonpatch.InvalidJsonPatch as exc:
@@ -202,27 +206,41 @@ def _apply_json_patch(document: dict[str, Any], patch: object) -> dict[str, Any]
             IndexError,
             TypeError,
         ) as exc:
-            raise _not_applicable(operation) from exc
+            raise _not_applicable(operation, source_found=source_found) from exc
     if not isinstance(result, dict):
         raise Invalid(f"JSON patch result must be a JSON object, not {_json_type(result)}")
     return result
 
 
-def _not_applicable(operation: dict[str, Any]) -> Invalid:
+def _source_found(document: object, operation: dict[str, Any]) -> bool:
+    """Whether the ``from`` of a move or copy names a value of ``document``."""
+    source = operation.get("from")
+    if operation.get("op") not in ("move", "copy") or not isinstance(source, str):
+        return False
+    try:
+        jsonpointer.resolve_pointer(document, source)
+    except (jsonpointer.JsonPointerException, KeyError, IndexError, TypeError):
+        return False
+    return True
+
+
+def _not_applicable(operation: dict[str, Any], *, source_found: bool) -> Invalid:
     """An operation that does not apply to the document, worded as kube-apiserver's JSON patch
     library words it (``add operation does not apply: doc is missing path: "/spec/x": missing
     value``), with that text also as the Status' one ``UnexpectedServerResponse`` cause."""
     op, path, source = operation.get("op"), operation.get("path"), operation.get("from")
     if op == "test":
         message = f"testing value {path} failed: test failed"
+    elif op in ("move", "copy") and source_found:
+        message = f"{op} operation does not apply: doc is missing destination path: {path}"
     elif op in ("move", "copy"):
-        message = (
-            f"{op} operation does not apply: doc is missing from path: {source}: missing value"
-        )
+        message = f"{op} operation does not apply: doc is missing from path: {source}"
     elif op == "replace":
-        message = f"replace operation does not apply: doc is missing key: {path}: missing value"
+        message = f"replace operation does not apply: doc is missing key: {path}"
     else:
-        message = f'{op} operation does not apply: doc is missing path: "{path}": missing value'
+        message = f'{op} operation does not apply: doc is missing path: "{path}"'
+    if op != "test":
+        message += ": missing value"
     return Invalid(message, causes=(Cause("", "UnexpectedServerResponse", message),))
 
 
