@@ -3,9 +3,11 @@
 # --- enable(): Knative admission, EventType conversion and built-in CRDs -------------------
 # enable(api) makes an ApiServer behave like a cluster with Knative Eventing installed: it
 # registers the EventType converter (v1beta1/v1beta2/v1beta3), the admission plugins of
-# .admitting (Knative's webhook defaults and validation, reading Knative's feature flags from
-# the api's own storage through .features), installs the CRDs of .definitions by the rule
-# documented in .installing and Knative's namespaced ClusterRoles (.roles). It is synchronous
+# .admitting (Knative's webhook defaults and validation, reading Knative's feature flags and
+# Broker defaults from the api's own storage through .features and .broker_defaults, refusing
+# in the webhook's words through .denying), installs the CRDs of .definitions by the rule
+# documented in .installing, creates the knative-eventing namespace (.installing) and
+# Knative's namespaced ClusterRoles (.roles). It is synchronous
 # and idempotent; call it once the namespaces exist (ControlPlane.start, after
 # _ensure_namespaces).
 
