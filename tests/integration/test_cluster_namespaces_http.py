@@ -9,11 +9,14 @@ words, with no Python type in sight.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 
 import pytest
 
+from event_registry.controlplane.api.resources import NAMESPACES
+from event_registry.controlplane.storage.sqlite import Storage
 from tests.support.controlplane import ControlPlaneProcess
 
 SYSTEM = ["default", "knative-eventing", "kube-node-lease", "kube-public", "kube-system"]
@@ -98,3 +101,30 @@ def test_a_json_patch_that_does_not_apply_reads_as_on_a_cluster(
     # kubectl prints an Invalid Status without kind and name this way, field (empty): message
     assert patched.stderr == f"The request is invalid: : {message}\n"
     assert "<class" not in patched.stderr
+
+
+def test_a_namespace_stored_without_the_label_gets_it_at_start(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    data = tmp_path_factory.mktemp("older")
+    first = ControlPlaneProcess(data, "--no-controllers").start()
+    try:
+        first.kubectl("create", "namespace", "older", check=True)
+    finally:
+        first.stop()
+    # as a build before the label stored it
+    storage = Storage(data, history_limit=1000)
+    try:
+        stored = storage.get(NAMESPACES.key, "", "older")
+        assert stored is not None
+        unlabelled = copy.deepcopy(stored)
+        del unlabelled["metadata"]["labels"]
+        storage.write("MODIFIED", NAMESPACES.key, unlabelled, stored)
+    finally:
+        storage.close()
+    second = ControlPlaneProcess(data, "--no-controllers").start()
+    try:
+        got = second.kubectl("get", "ns", "older", "-o", "json", check=True)
+        assert json.loads(got.stdout)["metadata"]["labels"] == {LABEL: "older"}
+    finally:
+        second.stop()

@@ -4,7 +4,9 @@
 registry) or alone (``event-registry controlplane``). It listens on loopback unless told
 otherwise, and once :meth:`ControlPlane.start` returns it is accepting connections and its
 kubeconfig (with the real port, also when asked for port 0) is on disk. The namespaces
-``default``, ``kube-system`` and ``kube-public`` always exist, as on a real cluster, and the
+``default``, ``kube-system``, ``kube-public``, ``kube-node-lease`` and ``knative-eventing``
+always exist and every Namespace carries ``kubernetes.io/metadata.name``, as on a real cluster
+(those stored without it get it at start), and the
 Knative Eventing CRDs, admission rules and EventType conversion are installed
 (:mod:`.knative`), so the control plane behaves like a cluster running Knative Eventing.
 Access control (:mod:`.auth`) has the default ClusterRoles and bindings installed; with
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import socket
 from collections.abc import Iterator
@@ -27,6 +30,7 @@ from types import TracebackType
 import uvicorn
 
 from . import knative
+from .api.admission import NAMESPACE_NAME_LABEL
 from .api.apiserver import ApiServer, Target
 from .api.catalog import Catalog
 from .api.collecting import GarbageCollector
@@ -143,6 +147,12 @@ class ControlPlane:
                 target = Target(NAMESPACES, "v1")
                 with contextlib.suppress(errors.AlreadyExists):
                     api.create(target, {"metadata": {"name": name}})
+        # Namespaces stored by builds before the metadata label get it now (an update sets it)
+        for stored in api.storage.items(NAMESPACES.key):
+            name = stored["metadata"]["name"]
+            if (stored["metadata"].get("labels") or {}).get(NAMESPACE_NAME_LABEL) != name:
+                with contextlib.suppress(errors.ApiError):
+                    api.update(Target(NAMESPACES, "v1", name=name), copy.deepcopy(stored))
 
     async def stop(self) -> None:
         if self._broadcaster is not None:
