@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -255,3 +257,24 @@ def test_every_metric_on_the_dashboard_is_served(registry: RegistryProcess) -> N
     served = {name for name, _ in scrape(registry)}
     assert queried
     assert queried <= served, queried - served
+
+
+def test_uvicorns_own_records_are_json_lines_too(registry: RegistryProcess) -> None:
+    address = urlsplit(registry.url)
+    assert address.hostname is not None
+    assert address.port is not None
+    with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
+        sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        sock.recv(65536)
+
+    def logged() -> dict[str, Any] | None:
+        for line in (registry.data_dir / "registry.log").read_text().splitlines():
+            if "uvicorn" in line:
+                record: dict[str, Any] = json.loads(line)
+                return record
+        return None
+
+    found = eventually(logged)
+    assert found is not None
+    assert found["logger"] == "uvicorn.error"
+    assert found["level"] == "warning"

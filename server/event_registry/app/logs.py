@@ -12,6 +12,8 @@ Guarantees:
   one generated here; it is bound for everything logged while serving it (a context
   variable, so concurrent requests never see each other's) and echoed in the response's
   ``X-Request-Id`` header;
+- in JSON mode uvicorn's own records (which each ``uvicorn.Config`` gives text handlers of its
+  own) are JSON lines too, once :func:`route_uvicorn_logs` ran after the last one was made;
 - the access log (one record per HTTP request, logger ``event_registry.access``, level info)
   is off unless ``--access-log``: a line per request costs more than a cached query.
 """
@@ -94,3 +96,13 @@ def configure(level: str, log_format: LogFormat = "text", *, access_log: bool = 
     )
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     ACCESS.setLevel(logging.INFO if access_log else logging.WARNING)
+
+
+def route_uvicorn_logs() -> None:
+    """In JSON mode, send uvicorn's loggers through the root handler instead of their own."""
+    if not any(isinstance(h.formatter, JsonFormatter) for h in logging.getLogger().handlers):
+        return
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True

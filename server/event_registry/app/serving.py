@@ -28,6 +28,7 @@ from ..graphql.completed import CompletedObjects
 from ..hub import cursors
 from ..hub.hub import Hub
 from ..store.caching import Cache
+from . import logs
 from .auth import Authenticator
 from .budgets import Budgets
 from .http import Runtime, create_app
@@ -159,6 +160,7 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
             # KB per subscriber and compressing every frame for each of them, CPU per frame.
             ws_per_message_deflate=False,
         )
+        logs.route_uvicorn_logs()  # each uvicorn.Config (the embedded ones too) set its own
         server = _Server(config)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
