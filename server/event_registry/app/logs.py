@@ -10,7 +10,7 @@ Guarantees:
 - the request id of an HTTP request or WebSocket connection is its ``X-Request-Id`` header
   when that is a plausible id (1-128 characters of letters, digits and ``-._:``), otherwise
   one generated here; it is bound for everything logged while serving it (a context
-  variable, so concurrent requests never see each other's) and echoed in the response's
+  variable, so concurrent requests never see each other's) and echoed in an HTTP response's
   ``X-Request-Id`` header;
 - in JSON mode uvicorn's own records (which each ``uvicorn.Config`` gives text handlers of its
   own) are JSON lines too, once :func:`route_uvicorn_logs` ran after the last one was made;
