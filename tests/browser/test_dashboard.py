@@ -213,8 +213,11 @@ def test_filters_search_sort_and_keyboard(registry: RegistryProcess, offline: Of
     first_link = page.locator(".body [data-index='0'] a")
     first_link.focus()
     page.keyboard.press("ArrowDown")
-    second = page.locator(".body [data-index='1'] a")
-    assert second.evaluate("link => link === document.activeElement")
+    # The row's link takes focus once the table has rendered the move (an effect, not at once).
+    page.wait_for_function(
+        "() => document.activeElement === document.querySelector(\".body [data-index='1'] a\")",
+        timeout=5_000,
+    )
     page.keyboard.press("Enter")
     page.locator("#detail-title").wait_for()
     assert "#/eventtypes/default/" in page.url
