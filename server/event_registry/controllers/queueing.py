@@ -4,7 +4,7 @@ As client-go's ``workqueue``: a key waiting is queued once however often it is a
 added while it is being processed is processed once more afterwards (never twice at once);
 :meth:`WorkQueue.retry` adds a key again after a capped, jittered, exponentially growing
 delay, which :meth:`WorkQueue.forget` resets once the key succeeds. Keys are any hashable.
-(The readiness controller keeps an older copy of the first half; it may move here.)
+The readiness controller and the source registrar both work from it.
 """
 
 from __future__ import annotations

@@ -35,8 +35,6 @@ import asyncio
 import contextlib
 import datetime
 import logging
-import random
-from collections import deque
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
@@ -51,6 +49,7 @@ from ..knative.vocabulary import BROKER
 from ..store.caching import Cache, Change, Kind
 from . import knative_status
 from .knative_status import SubscriberResolution
+from .queueing import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -61,48 +60,6 @@ WATCHED: tuple[Kind, ...] = ("Broker", "EventType", "Trigger")
 def now() -> str:
     """The current time as Kubernetes writes it (RFC 3339, seconds, UTC)."""
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class WorkQueue:
-    """A deduplicating FIFO of keys: a waiting key is queued once; a key added while it is
-    being processed is processed once more afterwards."""
-
-    def __init__(self) -> None:
-        self._order: deque[Key] = deque()
-        self._waiting: set[Key] = set()
-        self._processing: set[Key] = set()
-        self._again: set[Key] = set()
-        self._wake = asyncio.Event()
-
-    def add(self, key: Key) -> None:
-        if key in self._processing:
-            self._again.add(key)
-        elif key not in self._waiting:
-            self._waiting.add(key)
-            self._order.append(key)
-            self._wake.set()
-
-    async def get(self) -> Key:
-        while not self._order:
-            self._wake.clear()
-            await self._wake.wait()
-        key = self._order.popleft()
-        self._waiting.discard(key)
-        self._processing.add(key)
-        return key
-
-    def done(self, key: Key) -> None:
-        self._processing.discard(key)
-        if key in self._again:
-            self._again.discard(key)
-            self.add(key)
-
-    @property
-    def idle(self) -> bool:
-        return not self._order and not self._processing
-
-    def __len__(self) -> int:
-        return len(self._order)
 
 
 def _refers_unwatched(model: models.EventType | models.Trigger) -> bool:
@@ -131,7 +88,6 @@ class ReadinessController:
         self._ingress = ingress
         """The embedded Broker ingress' base URL when it runs (Brokers' addresses)."""
         self._resync_interval = resync_interval
-        self._retry_initial, self._retry_max = retry_initial, retry_max
         self.cache = Cache()
         self.raw = RawObjects()
         self.informer = Informer(
@@ -142,10 +98,8 @@ class ReadinessController:
             settings=reflector_settings,
             discovery_interval=discovery_interval,
         )
-        self.queue = WorkQueue()
+        self.queue: WorkQueue[Key] = WorkQueue(retry_initial=retry_initial, retry_max=retry_max)
         self._tasks: list[asyncio.Task[None]] = []
-        self._failures: dict[Key, int] = {}
-        self._retries: dict[Key, asyncio.TimerHandle] = {}
         self.writes = 0
         """Status patches the API accepted (for tests and metrics)."""
         self._unwatched: set[Key] = set()
@@ -171,9 +125,7 @@ class ReadinessController:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        for handle in self._retries.values():
-            handle.cancel()
-        self._retries.clear()
+        self.queue.close()
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         return asyncio.create_task(coroutine, name=f"readiness-{name}")
@@ -192,7 +144,7 @@ class ReadinessController:
     async def wait_idle(self, timeout: float) -> bool:
         """True once the cache is synced and no work is queued, running or awaiting retry."""
         deadline = asyncio.get_running_loop().time() + timeout
-        while not (self.synced() and self.queue.idle and not self._retries):
+        while not (self.synced() and self.queue.idle):
             if asyncio.get_running_loop().time() >= deadline:
                 return False
             await asyncio.sleep(0.02)
@@ -251,31 +203,17 @@ class ReadinessController:
                 raise
             except _Stale:
                 log.debug("%s %s/%s changed meanwhile; redoing it", *key)
-                self._retry(key)
+                self.queue.retry(key)
             except errors.ClusterError as error:
                 log.warning("%s %s/%s: %s", *key, error)
-                self._retry(key)
+                self.queue.retry(key)
             except Exception:
                 log.exception("%s %s/%s: reconcile failed", *key)
-                self._retry(key)
+                self.queue.retry(key)
             else:
-                self._failures.pop(key, None)
+                self.queue.forget(key)
             finally:
                 self.queue.done(key)
-
-    def _retry(self, key: Key) -> None:
-        attempt = self._failures.get(key, 0)
-        self._failures[key] = attempt + 1
-        delay = min(self._retry_max, self._retry_initial * 2**attempt)
-        delay *= random.uniform(0.5, 1.0)
-        if (old := self._retries.pop(key, None)) is not None:
-            old.cancel()
-
-        def fire() -> None:
-            self._retries.pop(key, None)
-            self.queue.add(key)
-
-        self._retries[key] = asyncio.get_running_loop().call_later(delay, fire)
 
     async def _reconcile(self, key: Key) -> None:
         kind, namespace, name = key
