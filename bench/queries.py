@@ -84,7 +84,6 @@ import json
 import math
 import os
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -98,7 +97,7 @@ from typing import Any
 
 import aiohttp
 from kubernetes_asyncio import client, config
-from tests.support.controlplane import REPO, run_kubectl
+from tests.support.controlplane import REPO, free_port, run_kubectl
 from tests.support.registry import AnnouncingProcess, RegistryProcess, broker, eventtype, http
 
 from bench import reporting
@@ -810,13 +809,6 @@ def read_gc(pid: int, stats: Path) -> dict[str, dict[str, float]]:
         time.sleep(0.02)
     pauses: list[list[float]] = json.loads(stats.read_text())
     return gc_summary(pauses)
-
-
-def free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def gc_probe(

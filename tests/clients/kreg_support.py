@@ -14,21 +14,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.support.controlplane import free_port
+
+__all__ = ["KREG", "CuttingProxy", "free_port", "kreg_env", "run_kreg"]
+
 KREG = str(Path(sys.executable).parent / "kreg")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def kreg_env(

@@ -8,7 +8,6 @@ The control plane is a separate process (tiny history: 5 changes), shared by the
 from __future__ import annotations
 
 import contextlib
-import socket
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,15 +19,9 @@ from event_registry.cluster import errors, kinds
 from event_registry.cluster.client import ClusterClient
 from event_registry.cluster.connecting import Connection, open_client
 from event_registry.cluster.listwatching import ListerWatcher, WatchEvent
-from tests.support.controlplane import ControlPlaneProcess, knative_crd
+from tests.support.controlplane import ControlPlaneProcess, free_port, knative_crd
 
 NS = "client"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -20,13 +19,7 @@ from event_registry.cluster.connecting import Connection, open_client
 from event_registry.cluster.informing import Informer
 from event_registry.cluster.reflecting import ReflectorSettings
 from event_registry.store.caching import Cache, Change
-from tests.support.controlplane import ControlPlaneProcess, knative_crd, manifest
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.controlplane import ControlPlaneProcess, free_port, knative_crd, manifest
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -105,6 +106,15 @@ class ControlPlaneProcess:
             check=check,
             timeout=timeout,
         )
+
+
+def free_port() -> int:
+    """A loopback port free at the time of the call (for a server that must be restarted on
+    the same port; otherwise pass ``--port 0``)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def run_kubectl(
