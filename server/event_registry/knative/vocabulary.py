@@ -93,6 +93,9 @@ sets no label or annotation: this description, ``spec.reference`` and a plain (n
 ``et-<owner>-<md5(type+source+namespace+owner)>`` are its only marks."""
 AUTO_CREATED_NAME_PREFIX = "et-"
 
+VALIDATION_WEBHOOK = "validation.webhook.eventing.knative.dev"
+"""The name Knative's admission webhook refuses writes under."""
+
 # The registry's own annotations (never Knative's) ----------------------------------------------
 
 REGISTRY_ATTRIBUTES_ANNOTATION = "registry.knative.dev/v1beta3-attributes"

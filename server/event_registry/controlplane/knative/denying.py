@@ -25,11 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ...knative.vocabulary import VALIDATION_WEBHOOK
 from ..machinery import errors
 
 __all__ = ["VALIDATION_WEBHOOK", "denial", "field_error_text"]
-
-VALIDATION_WEBHOOK = "validation.webhook.eventing.knative.dev"
 
 
 _WITH_DETAILS = (
