@@ -135,7 +135,8 @@ def test_requests_by_operation_type_and_response_cache_hits(registry: RegistryPr
 
 def test_a_repeated_query_is_a_response_cache_hit(registry: RegistryProcess) -> None:
     """The cache is keyed by the snapshot's revision: a change landing between two queries
-    (a controller updating a status) makes a miss, so the pair is repeated until it hits."""
+    (a controller updating a status) makes a miss, so the pair is repeated until the second
+    one hits (the first may hit too, when an earlier pair left the answer cached)."""
     query = f'{{ triggers(namespace: "{NAMESPACE}") {{ name }} }}'
     hits = "event_registry_response_cache_hits_total"
     misses = "event_registry_response_cache_misses_total"
@@ -146,7 +147,7 @@ def test_a_repeated_query_is_a_response_cache_hit(registry: RegistryProcess) -> 
         data_of(registry.query(query))
         after = scrape(registry)
         assert value(after, misses) - value(before, misses) in (0, 1, 2)
-        return value(after, hits) - value(before, hits) == 1
+        return value(after, hits) - value(before, hits) >= 1
 
     assert eventually(hit)
 
