@@ -17,7 +17,7 @@ from event_registry_client.changes import (
     Reconnecting,
     ResyncRequired,
 )
-from event_registry_client.cli import exits, output
+from event_registry_client.cli import describing, exits, output
 from event_registry_client.cli.config import ConfigError, resolve
 from event_registry_client.cli.main import parse_ref
 from event_registry_client.cli.watching import View, event_line
@@ -236,3 +236,28 @@ def test_refs_name_kind_and_name_with_an_optional_api_version() -> None:
     for bad in ("orders", "a/b/c/d/e", "Service/"):
         with pytest.raises(click.BadParameter):
             parse_ref(bad, "ns")
+
+
+def test_describe_lists_every_producer_then_the_owner_and_reference() -> None:
+    source = {"apiVersion": "sources.knative.dev/v1", "kind": "PingSource", "name": "tick"}
+    described = describing.describe_event_type(
+        EventType.from_json(
+            {
+                "namespace": "ns",
+                "name": "tick",
+                "type": "dev.knative.sources.ping",
+                "consumable": False,
+                "producers": [source, {**source, "kind": "ApiServerSource", "name": "api"}],
+                "owner": source,
+            }
+        )
+    ).splitlines()
+    at = described.index("Producers:")
+    assert described[at + 1 : at + 3] == [
+        "  PingSource/tick sources.knative.dev/v1",
+        "  ApiServerSource/api sources.knative.dev/v1",
+    ]
+    assert "Owner:          PingSource/tick sources.knative.dev/v1" in described
+    assert "Reference:      <none>" in described
+    orphan = describing.describe_event_type(event_type("orphan")).splitlines()
+    assert "Producers:      <none>" in orphan

@@ -26,6 +26,7 @@ fragment EventTypeDetail on EventType {
   attributes { name value required }
   reference { apiVersion kind name namespace }
   owner { apiVersion kind name namespace }
+  producers { apiVersion kind name namespace }
   consumerMatches { match trigger { name } }
 }
 """

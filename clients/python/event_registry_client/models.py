@@ -127,9 +127,12 @@ class EventType:
     attributes: tuple[Attribute, ...] = ()
     reference: Reference | None = None
     owner: Reference | None = None
-    """The object that registered this EventType (its producer, e.g. a source)."""
+    """The object that owns this EventType (its ``controller`` ownerReference)."""
+    producers: tuple[Reference, ...] = ()
+    """The sources producing this EventType's events, as the cluster records them."""
     maybe_consumers: tuple[str, ...] = ()
-    """Triggers that may match (UNKNOWN, e.g. a CESQL filter)."""
+    """Triggers that may match (UNKNOWN: the filter reads an attribute the EventType leaves
+    open, e.g. ``id`` or an extension)."""
 
     @property
     def key(self) -> str:
@@ -165,6 +168,11 @@ class EventType:
             ),
             reference=Reference.from_json(raw.get("reference")),
             owner=Reference.from_json(raw.get("owner")),
+            producers=tuple(
+                reference
+                for item in raw.get("producers") or ()
+                if (reference := Reference.from_json(item)) is not None
+            ),
             maybe_consumers=tuple(
                 str(match["trigger"]["name"]) for match in matches if match["match"] == "UNKNOWN"
             ),

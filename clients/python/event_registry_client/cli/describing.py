@@ -1,8 +1,8 @@
 """``kreg describe``: one object as indented ``Key: value`` text, like ``kubectl describe``.
 
 Pure functions of the models. An EventType shows its attributes, Broker and its readiness,
-conditions, consumers (sure matches, then possible ones), and producers (the owner that
-registered it, and its spec.reference).
+conditions, consumers (sure matches, then possible ones), producers (the sources the cluster
+records as producing its events) and the objects it names (its owner and spec.reference).
 """
 
 from __future__ import annotations
@@ -71,9 +71,11 @@ def describe_event_type(event_type: EventType) -> str:
     lines.append(_field("Consumers", ", ".join(event_type.consumers)))
     if event_type.maybe_consumers:
         lines.append(_field("Maybe consumers", ", ".join(event_type.maybe_consumers)))
-    lines.append("Producers:")
-    lines.append(f"  Owner:        {_reference(event_type.owner)}")
-    lines.append(f"  Reference:    {_reference(event_type.reference)}")
+    producers = [_reference(producer) for producer in event_type.producers]
+    lines.append(_field("Producers", None) if not producers else "Producers:")
+    lines += [f"  {producer}" for producer in producers]
+    lines.append(_field("Owner", _reference(event_type.owner)))
+    lines.append(_field("Reference", _reference(event_type.reference)))
     return "\n".join(lines)
 
 
