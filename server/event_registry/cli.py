@@ -11,7 +11,7 @@ from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .app import logs
+from .app import logs, loops
 from .app import settings as app_settings
 from .app.budgets import BudgetSettings
 from .app.limits import RequestLimits, parse_size
@@ -72,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the GraphQL registry")
     serve.add_argument("--host", default="127.0.0.1", help="listen address (default loopback)")
     serve.add_argument("--port", type=int, default=8080, help="listen port (0: any free port)")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="processes serving the port (SO_REUSEPORT), each a full registry, supervised by "
+        "this one, which runs the embedded control plane and Broker ingress (README: Every "
+        "core; default 1: this process serves)",
+    )
     serve.add_argument("--data-dir", type=Path, default=Path("data"), help="embedded data dir")
     serve.add_argument("--kubeconfig", type=Path, help="use this kubeconfig's cluster")
     serve.add_argument("--context", help="kubeconfig context to use")
@@ -274,6 +282,13 @@ def _count(text: str) -> int:
     return value
 
 
+def _workers(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least one worker")
+    return value
+
+
 def _size_argument(text: str) -> int:
     try:
         return parse_size(text)
@@ -365,9 +380,16 @@ def main(argv: Sequence[str] | None = None) -> None:
             origins=OriginPolicy.from_list(
                 None if args.allowed_origins is None else args.allowed_origins.split(",")
             ),
+            workers=args.workers,
         )
         with contextlib.suppress(KeyboardInterrupt), _port_errors():
-            _run(serve(serve_settings))
+            if serve_settings.workers > 1:
+                from .app.workers import LogOptions, supervise
+
+                log_options = LogOptions(args.log_level, args.log_format, args.access_log)
+                _run(supervise(serve_settings, log_options))
+            else:
+                _run(serve(serve_settings))
 
 
 @contextlib.contextmanager
@@ -381,14 +403,7 @@ def _port_errors() -> Iterator[None]:
 
 
 def _run(main: Coroutine[Any, Any, None]) -> None:
-    """Run on uvloop where it is installed (uvicorn[standard] brings it): the fan-out of
-    subscriptions and the HTTP servers spend most of their time in the event loop."""
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main)
-        return
-    uvloop.run(main)
+    loops.run(main)
 
 
 async def _run_controlplane(

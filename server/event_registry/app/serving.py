@@ -4,6 +4,11 @@ Start-up order: (embedded control plane and its controllers, when no cluster is 
 → cluster client → informers → HTTP. The chosen connection mode is logged first thing.
 Shutdown (SIGINT/SIGTERM) stops accepting requests, lets in-flight ones finish, then stops
 the informers and the embedded cluster.
+
+As one of ``serve --workers N`` (see :mod:`.workers`) the process takes a :class:`Seat`: it
+starts no control plane (the parent runs the embedded one and passes its kubeconfig), and it
+takes its share of the port from the seat only once its cache has synced (or after a bounded
+wait), so a restarted worker never answers from a half-listed cache while the others could.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ import gc
 import logging
 import os
 import signal
-from collections.abc import Iterator
+import socket
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import uvicorn
 
@@ -65,6 +72,48 @@ async def _settle_memory(cache: Cache) -> None:
     gc.freeze()
 
 
+class Seat(Protocol):
+    """Where one of several worker processes serves (implemented in :mod:`.workers`)."""
+
+    @property
+    def kubeconfig(self) -> Path | None:
+        """The parent's embedded control plane (None: the parent runs none)."""
+
+    @property
+    def headers(self) -> Sequence[tuple[str, str]]:
+        """Added to every HTTP response: which worker answered."""
+
+    async def listen(self, cache: Cache) -> socket.socket:
+        """This worker's listening socket on the shared port, once it can serve."""
+
+    def serving(self, port: int) -> None:
+        """Tell the parent this worker serves."""
+
+
+async def start_embedded(stack: contextlib.AsyncExitStack, settings: ServeSettings) -> Path:
+    """Start the embedded control plane, its controllers and Broker ingress (stopped when
+    ``stack`` closes); the kubeconfig it wrote. Ports in use raise :class:`PortInUse`."""
+    plane = ControlPlaneSettings(
+        data_dir=settings.data_dir,
+        port=settings.embedded.controlplane_port,
+        history_limit=settings.embedded.history_limit,
+    )
+    ingress = settings.embedded.ingress
+    ingress_socket = listen(ingress.host, ingress.port, flag="--ingress-port")
+    stack.callback(ingress_socket.close)
+    embedded = EmbeddedCluster(plane, ingress_socket=ingress_socket, ingress=ingress)
+    with port_of(plane.host, plane.port, "--controlplane-port"):
+        await stack.enter_async_context(embedded)
+    if embedded.ingress is not None:
+        log.info("Broker ingress at %s/<namespace>/<broker>", embedded.ingress.url)
+    log.info(
+        "embedded control plane at %s; kubeconfig for kubectl: %s",
+        embedded.plane.url,
+        embedded.plane.kubeconfig_path,
+    )
+    return embedded.plane.kubeconfig_path
+
+
 def connection_for(settings: ServeSettings) -> Connection:
     return choose(
         kubeconfig=settings.cluster.kubeconfig,
@@ -87,7 +136,9 @@ def cursor_key_for(settings: ServeSettings) -> bytes | None:
     return cursors.key_from_secret(settings.cursor_key_file.read_bytes())
 
 
-async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) -> None:
+async def serve(
+    settings: ServeSettings, *, ready: asyncio.Event | None = None, seat: Seat | None = None
+) -> None:
     # Fewer, larger young-generation collections: the cache allocates in bursts (relists).
     gc.set_threshold(50_000, 20, 100)
     connection = connection_for(settings)
@@ -96,29 +147,15 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
     log.info("registry backend: %s; auth mode: %s", connection.describe(), authenticator.mode)
     async with contextlib.AsyncExitStack() as stack:
         embedded_kubeconfig = None
-        # Bound first: a port in use is reported before anything starts.
-        sock = listen(settings.host, settings.port, flag="--port")
-        stack.callback(sock.close)
-        if connection.mode == "embedded":
-            plane = ControlPlaneSettings(
-                data_dir=settings.data_dir,
-                port=settings.embedded.controlplane_port,
-                history_limit=settings.embedded.history_limit,
-            )
-            ingress = settings.embedded.ingress
-            ingress_socket = listen(ingress.host, ingress.port, flag="--ingress-port")
-            stack.callback(ingress_socket.close)
-            embedded = EmbeddedCluster(plane, ingress_socket=ingress_socket, ingress=ingress)
-            with port_of(plane.host, plane.port, "--controlplane-port"):
-                await stack.enter_async_context(embedded)
-            if embedded.ingress is not None:
-                log.info("Broker ingress at %s/<namespace>/<broker>", embedded.ingress.url)
-            embedded_kubeconfig = embedded.plane.kubeconfig_path
-            log.info(
-                "embedded control plane at %s; kubeconfig for kubectl: %s",
-                embedded.plane.url,
-                embedded_kubeconfig,
-            )
+        sock = None
+        if seat is None:
+            # Bound first: a port in use is reported before anything starts.
+            sock = listen(settings.host, settings.port, flag="--port")
+            stack.callback(sock.close)
+            if connection.mode == "embedded":
+                embedded_kubeconfig = await start_embedded(stack, settings)
+        elif connection.mode == "embedded":
+            embedded_kubeconfig = seat.kubeconfig
         client = await open_client(connection, embedded_kubeconfig=embedded_kubeconfig)
         stack.push_async_callback(client.close)
         cache = Cache()
@@ -141,6 +178,10 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
             limits=settings.query_limits,
             reflectors=informer.reflectors,
         )
+        if sock is None:
+            assert seat is not None
+            sock = await seat.listen(cache)
+            stack.callback(sock.close)
         port = sock.getsockname()[1]  # listening already: connections wait from the start
         config = uvicorn.Config(
             create_app(
@@ -159,6 +200,7 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
             # Subscription frames are small JSON; per-connection zlib state would cost tens of
             # KB per subscriber and compressing every frame for each of them, CPU per frame.
             ws_per_message_deflate=False,
+            headers=list(seat.headers) if seat is not None else None,
         )
         logs.route_uvicorn_logs()  # each uvicorn.Config (the embedded ones too) set its own
         server = _Server(config)
@@ -166,8 +208,11 @@ async def serve(settings: ServeSettings, *, ready: asyncio.Event | None = None) 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, server.request_exit)
             stack.callback(loop.remove_signal_handler, signum)
-        log.info("GraphQL and GraphiQL at http://%s:%d/graphql", settings.host, port)
-        print(f"registry: http://{settings.host}:{port}/graphql", flush=True)
+        if seat is None:
+            log.info("GraphQL and GraphiQL at http://%s:%d/graphql", settings.host, port)
+            print(f"registry: http://{settings.host}:{port}/graphql", flush=True)
+        else:
+            seat.serving(port)
         if ready is not None:
             ready.set()
         await server.serve(sockets=[sock])

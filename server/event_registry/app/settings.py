@@ -57,3 +57,5 @@ class ServeSettings:
     completed_objects: int = 200_000
     """Completed objects kept between queries as JSON (0: complete every object every time)."""
     mutation_timeout: float = 10.0
+    workers: int = 1
+    """Processes serving the port (``--workers``); more than one: see app/workers.py."""
