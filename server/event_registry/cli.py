@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import re
 import signal
 import sys
 from collections.abc import Coroutine, Iterator, Sequence
@@ -48,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=1.0,
         help="seconds a deleted namespace stays Terminating before its contents are deleted",
+    )
+    plane.add_argument(
+        "--event-ttl",
+        type=_go_duration,
+        default=3600.0,
+        help="how long an Event is kept after its last write, kube-apiserver's --event-ttl: "
+        "seconds or a Go duration such as 1h, 5m30s (default 1h)",
     )
     plane.add_argument(
         "--auth",
@@ -306,6 +314,23 @@ def _cursor_key_file(text: str) -> Path:
     return path
 
 
+_DURATION_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def _go_duration(text: str) -> float:
+    """Seconds from ``90``, ``1.5`` or a Go duration (``1h``, ``5m30s``, ``250ms``), > 0."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text)
+        if not parts or "".join(number + unit for number, unit in parts) != text:
+            raise argparse.ArgumentTypeError(f"invalid duration {text!r}") from None
+        seconds = sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"the duration must be positive, not {text!r}")
+    return seconds
+
+
 def _token_auth_file(text: str) -> Path:
     """The path, once the file parses: a bad one stops ``controlplane`` at once."""
     path = Path(text)
@@ -329,6 +354,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             namespace_grace=args.namespace_grace,
             auth=args.auth,
             token_auth_file=args.token_auth_file,
+            event_ttl=args.event_ttl,
         )
         with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError), _port_errors():
             _run(

@@ -9,6 +9,8 @@ always exist and every Namespace carries ``kubernetes.io/metadata.name``, as on 
 (those stored without it get it at start), and the
 Knative Eventing CRDs, admission rules and EventType conversion are installed
 (:mod:`.knative`), so the control plane behaves like a cluster running Knative Eventing.
+Events are served in core ``v1`` and ``events.k8s.io/v1`` and expire ``event_ttl`` seconds
+after their last write (:mod:`.api.events`, :mod:`.api.expiring`).
 Access control (:mod:`.auth`) has the default ClusterRoles and bindings installed; with
 ``auth`` every request is authenticated and authorized by RBAC, and the kubeconfig carries
 the admin token (user ``admin``, group ``system:masters``) and the control plane serves
@@ -30,10 +32,12 @@ from types import TracebackType
 import uvicorn
 
 from . import knative
+from .api import events
 from .api.admission import NAMESPACE_NAME_LABEL
 from .api.apiserver import ApiServer, Target
 from .api.catalog import Catalog
 from .api.collecting import GarbageCollector
+from .api.expiring import DEFAULT_EVENT_TTL, EventExpiry
 from .api.openapi import OpenApi
 from .api.resources import NAMESPACES
 from .api.watching import Broadcaster
@@ -61,6 +65,8 @@ class ControlPlaneSettings:
     """Authenticate every request (bearer tokens) and authorize it with RBAC; off: all admin."""
     token_auth_file: Path | None = None
     """kube-apiserver's static token file (``token,user,uid,"g1,g2"``) of extra users."""
+    event_ttl: float = DEFAULT_EVENT_TTL
+    """Seconds an Event is kept after its last write (kube-apiserver's ``--event-ttl``)."""
 
 
 class ControlPlane:
@@ -68,6 +74,7 @@ class ControlPlane:
         self.settings = settings
         self.api: ApiServer | None = None
         self.collector: GarbageCollector | None = None
+        self.expiry: EventExpiry | None = None
         self._storage: Storage | None = None
         self._server: uvicorn.Server | None = None
         self._broadcaster: Broadcaster | None = None
@@ -93,12 +100,15 @@ class ControlPlane:
         broadcaster.last_revision = self._storage.revision
         api.add_listener(broadcaster.publish)
         self.collector = GarbageCollector(api, namespace_grace=settings.namespace_grace)
+        events.install(api)
+        self.expiry = EventExpiry(api, ttl=settings.event_ttl)
         self._ensure_namespaces(api)
         knative.enable(api)
         self.access = access = AccessControl(
             api, settings.data_dir, enabled=settings.auth, token_auth_file=settings.token_auth_file
         )
         await self.collector.start()
+        await self.expiry.start()
         # IPPROTO_TCP (not 0) so asyncio sets TCP_NODELAY on accepted connections; with
         # Nagle on, every request after the first on a connection waits ~40 ms for a delayed ACK.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -164,6 +174,8 @@ class ControlPlane:
                 await self._serving
         if self.collector is not None:
             await self.collector.stop()
+        if self.expiry is not None:
+            await self.expiry.stop()
         if self.access is not None:
             self.access.close()
         if self._storage is not None:

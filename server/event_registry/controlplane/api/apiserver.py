@@ -139,7 +139,13 @@ class ApiServer:
         self, target: Target, options: ListOptions
     ) -> tuple[list[dict[str, Any]], int, str | None]:
         """Matching stored objects, the revision they are consistent at, and a continue token."""
-        return list_page(self.storage, target.resource.key, target.namespace, options)
+        return list_page(
+            self.storage,
+            target.resource.key,
+            target.namespace,
+            options,
+            field_labels=target.resource.field_labels,
+        )
 
     # writes --------------------------------------------------------------------------------
 
@@ -467,7 +473,9 @@ class ApiServer:
             )
 
     def _to_storage(self, resource: Resource, obj: dict[str, Any]) -> dict[str, Any]:
-        converted = self.conversion.convert(resource, obj, resource.storage_version.name)
+        # a resource serving another's objects (events.k8s.io Events) stores them as that one
+        stored = self.catalog.by_key(resource.key) or resource
+        converted = self.conversion.convert(stored, obj, stored.storage_version.name)
         return converted if converted is not obj else obj
 
     def _merge_update(

@@ -1,5 +1,7 @@
-"""The set of served resources: built-in kinds (:mod:`.resources`, :mod:`.access`) plus one
-entry per established CRD.
+"""The set of served resources: built-in kinds (:mod:`.resources`, :mod:`.access`,
+:mod:`.events`) plus one entry per established CRD. A resource serving another's objects
+(events.k8s.io Events) is found by its qualified name; :meth:`Catalog.by_key` of a storage key
+gives the resource owning the objects.
 
 The catalog is rebuilt from the stored CRDs after every CRD write, inside the same
 event-loop step, so a resource is served (in discovery, OpenAPI and its own paths) as soon as
@@ -10,9 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from . import access, resources
+from . import access, events, resources
 
-BUILTIN_RESOURCES = (*resources.BUILTIN_RESOURCES, *access.ACCESS_RESOURCES)
+BUILTIN_RESOURCES = (
+    *resources.BUILTIN_RESOURCES,
+    *access.ACCESS_RESOURCES,
+    *events.EVENT_RESOURCES,
+)
 
 
 class Catalog:
@@ -21,13 +27,13 @@ class Catalog:
     def __init__(self, custom: Iterable[resources.Resource] = ()) -> None:
         self._by_key: dict[str, resources.Resource] = {}
         for resource in (*BUILTIN_RESOURCES, *custom):
-            self._by_key[resource.key] = resource
+            self._by_key[resource.qualified_name] = resource
         self.generation = 0
 
     def replace_custom(self, custom: Iterable[resources.Resource]) -> None:
-        self._by_key = {resource.key: resource for resource in BUILTIN_RESOURCES}
+        self._by_key = {resource.qualified_name: resource for resource in BUILTIN_RESOURCES}
         for resource in custom:
-            self._by_key.setdefault(resource.key, resource)
+            self._by_key.setdefault(resource.qualified_name, resource)
         self.generation += 1
 
     def all(self) -> list[resources.Resource]:

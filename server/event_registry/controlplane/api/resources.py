@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..machinery.field_labels import METADATA_ONLY, FieldLabels
 from ..machinery.names import NameRule
 
 STORED_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
@@ -66,6 +67,11 @@ class Resource:
     """A virtual kind (TokenReview, SubjectAccessReview, ...): POST answers, nothing is stored."""
     collection_deletable: bool = True
     """Whether DELETE on the collection is served (``deletecollection``); Namespaces: no."""
+    stored_as: str = ""
+    """The storage key of another resource whose objects this one serves, converted
+    (events.k8s.io Events are the core Events); "" for a resource with objects of its own."""
+    field_labels: FieldLabels = field(default=METADATA_ONLY, compare=False)
+    """What a ``fieldSelector`` may name (core Events: ``involvedObject.name``, ...)."""
 
     @property
     def verbs(self) -> tuple[str, ...]:
@@ -77,9 +83,14 @@ class Resource:
         return STORED_VERBS
 
     @property
-    def key(self) -> str:
-        """Storage key and the name kubectl prints: ``eventtypes.eventing.knative.dev``."""
+    def qualified_name(self) -> str:
+        """The catalog's key and the name kubectl prints: ``eventtypes.eventing.knative.dev``."""
         return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def key(self) -> str:
+        """Storage key: the qualified name, or that of the resource whose objects it serves."""
+        return self.stored_as or self.qualified_name
 
     @property
     def list_kind(self) -> str:

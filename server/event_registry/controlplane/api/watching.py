@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..machinery import errors, selectors
-from ..storage.listing import FIELDS
 from ..storage.sqlite import Event, TooOld
 from .apiserver import ApiServer, Target
 
@@ -163,7 +162,7 @@ def watch(
     error response rather than an ERROR line in a 200 stream.
     """
     labels = selectors.parse_label_selector(options.label_selector)
-    fields = selectors.parse_field_selector(options.field_selector, supported=FIELDS)
+    fields = target.resource.field_labels.parse(options.field_selector)
     rv = options.resource_version
     initial_state = options.send_initial_events or rv in (None, "", "0")
     requested = 0
@@ -206,7 +205,7 @@ async def _stream(
         if namespace and meta.get("namespace") != namespace:
             return False
         return labels.matches(meta.get("labels") or {}) and fields.matches(
-            selectors.object_fields(obj)
+            target.resource.field_labels.values(obj)
         )
 
     def translate(event: Event) -> WatchEvent | None:

@@ -33,9 +33,15 @@ def _columns(resource: Resource, version: str) -> tuple[PrinterColumn, ...]:
     return served.columns if served else ()
 
 
+def _names_itself(resource: Resource, version: str) -> bool:
+    """Whether the columns place the name themselves (a ``name``-format column, as Events
+    do), instead of the implicit Name column first."""
+    return any(column.format == "name" for column in _columns(resource, version))
+
+
 def column_definitions(resource: Resource, version: str) -> list[dict[str, Any]]:
     return [
-        _NAME_COLUMN,
+        *(() if _names_itself(resource, version) else (_NAME_COLUMN,)),
         *(
             {
                 "name": column.name,
@@ -57,7 +63,7 @@ def row(
     include: IncludeObject,
     now: datetime.datetime,
 ) -> dict[str, Any]:
-    values: list[object] = [obj["metadata"]["name"]]
+    values: list[object] = [] if _names_itself(resource, version) else [obj["metadata"]["name"]]
     for column in _columns(resource, version):
         if column.compute is not None:
             values.append(column.compute(obj))

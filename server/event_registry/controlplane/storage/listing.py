@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..machinery import errors, selectors
+from ..machinery.field_labels import METADATA_ONLY, FieldLabels
 from .sqlite import Storage, TooOld
-
-FIELDS = ("metadata.name", "metadata.namespace")
 
 _EXPIRED_CONTINUE = (
     "The provided continue parameter is too old to display a consistent list result. You can "
@@ -62,14 +61,20 @@ def _parse_revision(text: str) -> int:
 
 
 def list_page(
-    storage: Storage, resource_key: str, namespace: str | None, options: ListOptions
+    storage: Storage,
+    resource_key: str,
+    namespace: str | None,
+    options: ListOptions,
+    *,
+    field_labels: FieldLabels = METADATA_ONLY,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
     """(objects of this page, the revision they are consistent at, next continue token).
 
-    ``namespace`` None (or empty) lists across all namespaces.
+    ``namespace`` None (or empty) lists across all namespaces; ``field_labels``: what a
+    ``fieldSelector`` may name for this resource.
     """
     labels = selectors.parse_label_selector(options.label_selector)
-    fields = selectors.parse_field_selector(options.field_selector, supported=FIELDS)
+    fields = field_labels.parse(options.field_selector)
     namespace = namespace or None
     start: tuple[str, str] | None = None
     revision = storage.revision
@@ -108,7 +113,7 @@ def list_page(
             continue
         if exact_name is not None and meta["name"] != exact_name:
             continue
-        if not fields.matches(selectors.object_fields(obj)):
+        if not fields.matches(field_labels.values(obj)):
             continue
         if not labels.matches(meta.get("labels") or {}):
             continue

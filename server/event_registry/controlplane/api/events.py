@@ -1,0 +1,389 @@
+"""Events: core ``v1`` and ``events.k8s.io/v1``, one set of stored objects seen through both.
+
+As in kube-apiserver, an Event is stored once (here in its core ``v1`` form) and served by
+both groups, converted field by field the way ``pkg/apis/events/v1`` converts it: ``note`` is
+``message``, ``regarding`` is ``involvedObject``, ``reportingController`` is
+``reportingComponent``, ``deprecatedSource``/``deprecatedFirstTimestamp``/
+``deprecatedLastTimestamp``/``deprecatedCount`` are ``source``/``firstTimestamp``/
+``lastTimestamp``/``count``; every other field keeps its name. So an Event created through
+either group is listed, watched, patched and deleted through the other.
+
+Also as kube-apiserver serves them:
+
+- field selectors name ``involvedObject.{kind,namespace,name,uid,apiVersion,resourceVersion,
+  fieldPath}``, ``reason``, ``reportingComponent``, ``source`` (the source component, else the
+  reporting controller) and ``type`` in core ``v1``; events.k8s.io names the same fields
+  ``regarding.*``, ``reportingController``, ``reason``, ``source`` and ``type`` (kubectl
+  describe lists an object's Events with ``involvedObject.name``/``.namespace``/``.kind``/
+  ``.uid``);
+- Tables carry kube's Event columns (Last Seen, Type, Reason, Object, Message; wide: Subobject,
+  Source, First Seen, Count, Name), cells computed as kube's ``printEvent`` does;
+- validation: every write passes the legacy checks (an Event without ``eventTime`` lives in its
+  object's namespace; with ``eventTime`` it names its reporting controller, instance, action
+  and reason, within kube's lengths); a create through events.k8s.io/v1 must also set
+  ``eventTime`` and a ``type`` of Normal or Warning, and leave the deprecated fields unset;
+- they expire: :class:`~.expiring.EventExpiry` deletes each Event its TTL after its last write
+  (kube-apiserver's ``--event-ttl``, one hour by default).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..machinery import cells, errors, names
+from ..machinery.field_labels import FieldLabels
+from .resources import PrinterColumn, Resource, Version
+
+if TYPE_CHECKING:  # both import the catalog, which lists these resources
+    from .admission import Request
+    from .apiserver import ApiServer
+
+EVENTS_GROUP = "events.k8s.io"
+CORE_API_VERSION = "v1"
+EVENTS_API_VERSION = f"{EVENTS_GROUP}/v1"
+
+_CORE_ONLY_NAMES = {
+    "involvedObject": "regarding",
+    "message": "note",
+    "reportingComponent": "reportingController",
+    "source": "deprecatedSource",
+    "firstTimestamp": "deprecatedFirstTimestamp",
+    "lastTimestamp": "deprecatedLastTimestamp",
+    "count": "deprecatedCount",
+}
+"""Core field → events.k8s.io field; the fields not listed have the same name in both."""
+_SHARED_NAMES = ("reason", "type", "eventTime", "series", "action", "related", "reportingInstance")
+_EVENTS_TO_CORE = {new: old for old, new in _CORE_ONLY_NAMES.items()}
+
+
+def _renamed(
+    obj: Mapping[str, Any], names_map: Mapping[str, str], api_version: str
+) -> dict[str, Any]:
+    converted: dict[str, Any] = {"apiVersion": api_version, "kind": "Event"}
+    if "metadata" in obj:
+        converted["metadata"] = obj["metadata"]
+    for name in _SHARED_NAMES:
+        if name in obj:
+            converted[name] = obj[name]
+    for source, target in names_map.items():
+        if source in obj:
+            converted[target] = obj[source]
+    return converted
+
+
+def convert(obj: dict[str, Any], api_version: str) -> dict[str, Any]:
+    """An Event of either group in ``api_version`` (``v1`` or ``events.k8s.io/v1``)."""
+    if obj.get("apiVersion") == api_version:
+        return obj
+    if api_version == EVENTS_API_VERSION:
+        return _renamed(obj, _CORE_ONLY_NAMES, api_version)
+    return _renamed(obj, _EVENTS_TO_CORE, api_version)
+
+
+def _core(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    return obj if obj.get("apiVersion") == CORE_API_VERSION else convert(dict(obj), "v1")
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+# field selectors ---------------------------------------------------------------------------
+
+_INVOLVED = ("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath")
+
+
+def _selectable(obj: Mapping[str, Any]) -> dict[str, str]:
+    """kube's ``ToSelectableFields`` of a stored (core) Event."""
+    involved = _mapping(obj.get("involvedObject"))
+    source = _text(_mapping(obj.get("source")).get("component"))
+    fields = {f"involvedObject.{name}": _text(involved.get(name)) for name in _INVOLVED}
+    fields["reason"] = _text(obj.get("reason"))
+    fields["reportingComponent"] = _text(obj.get("reportingComponent"))
+    fields["source"] = source or fields["reportingComponent"]
+    fields["type"] = _text(obj.get("type"))
+    return fields
+
+
+_METADATA = {"metadata.name": "metadata.name", "metadata.namespace": "metadata.namespace"}
+_SHARED_LABELS = {"reason": "reason", "source": "source", "type": "type"}
+CORE_FIELD_LABELS = FieldLabels(
+    labels={
+        **{f"involvedObject.{n}": f"involvedObject.{n}" for n in _INVOLVED},
+        **_SHARED_LABELS,
+        "reportingComponent": "reportingComponent",
+        **_METADATA,
+    },
+    read=_selectable,
+)
+EVENTS_FIELD_LABELS = FieldLabels(
+    labels={
+        **{f"regarding.{n}": f"involvedObject.{n}" for n in _INVOLVED},
+        **_SHARED_LABELS,
+        "reportingController": "reportingComponent",
+        **_METADATA,
+    },
+    read=_selectable,
+)
+
+
+# printer columns ---------------------------------------------------------------------------
+
+
+def _since(timestamp: object) -> str:
+    now = datetime.datetime.now(datetime.UTC)
+    return str(cells.cell_value("date", [timestamp if isinstance(timestamp, str) else ""], now))
+
+
+def _first_seen(event: Mapping[str, Any]) -> str:
+    first = event.get("firstTimestamp")
+    return _since(first) if first else _since(event.get("eventTime"))
+
+
+def _last_seen(obj: Mapping[str, Any]) -> object:
+    event = _core(obj)
+    series = _mapping(event.get("series"))
+    if series:
+        return _since(series.get("lastObservedTime"))
+    last = event.get("lastTimestamp")
+    return _since(last) if last else _first_seen(event)
+
+
+def _count(obj: Mapping[str, Any]) -> object:
+    event = _core(obj)
+    series = _mapping(event.get("series"))
+    if series:
+        return int(series.get("count") or 0)
+    count = event.get("count")
+    return count if isinstance(count, int) and count else 1
+
+
+def _object(obj: Mapping[str, Any]) -> object:
+    involved = _mapping(_core(obj).get("involvedObject"))
+    kind, name = _text(involved.get("kind")).lower(), _text(involved.get("name"))
+    return f"{kind}/{name}" if name else kind
+
+
+def _source(obj: Mapping[str, Any]) -> object:
+    event = _core(obj)
+    source = _mapping(event.get("source"))
+    component = _text(source.get("component")) or _text(event.get("reportingComponent"))
+    instance = _text(source.get("host")) or _text(event.get("reportingInstance"))
+    return f"{component}, {instance}" if instance else component
+
+
+def _field(name: str, path: tuple[str, ...] = ()) -> Any:
+    def cell(obj: Mapping[str, Any]) -> object:
+        value: Any = _core(obj)
+        for step in path:
+            value = _mapping(value).get(step)
+        return _text(_mapping(value).get(name)).strip()
+
+    return cell
+
+
+_COLUMNS = (
+    PrinterColumn("Last Seen", "string", ".lastTimestamp", compute=_last_seen),
+    PrinterColumn("Type", "string", ".type", compute=_field("type")),
+    PrinterColumn("Reason", "string", ".reason", compute=_field("reason")),
+    PrinterColumn("Object", "string", ".involvedObject", compute=_object),
+    PrinterColumn(
+        "Subobject",
+        "string",
+        ".involvedObject.fieldPath",
+        priority=1,
+        compute=_field("fieldPath", ("involvedObject",)),
+    ),
+    PrinterColumn("Source", "string", ".source", priority=1, compute=_source),
+    PrinterColumn("Message", "string", ".message", compute=_field("message")),
+    PrinterColumn(
+        "First Seen",
+        "string",
+        ".firstTimestamp",
+        priority=1,
+        compute=lambda obj: _first_seen(_core(obj)),
+    ),
+    PrinterColumn("Count", "string", ".count", priority=1, compute=_count),
+    PrinterColumn(
+        "Name",
+        "string",
+        ".metadata.name",
+        format="name",
+        priority=1,
+        compute=lambda obj: obj["metadata"]["name"],
+    ),
+)
+
+
+# schemas -----------------------------------------------------------------------------------
+
+_STRING = {"type": "string"}
+_TIME = {"type": "string", "format": "date-time", "nullable": True}
+_INTEGER = {"type": "integer"}
+
+
+def _object_schema(**properties: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties}
+
+
+_REFERENCE = _object_schema(
+    kind=_STRING,
+    namespace=_STRING,
+    name=_STRING,
+    uid=_STRING,
+    apiVersion=_STRING,
+    resourceVersion=_STRING,
+    fieldPath=_STRING,
+)
+_SOURCE = _object_schema(component=_STRING, host=_STRING)
+_SERIES = _object_schema(count=_INTEGER, lastObservedTime=_TIME)
+_SHARED_SCHEMA = {
+    "reason": _STRING,
+    "type": _STRING,
+    "eventTime": _TIME,
+    "series": {**_SERIES, "nullable": True},
+    "action": _STRING,
+    "related": {**_REFERENCE, "nullable": True},
+    "reportingInstance": _STRING,
+}
+CORE_SCHEMA = _object_schema(
+    involvedObject=_REFERENCE,
+    message=_STRING,
+    source=_SOURCE,
+    firstTimestamp=_TIME,
+    lastTimestamp=_TIME,
+    count=_INTEGER,
+    reportingComponent=_STRING,
+    **_SHARED_SCHEMA,
+)
+EVENTS_SCHEMA = _object_schema(
+    regarding=_REFERENCE,
+    note=_STRING,
+    deprecatedSource=_SOURCE,
+    deprecatedFirstTimestamp=_TIME,
+    deprecatedLastTimestamp=_TIME,
+    deprecatedCount=_INTEGER,
+    reportingController=_STRING,
+    **_SHARED_SCHEMA,
+)
+
+EVENTS = Resource(
+    group="",
+    plural="events",
+    singular="event",
+    kind="Event",
+    namespaced=True,
+    short_names=("ev",),
+    builtin=True,
+    generation_tracked=False,
+    field_labels=CORE_FIELD_LABELS,
+    versions=(Version(name="v1", storage=True, schema=CORE_SCHEMA, columns=_COLUMNS),),
+)
+EVENTS_V1 = Resource(
+    group=EVENTS_GROUP,
+    plural="events",
+    singular="event",
+    kind="Event",
+    namespaced=True,
+    short_names=("ev",),
+    builtin=True,
+    generation_tracked=False,
+    stored_as=EVENTS.key,
+    field_labels=EVENTS_FIELD_LABELS,
+    versions=(Version(name="v1", storage=True, schema=EVENTS_SCHEMA, columns=_COLUMNS),),
+)
+EVENT_RESOURCES = (EVENTS, EVENTS_V1)
+
+
+# validation --------------------------------------------------------------------------------
+
+REPORTING_INSTANCE_LIMIT = ACTION_LIMIT = REASON_LIMIT = 128
+NOTE_LIMIT = 1024
+_DEFAULT_NAMESPACES = ("default", "kube-system")
+
+
+def _legacy_causes(event: Mapping[str, Any]) -> list[errors.Cause]:
+    """kube's ``legacyValidateEvent`` on the stored (core) form."""
+    causes: list[errors.Cause] = []
+    namespace = _text(_mapping(event.get("metadata")).get("namespace"))
+    involved_namespace = _text(_mapping(event.get("involvedObject")).get("namespace"))
+    mismatch = errors.invalid_value(
+        "involvedObject.namespace", involved_namespace, "does not match event.namespace"
+    )
+    if not event.get("eventTime"):
+        # without an involved namespace the Event must be in "default" (old clients)
+        if involved_namespace != namespace and (involved_namespace or namespace != "default"):
+            causes.append(mismatch)
+        return causes
+    if not involved_namespace and namespace not in _DEFAULT_NAMESPACES:
+        causes.append(mismatch)
+    controller = _text(event.get("reportingComponent"))
+    if not controller:
+        causes.append(errors.required("reportingController"))
+    for message in names.qualified_name_errors(controller) if controller else ():
+        causes.append(errors.invalid_value("reportingController", controller, message))
+    for field, limit in (
+        ("reportingInstance", REPORTING_INSTANCE_LIMIT),
+        ("action", ACTION_LIMIT),
+        ("reason", REASON_LIMIT),
+    ):
+        value = _text(event.get(field))
+        if not value:
+            causes.append(errors.required(field))
+        elif len(value) > limit:
+            causes.append(errors.invalid_value(field, "", f"can have at most {limit} characters"))
+    if len(_text(event.get("message"))) > NOTE_LIMIT:
+        causes.append(
+            errors.invalid_value("message", "", f"can have at most {NOTE_LIMIT} characters")
+        )
+    return causes
+
+
+def _strict_create_causes(event: Mapping[str, Any]) -> list[errors.Cause]:
+    """What kube's ``ValidateEventCreate`` adds for events.k8s.io/v1 (on the core form)."""
+    causes: list[errors.Cause] = []
+    series = event.get("series")
+    if isinstance(series, Mapping):
+        count = series.get("count")
+        if not isinstance(count, int) or count < 2:
+            causes.append(errors.invalid_value("series.count", "", "should be at least 2"))
+        if not series.get("lastObservedTime"):
+            causes.append(errors.required("series.lastObservedTime"))
+    if not event.get("eventTime"):
+        causes.append(errors.required("eventTime"))
+    if event.get("type") not in ("Normal", "Warning"):
+        detail = f"has invalid value: {_text(event.get('type'))}"
+        causes.append(errors.invalid_value("type", "", detail))
+    for field in ("firstTimestamp", "lastTimestamp", "count"):
+        if event.get(field):
+            causes.append(errors.invalid_value(field, "", "needs to be unset"))
+    if any(_mapping(event.get("source")).values()):
+        causes.append(errors.invalid_value("source", "", "needs to be unset"))
+    return causes
+
+
+def admit_event(request: Request) -> list[errors.Cause]:
+    """Validate an Event write (in its stored core form) and fill the parts kube always shows."""
+    event = request.new
+    causes = _legacy_causes(event)
+    if request.operation == "CREATE" and request.resource.group == EVENTS_GROUP:
+        causes += _strict_create_causes(event)
+    if not causes:
+        event.setdefault("involvedObject", {})
+        event.setdefault("source", {})
+        event.setdefault("reportingComponent", "")
+        event.setdefault("reportingInstance", "")
+    return causes
+
+
+def install(api: ApiServer) -> None:
+    """Serve Events through both groups: their conversion and their validation."""
+    api.conversion.register("", EVENTS.kind, convert)
+    api.conversion.register(EVENTS_GROUP, EVENTS_V1.kind, convert)
+    api.admission.register(EVENTS.key, admit_event)
