@@ -376,14 +376,61 @@ def test_invalid_utf8_is_replaced() -> None:
 
 def test_generic_kind_decodes_only_type_meta_and_metadata() -> None:
     raw = (
-        f_bytes(1, object_meta(name="s", namespace="ns", labels={"a": "b"}))
-        + f_map(2, {"password": b"hunter2"})  # Secret.data: never decoded
-        + f_str(3, "Opaque")
+        f_bytes(1, object_meta(name="p", namespace="ns", labels={"a": "b"}))
+        + f_bytes(2, f_str(1, "never decoded"))  # Pod.spec
+        + f_str(3, "Running")
+    )
+    assert decode_object(envelope("v1", "Pod", raw)) == {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "ns", "labels": {"a": "b"}},
+    }
+
+
+def test_secret_data_as_base64_string_data_type_and_immutable() -> None:
+    raw = (
+        f_bytes(1, object_meta(name="s", namespace="ns"))
+        + f_map(2, {"password": b"hunter2", "empty": b""})
+        + f_str(3, "kubernetes.io/basic-auth")
+        + f_map(4, {"username": "admin"})
+        + f_varint(5, 0)
     )
     assert decode_object(envelope("v1", "Secret", raw)) == {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {"name": "s", "namespace": "ns", "labels": {"a": "b"}},
+        "metadata": {"name": "s", "namespace": "ns"},
+        "data": {"password": base64.b64encode(b"hunter2").decode(), "empty": ""},
+        "stringData": {"username": "admin"},
+        "type": "kubernetes.io/basic-auth",
+        "immutable": False,
+    }
+
+
+def test_service_spec_as_kubectl_create_service_sends_it() -> None:
+    int_target = f_varint(1, 0) + f_varint(2, 8080)
+    named_target = f_varint(1, 1) + f_str(3, "http")
+    spec = (
+        f_bytes(1, f_str(1, "80-8080") + f_str(2, "TCP") + f_varint(3, 80) + f_bytes(4, int_target))
+        + f_bytes(
+            1, f_str(1, "web") + f_varint(3, 81) + f_bytes(4, named_target) + f_varint(5, 30001)
+        )
+        + f_map(2, {"app": "web"})
+        + f_str(3, "")
+        + f_str(4, "NodePort")
+    )
+    raw = f_bytes(1, object_meta(name="web")) + f_bytes(2, spec)
+    assert decode_object(envelope("v1", "Service", raw)) == {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web"},
+        "spec": {
+            "ports": [
+                {"name": "80-8080", "protocol": "TCP", "port": 80, "targetPort": 8080},
+                {"name": "web", "port": 81, "targetPort": "http", "nodePort": 30001},
+            ],
+            "selector": {"app": "web"},
+            "type": "NodePort",
+        },
     }
 
 

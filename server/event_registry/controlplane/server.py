@@ -32,7 +32,7 @@ from types import TracebackType
 import uvicorn
 
 from . import knative
-from .api import events
+from .api import core_enabling, events
 from .api.admission import NAMESPACE_NAME_LABEL
 from .api.apiserver import ApiServer, Target
 from .api.catalog import Catalog
@@ -115,6 +115,9 @@ class ControlPlane:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((settings.host, settings.port))
         self.port = sock.getsockname()[1]
+        core_enabling.enable(
+            api, host=settings.host, port=self.port, scheme="https" if settings.auth else "http"
+        )
         services = Services(
             api=api,
             broadcaster=broadcaster,

@@ -1,7 +1,7 @@
 """The set of served resources: built-in kinds (:mod:`.resources`, :mod:`.access`,
-:mod:`.events`) plus one entry per established CRD. A resource serving another's objects
-(events.k8s.io Events) is found by its qualified name; :meth:`Catalog.by_key` of a storage key
-gives the resource owning the objects.
+:mod:`.core`, :mod:`.workloads`, :mod:`.events`) plus one entry per established CRD.
+A resource serving another's objects (events.k8s.io Events) is found by its qualified
+name; :meth:`Catalog.by_key` of a storage key gives the resource owning the objects.
 
 The catalog is rebuilt from the stored CRDs after every CRD write, inside the same
 event-loop step, so a resource is served (in discovery, OpenAPI and its own paths) as soon as
@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from . import access, events, resources
+from . import access, core, events, resources, workloads
 
 BUILTIN_RESOURCES = (
     *resources.BUILTIN_RESOURCES,
     *access.ACCESS_RESOURCES,
+    *core.CORE_RESOURCES,
+    *workloads.WORKLOAD_RESOURCES,
     *events.EVENT_RESOURCES,
 )
 

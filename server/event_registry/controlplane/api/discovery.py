@@ -80,6 +80,8 @@ def api_resource_list(catalog: Catalog, group: str, version: str) -> dict[str, A
             entry["shortNames"] = list(resource.short_names)
         if resource.categories:
             entry["categories"] = list(resource.categories)
+        if not resource.create_only:
+            entry["storageVersionHash"] = resource.storage_version_hash
         resources.append(entry)
         served = resource.served_version(version)
         if served is not None and served.status_subresource:

@@ -9,6 +9,8 @@ the :mod:`catalog` swaps whole sets of them when CRDs change.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,6 +99,13 @@ class Resource:
         return f"{self.kind}List"
 
     @property
+    def storage_version_hash(self) -> str:
+        """Discovery's ``storageVersionHash``: kube-apiserver's hash of the storage
+        group/version/kind (the first 8 bytes of its SHA-256, base64)."""
+        gvk = f"{self.group}/{self.storage_version.name}/{self.kind}"
+        return base64.b64encode(hashlib.sha256(gvk.encode()).digest()[:8]).decode()
+
+    @property
     def storage_version(self) -> Version:
         return next(version for version in self.versions if version.storage)
 
@@ -115,6 +124,38 @@ class Resource:
     def allow_unconditional_update(self) -> bool:
         """A PUT without resourceVersion is allowed for built-ins, refused (422) for CRs."""
         return self.builtin
+
+
+def stored_builtin(
+    group: str,
+    plural: str,
+    kind: str,
+    *,
+    namespaced: bool,
+    schema: Mapping[str, Any],
+    columns: tuple[PrinterColumn, ...],
+    status: bool = False,
+    short_names: tuple[str, ...] = (),
+    categories: tuple[str, ...] = (),
+) -> Resource:
+    """A built-in kind stored as sent (one version ``v1``, no generation tracking unless a
+    spec/status split makes it meaningful), named as kube-apiserver names it."""
+    return Resource(
+        group=group,
+        plural=plural,
+        singular=kind.lower(),
+        kind=kind,
+        namespaced=namespaced,
+        short_names=short_names,
+        categories=categories,
+        builtin=True,
+        generation_tracked=status,
+        versions=(
+            Version(
+                name="v1", storage=True, status_subresource=status, schema=schema, columns=columns
+            ),
+        ),
+    )
 
 
 def object_meta_schema() -> dict[str, Any]:

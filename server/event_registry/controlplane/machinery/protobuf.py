@@ -11,6 +11,10 @@ is the object's own message. Decoded kinds (``apiVersion`` ``v1`` only):
 
 * ``Namespace``: metadata, ``spec.finalizers``, ``status.phase`` and ``status.conditions``;
 * ``ConfigMap``: metadata, ``data``, ``binaryData`` (values as base64 strings), ``immutable``;
+* ``Secret``: metadata, ``data`` (values as base64 strings), ``stringData``, ``type``,
+  ``immutable``;
+* ``Service``: metadata and the spec's ``ports``, ``selector``, ``clusterIP``, ``type`` and
+  ``externalName`` (what ``kubectl create service`` sends);
 * ``SelfSubjectAccessReview``, ``SubjectAccessReview``, ``SelfSubjectRulesReview``
   (``authorization.k8s.io/v1``),
   ``TokenRequest`` and ``TokenReview`` (``authentication.k8s.io/v1``): metadata and spec;
@@ -392,6 +396,85 @@ def _decode_config_map(buf: bytes) -> dict[str, Any]:
     return out
 
 
+def _decode_secret(buf: bytes) -> dict[str, Any]:
+    rest, metadata = _split_metadata(buf, "Secret")
+    data: dict[str, str] = {}
+    string_data: dict[str, str] = {}
+    secret_type = ""
+    immutable: bool | None = None
+    for f in rest:
+        if f.number == 2:
+            key, value = _decode_map_entry(f.raw("Secret.data"), "Secret.data")
+            data[key] = base64.b64encode(value).decode("ascii")
+        elif f.number == 3:
+            secret_type = f.string("Secret.type")
+        elif f.number == 4:
+            _decode_string_map(f.raw("Secret.stringData"), "Secret.stringData", string_data)
+        elif f.number == 5:
+            immutable = f.boolean("Secret.immutable")
+
+    out: dict[str, Any] = {"metadata": metadata}
+    if data:
+        out["data"] = data
+    if string_data:
+        out["stringData"] = string_data
+    if secret_type:
+        out["type"] = secret_type
+    if immutable is not None:
+        out["immutable"] = immutable
+    return out
+
+
+def _decode_int_or_string(buf: bytes, where: str) -> int | str:
+    is_string, number, text = False, 0, ""
+    for f in _fields(buf, where):
+        if f.number == 1:
+            is_string = f.int64(f"{where}.type") == 1
+        elif f.number == 2:
+            number = f.int32(f"{where}.intVal")
+        elif f.number == 3:
+            text = f.string(f"{where}.strVal")
+    return text if is_string else number
+
+
+def _decode_service_port(buf: bytes, where: str) -> dict[str, Any]:
+    port: dict[str, Any] = {}
+    for f in _fields(buf, where):
+        if f.number in (1, 2, 6):
+            port[{1: "name", 2: "protocol", 6: "appProtocol"}[f.number]] = f.string(where)
+        elif f.number in (3, 5):
+            port[{3: "port", 5: "nodePort"}[f.number]] = f.int32(where)
+        elif f.number == 4:
+            port["targetPort"] = _decode_int_or_string(f.raw(where), f"{where}.targetPort")
+    return {key: value for key, value in port.items() if value not in ("", 0)}
+
+
+def _decode_service(buf: bytes) -> dict[str, Any]:
+    """Service: metadata and the spec fields ``kubectl create service`` sets."""
+    rest, metadata = _split_metadata(buf, "Service")
+    spec: dict[str, Any] = {}
+    ports: list[dict[str, Any]] = []
+    selector: dict[str, str] = {}
+    for f in _message_fields(rest, 2, "Service.spec"):
+        where = "Service.spec"
+        if f.number == 1:
+            ports.append(_decode_service_port(f.raw(where), f"{where}.ports"))
+        elif f.number == 2:
+            _decode_string_map(f.raw(where), f"{where}.selector", selector)
+        elif f.number in (3, 4, 10):
+            value = f.string(where)
+            if value:
+                spec[{3: "clusterIP", 4: "type", 10: "externalName"}[f.number]] = value
+    if ports:
+        spec["ports"] = ports
+    if selector:
+        spec["selector"] = selector
+    out: dict[str, Any] = {"metadata": metadata}
+    if spec:
+        out["spec"] = spec
+    return out
+
+
 def _strings_of(parts: list[_Field], number: int, where: str) -> list[str]:
     return [f.string(where) for f in parts if f.number == number]
 
@@ -638,6 +721,10 @@ def decode_object(body: bytes) -> dict[str, Any]:
         obj = _decode_namespace(raw)
     elif api_version == "v1" and kind == "ConfigMap":
         obj = _decode_config_map(raw)
+    elif api_version == "v1" and kind == "Secret":
+        obj = _decode_secret(raw)
+    elif api_version == "v1" and kind == "Service":
+        obj = _decode_service(raw)
     elif api_version == "rbac.authorization.k8s.io/v1" and kind in _RBAC_DECODERS:
         obj = _decode_rbac(raw, kind)
     elif (api_version, kind) in _SPEC_DECODERS:

@@ -1,0 +1,183 @@
+"""Core (``v1``) kinds beyond Namespaces and ConfigMaps: Secrets, Services and Endpoints.
+
+Named, scoped and listed in discovery as kube-apiserver lists them (short names ``svc`` and
+``ep``, Services in the category ``all``, every stored verb, a status subresource for
+Services) and printed with kubectl's columns. Their schemas carry the fields of
+``k8s.io/api/core/v1`` that a client sends, so unknown fields are pruned or refused as for
+any built-in. What a write does beyond the schema lives elsewhere: a Secret's base64 data,
+``stringData`` and immutability in :mod:`.secrets`, a Service's defaults and its cluster IP
+in :mod:`.services`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from .resources import PrinterColumn, stored_builtin
+
+_STRING = {"type": "string"}
+_STRINGS = {"type": "array", "items": _STRING}
+_STRING_MAP = {"type": "object", "additionalProperties": _STRING}
+_INTEGER = {"type": "integer"}
+_BOOLEAN = {"type": "boolean"}
+_ANY = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+_INT_OR_STRING = {"x-kubernetes-int-or-string": True}
+_AGE = PrinterColumn("Age", "date", ".metadata.creationTimestamp")
+
+
+def _object(**properties: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties}
+
+
+def _array_of(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": item}
+
+
+SECRETS = stored_builtin(
+    "",
+    "secrets",
+    "Secret",
+    namespaced=True,
+    schema=_object(
+        type=_STRING,
+        # base64 is checked by admission (a 400 as kube's decoder answers, not a 422)
+        data=_STRING_MAP,
+        stringData=_STRING_MAP,
+        immutable=_BOOLEAN,
+    ),
+    columns=(
+        PrinterColumn("Type", "string", ".type"),
+        PrinterColumn("Data", "integer", ".data", compute=lambda obj: len(obj.get("data") or {})),
+        _AGE,
+    ),
+)
+
+_SERVICE_PORT = _object(
+    name=_STRING,
+    protocol=_STRING,
+    appProtocol=_STRING,
+    port=_INTEGER,
+    targetPort=_INT_OR_STRING,
+    nodePort=_INTEGER,
+)
+
+
+def _service_ports(obj: Mapping[str, Any]) -> object:
+    cells = []
+    for port in (obj.get("spec") or {}).get("ports") or ():
+        cell = str(port.get("port", ""))
+        if port.get("nodePort"):
+            cell += f":{port['nodePort']}"
+        cells.append(f"{cell}/{port.get('protocol', 'TCP')}")
+    return ",".join(cells) or "<none>"
+
+
+def _external_ip(obj: Mapping[str, Any]) -> object:
+    spec = obj.get("spec") or {}
+    if spec.get("type") == "ExternalName":
+        return spec.get("externalName") or "<none>"
+    ingress = ((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress") or ()
+    found = [*(spec.get("externalIPs") or ()), *(i.get("ip") or i.get("hostname") for i in ingress)]
+    if found:
+        return ",".join(str(address) for address in found if address)
+    return "<pending>" if spec.get("type") == "LoadBalancer" else "<none>"
+
+
+def _selector(obj: Mapping[str, Any]) -> object:
+    selector = (obj.get("spec") or {}).get("selector") or {}
+    return ",".join(f"{key}={value}" for key, value in sorted(selector.items())) or "<none>"
+
+
+SERVICES = dataclasses.replace(
+    stored_builtin(
+        "",
+        "services",
+        "Service",
+        namespaced=True,
+        status=True,
+        short_names=("svc",),
+        categories=("all",),
+        schema=_object(
+            spec=_object(
+                ports=_array_of(_SERVICE_PORT),
+                selector=_STRING_MAP,
+                clusterIP=_STRING,
+                clusterIPs=_STRINGS,
+                type=_STRING,
+                externalIPs=_STRINGS,
+                sessionAffinity=_STRING,
+                sessionAffinityConfig=_ANY,
+                loadBalancerIP=_STRING,
+                loadBalancerSourceRanges=_STRINGS,
+                loadBalancerClass=_STRING,
+                externalName=_STRING,
+                externalTrafficPolicy=_STRING,
+                internalTrafficPolicy=_STRING,
+                healthCheckNodePort=_INTEGER,
+                publishNotReadyAddresses=_BOOLEAN,
+                ipFamilies=_STRINGS,
+                ipFamilyPolicy=_STRING,
+                allocateLoadBalancerNodePorts=_BOOLEAN,
+                trafficDistribution=_STRING,
+            ),
+            status=_object(loadBalancer=_ANY, conditions=_array_of(_ANY)),
+        ),
+        columns=(
+            PrinterColumn("Type", "string", ".spec.type"),
+            PrinterColumn(
+                "Cluster-IP",
+                "string",
+                ".spec.clusterIP",
+                compute=lambda obj: (obj.get("spec") or {}).get("clusterIP") or "<none>",
+            ),
+            PrinterColumn("External-IP", "string", ".status.loadBalancer", compute=_external_ip),
+            PrinterColumn("Port(s)", "string", ".spec.ports", compute=_service_ports),
+            _AGE,
+            PrinterColumn("Selector", "string", ".spec.selector", priority=1, compute=_selector),
+        ),
+    ),
+    generation_tracked=False,  # Services carry no metadata.generation
+)
+
+
+def _endpoints(obj: Mapping[str, Any]) -> object:
+    found = [
+        f"{address.get('ip', '')}:{port.get('port', '')}"
+        for subset in obj.get("subsets") or ()
+        for address in subset.get("addresses") or ()
+        for port in subset.get("ports") or ({"port": ""},)
+    ]
+    if not found:
+        return "<none>"
+    shown = ",".join(found[:3])
+    return shown + (f" + {len(found) - 3} more..." if len(found) > 3 else "")
+
+
+_ENDPOINT_ADDRESS = _object(ip=_STRING, hostname=_STRING, nodeName=_STRING, targetRef=_ANY)
+
+ENDPOINTS = dataclasses.replace(
+    stored_builtin(
+        "",
+        "endpoints",
+        "Endpoints",
+        namespaced=True,
+        short_names=("ep",),
+        schema=_object(
+            subsets=_array_of(
+                _object(
+                    addresses=_array_of(_ENDPOINT_ADDRESS),
+                    notReadyAddresses=_array_of(_ENDPOINT_ADDRESS),
+                    ports=_array_of(
+                        _object(name=_STRING, port=_INTEGER, protocol=_STRING, appProtocol=_STRING)
+                    ),
+                )
+            )
+        ),
+        columns=(PrinterColumn("Endpoints", "string", ".subsets", compute=_endpoints), _AGE),
+    ),
+    singular="endpoints",  # as kube-apiserver names it
+)
+
+CORE_RESOURCES = (SECRETS, SERVICES, ENDPOINTS)
