@@ -27,8 +27,15 @@ _INT_OR_STRING = {"x-kubernetes-int-or-string": True}
 _AGE = PrinterColumn("Age", "date", ".metadata.creationTimestamp")
 
 
-def _object(**properties: Any) -> dict[str, Any]:
-    return {"type": "object", "properties": properties}
+def _object(description: str = "", /, **properties: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _described(schema: Mapping[str, Any], description: str) -> dict[str, Any]:
+    return {**schema, "description": description}
 
 
 def _array_of(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -41,11 +48,22 @@ SECRETS = stored_builtin(
     "Secret",
     namespaced=True,
     schema=_object(
-        type=_STRING,
+        "Holds secret data of a certain type, base64 encoded.",
+        type=_described(_STRING, "How data is used (Opaque by default); cannot change."),
         # base64 is checked by admission (a 400 as kube's decoder answers, not a 422)
-        data=_STRING_MAP,
-        stringData=_STRING_MAP,
-        immutable=_BOOLEAN,
+        data=_described(
+            _STRING_MAP,
+            "The secret data, each value base64 encoded; keys are config keys "
+            "([-._a-zA-Z0-9]+). At most 1 MiB in all.",
+        ),
+        stringData=_described(
+            _STRING_MAP,
+            "Write-only: plain-text values merged into data on write (replacing the same "
+            "keys); never returned.",
+        ),
+        immutable=_described(
+            _BOOLEAN, "If true, data cannot be changed any more (only the object deleted)."
+        ),
     ),
     columns=(
         PrinterColumn("Type", "string", ".type"),
@@ -100,12 +118,21 @@ SERVICES = dataclasses.replace(
         short_names=("svc",),
         categories=("all",),
         schema=_object(
+            "A named abstraction of an application running on a set of pods; on the embedded "
+            "control plane nothing routes to its cluster IP.",
             spec=_object(
-                ports=_array_of(_SERVICE_PORT),
-                selector=_STRING_MAP,
-                clusterIP=_STRING,
+                "The Service's behaviour: ports, selector, type and cluster IP.",
+                ports=_described(_array_of(_SERVICE_PORT), "The ports the Service exposes."),
+                selector=_described(
+                    _STRING_MAP, "Pods with these labels receive the Service's traffic."
+                ),
+                clusterIP=_described(
+                    _STRING, "Allocated from 10.96.0.0/12 unless None (headless); immutable."
+                ),
                 clusterIPs=_STRINGS,
-                type=_STRING,
+                type=_described(
+                    _STRING, "ClusterIP (default), NodePort, LoadBalancer or ExternalName."
+                ),
                 externalIPs=_STRINGS,
                 sessionAffinity=_STRING,
                 sessionAffinityConfig=_ANY,
@@ -122,7 +149,11 @@ SERVICES = dataclasses.replace(
                 allocateLoadBalancerNodePorts=_BOOLEAN,
                 trafficDistribution=_STRING,
             ),
-            status=_object(loadBalancer=_ANY, conditions=_array_of(_ANY)),
+            status=_object(
+                "The observed state: load balancer ingress points and conditions.",
+                loadBalancer=_ANY,
+                conditions=_array_of(_ANY),
+            ),
         ),
         columns=(
             PrinterColumn("Type", "string", ".spec.type"),
@@ -165,6 +196,8 @@ ENDPOINTS = dataclasses.replace(
         namespaced=True,
         short_names=("ep",),
         schema=_object(
+            "The addresses and ports that implement a Service (deprecated in favour of "
+            "discovery.k8s.io/v1 EndpointSlice).",
             subsets=_array_of(
                 _object(
                     addresses=_array_of(_ENDPOINT_ADDRESS),
@@ -173,7 +206,7 @@ ENDPOINTS = dataclasses.replace(
                         _object(name=_STRING, port=_INTEGER, protocol=_STRING, appProtocol=_STRING)
                     ),
                 )
-            )
+            ),
         ),
         columns=(PrinterColumn("Endpoints", "string", ".subsets", compute=_endpoints), _AGE),
     ),

@@ -20,7 +20,17 @@ from typing import Any
 from .resources import PrinterColumn, Resource, stored_builtin
 
 _OPEN = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-_SCHEMA = {"type": "object", "properties": {"spec": _OPEN, "status": _OPEN}}
+_SCHEMA = {
+    "type": "object",
+    "description": (
+        "Stored as sent on the embedded control plane: no controller acts on it, and its spec "
+        "and status are not checked."
+    ),
+    "properties": {
+        "spec": {**_OPEN, "description": "The desired state, kept as sent."},
+        "status": {**_OPEN, "description": "The observed state, kept as sent."},
+    },
+}
 _AGE = PrinterColumn("Age", "date", ".metadata.creationTimestamp")
 
 Cell = Callable[[Mapping[str, Any]], object]

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from ..api import discovery
+from ..api import discovery, openapi
 from ..api.access import RBAC_RESOURCES
 from ..api.apiserver import ApiServer, FieldValidation, ListOptions, Target, WriteResult
 from ..api.openapi import OpenApi
@@ -179,6 +179,8 @@ class Handler:
             return json_response(VERSION_INFO)
         if path.startswith("/openapi/v3"):
             return self._openapi(path.removeprefix("/openapi/v3"))
+        if path.rstrip("/") == "/openapi/v2":
+            return self._swagger(request)
         parsed = paths.parse(path)
         if parsed is None:
             raise errors.NotFound(_NOT_FOUND)
@@ -198,6 +200,13 @@ class Handler:
         if document is None:
             raise errors.NotFound(_NOT_FOUND)
         return Response(document, media_type="application/json")
+
+    def _swagger(self, request: Request) -> Response:
+        if not openapi.accepts_json(request.headers.get("accept", "")):
+            raise errors.NotAcceptable(
+                "only the following media types are accepted: application/json"
+            )
+        return Response(self.services.openapi.swagger(), media_type="application/json")
 
     def _discovery(self, request: Request, parsed: paths.GroupPath) -> Response:
         catalog = self.api.catalog
