@@ -82,6 +82,11 @@ class AnnouncingProcess:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, f"{self.name} is not running"
+        return self.process.pid
+
     def output(self, limit: int = 4000) -> str:
         """The end of the process's log (stdout and stderr)."""
         if not self.log_path.exists():
@@ -279,6 +284,11 @@ class RegistryProcess:
 
     def stop(self) -> None:
         self._process.stop()
+
+    @property
+    def pid(self) -> int:
+        """The ``serve`` process's id (with ``--workers``, the parent's)."""
+        return self._process.pid
 
     def output(self) -> str:
         """The end of the registry's log."""
