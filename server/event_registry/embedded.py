@@ -13,6 +13,7 @@ from types import TracebackType
 
 from .cluster.client import ClusterClient
 from .cluster.connecting import Connection, open_client
+from .cluster.recording import EventRecorder
 from .controllers.readiness import ReadinessController
 from .controllers.registrar import SourceRegistrar
 from .controlplane.server import ControlPlane, ControlPlaneSettings
@@ -41,6 +42,8 @@ class EmbeddedCluster:
         self._client: ClusterClient | None = None
         self.readiness: ReadinessController | None = None
         self.registrar: SourceRegistrar | None = None
+        self.events: EventRecorder | None = None
+        """The controllers' Kubernetes Events (readiness changes, registered EventTypes)."""
 
     async def start(self) -> None:
         await self.plane.start()
@@ -50,12 +53,16 @@ class EmbeddedCluster:
             Connection("embedded"), embedded_kubeconfig=self.plane.kubeconfig_path
         )
         sock = self._ingress_socket
+        self.events = EventRecorder(self._client)
+        await self.events.start()
         self.readiness = ReadinessController(
-            self._client, ingress=base_url(sock) if sock is not None else None
+            self._client, ingress=base_url(sock) if sock is not None else None, events=self.events
         )
         await self.readiness.start()
         # The readiness controller's informer already keeps EventTypes raw: listed once.
-        self.registrar = SourceRegistrar(self._client, event_types=self.readiness.informer)
+        self.registrar = SourceRegistrar(
+            self._client, event_types=self.readiness.informer, events=self.events
+        )
         await self.registrar.start()
         if sock is not None:
             # The readiness controller's informer already watches Brokers and EventTypes.
@@ -71,6 +78,8 @@ class EmbeddedCluster:
             await self.registrar.stop()
         if self.readiness is not None:
             await self.readiness.stop()
+        if self.events is not None:
+            await self.events.stop()
         if self._client is not None:
             await self._client.close()
         await self.plane.stop()

@@ -50,6 +50,8 @@ class ResourceRef:
 NAMESPACES = ResourceRef.of(NAMESPACE)
 BROKERS = ResourceRef.of(BROKER)
 TRIGGERS = ResourceRef.of(TRIGGER)
+EVENTS = ResourceRef("Event", "", "v1", "events")
+"""Core Events: what the controllers report about objects (:mod:`.recording`)."""
 EVENT_TYPE_VERSIONS = EVENT_TYPE.versions
 """EventType versions in the order the registry prefers to watch them (storage first)."""
 

@@ -21,7 +21,11 @@ Guarantees:
 - work is deduplicated per object (``(kind, namespace, name)``); failures are logged and the
   object retried with capped exponential backoff; an object deleted meanwhile is dropped;
 - the worker starts once Brokers, EventTypes and Triggers have all been listed, so a missing
-  Broker is never reported only because the cache was still empty.
+  Broker is never reported only because the cache was still empty;
+- given an :class:`~event_registry.cluster.recording.EventRecorder`, it records a Kubernetes
+  Event on an EventType or Broker when its readiness verdict changes (:mod:`.reporting`:
+  ``Ready``, ``BrokerNotReady``, ``BrokerDoesNotExist``, ...), never on a resync or for
+  objects it finds when it starts; recording never delays or fails reconciling.
 
 Design: the controller keeps the raw objects next to the normalized ones (the domain models
 lack ``generation``, ``spec.delivery`` and the address details): its informer feeds a
@@ -43,11 +47,13 @@ from ..cluster.client import ClusterClient
 from ..cluster.informing import EVENT_TYPES, Informer
 from ..cluster.kinds import BROKERS, TRIGGERS, event_types
 from ..cluster.raw import RawObjects
+from ..cluster.recording import EventRecorder
 from ..cluster.reflecting import ReflectorSettings
 from ..domain import models, normalizing
 from ..knative.vocabulary import BROKER
 from ..store.caching import Cache, Change, Kind
-from . import knative_status
+from ..store.snapshots import Snapshot
+from . import knative_status, reporting
 from .knative_status import SubscriberResolution
 from .queueing import WorkQueue
 
@@ -83,9 +89,12 @@ class ReadinessController:
         retry_initial: float = 0.05,
         retry_max: float = 30.0,
         ingress: str | None = None,
+        events: EventRecorder | None = None,
     ) -> None:
         self._client = client
         self._ingress = ingress
+        self._events = events
+        self._verdicts = reporting.Transitions()
         """The embedded Broker ingress' base URL when it runs (Brokers' addresses)."""
         self._resync_interval = resync_interval
         self.cache = Cache()
@@ -153,6 +162,7 @@ class ReadinessController:
     # watching ----------------------------------------------------------------------------
 
     def _on_change(self, change: Change) -> None:
+        self._report(change)
         if change.kind in ("EventType", "Trigger"):
             key: Key = (change.kind, change.namespace, change.name)
             if change.new is not None and _refers_unwatched(change.new):
@@ -178,6 +188,38 @@ class ReadinessController:
                     self.queue.add(("Trigger", trigger.meta.namespace, trigger.meta.name))
         elif change.kind in ("EventType", "Trigger"):
             self.queue.add((change.kind, change.namespace, change.name))
+
+    def _report(self, change: Change) -> None:
+        """Record an Event for each readiness verdict the change alters (see :mod:`.reporting`)."""
+        if self._events is None or change.kind not in ("Broker", "EventType"):
+            return
+        quietly = not self.synced()  # listing at start (or relisting): not news
+        key = (change.kind, change.namespace, change.name)
+        if change.new is None:
+            self._verdicts.forget(key)
+        elif change.kind == "EventType":
+            self._report_event_type(change.new, change.after, quietly)
+            return
+        else:
+            self._record(key, reporting.broker_verdict(change.new), quietly)
+        if change.kind == "Broker":
+            for event_type in change.after.event_types_of_broker(change.namespace, change.name):
+                self._report_event_type(event_type, change.after, quietly)
+
+    def _report_event_type(
+        self, event_type: models.EventType, snapshot: Snapshot, quietly: bool
+    ) -> None:
+        verdict = reporting.event_type_verdict(event_type, snapshot.broker_of(event_type))
+        self._record(
+            ("EventType", event_type.meta.namespace, event_type.meta.name), verdict, quietly
+        )
+
+    def _record(self, key: Key, verdict: reporting.Verdict | None, quietly: bool) -> None:
+        if self._events is None or not self._verdicts.changed(key, verdict, quietly=quietly):
+            return
+        raw = self.raw.get(*key)
+        if raw is not None and verdict is not None:
+            self._events.record(raw, verdict.type, verdict.reason, verdict.message)
 
     async def _resync(self) -> None:
         while True:

@@ -34,7 +34,10 @@ Guarantees:
 - work is deduplicated per source (``(kind, namespace, name)``); a failed reconcile is logged
   and retried with capped exponential backoff; a source deleted meanwhile is dropped;
 - nothing is written when nothing differs (an idle cluster sees no writes); the source's own
-  status is never written (the registrar does not control sources).
+  status is never written (the registrar does not control sources);
+- given an :class:`~event_registry.cluster.recording.EventRecorder`, each EventType it creates
+  or deletes is told on the source as a Kubernetes Event (``EventTypeCreated``,
+  ``EventTypeDeleted``), so ``kubectl describe`` of the source shows what it registered.
 
 Against a cluster whose source controllers report ``status.ceAttributes``, construct it with
 ``derive=False``: it then follows Knative's reconciler exactly (a Knative reconciler running
@@ -58,6 +61,7 @@ from ..cluster.client import ClusterClient
 from ..cluster.informing import Informer
 from ..cluster.kinds import ResourceRef
 from ..cluster.raw import RawObjects
+from ..cluster.recording import EventRecorder
 from ..cluster.reflecting import ReflectorSettings
 from ..knative import vocabulary as kn
 from ..store.caching import Cache, Change
@@ -136,8 +140,10 @@ class SourceRegistrar:
         retry_initial: float = 0.05,
         retry_max: float = 30.0,
         pending_ttl: float = 30.0,
+        events: EventRecorder | None = None,
     ) -> None:
         self._client = client
+        self._events = events
         self._derive = derive
         """Derive what a source emits from its spec while no controller reports
         ``status.ceAttributes`` (see :mod:`.source_eventtypes`)."""
@@ -386,8 +392,18 @@ class SourceRegistrar:
             self._pending.pop((namespace, stale), None)
             self.deletes += 1
             log.info("%s %s/%s: deleted EventType %s", kind_name, namespace, name, stale)
+            if self._events is not None:
+                message = f"EventType {stale} deleted: the source no longer produces its events"
+                self._events.record(source, "Normal", "EventTypeDeleted", message)
         for wanted in change.create:
+            creates = self.creates
             created = await self._create(wanted, source, kind)
+            if self._events is not None and self.creates > creates:
+                message = (
+                    f"EventType {_metadata(created).get('name')} created for events of type "
+                    f"{wanted.type}"
+                )
+                self._events.record(source, "Normal", "EventTypeCreated", message)
             uid = str(_metadata(source).get("uid") or "")
             where = (namespace, str(_metadata(created).get("name") or ""))
             if self._event_types.get(EVENT_TYPES.kind, *where) is None:

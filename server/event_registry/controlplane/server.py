@@ -32,7 +32,7 @@ from types import TracebackType
 import uvicorn
 
 from . import knative
-from .api import core_enabling, events
+from .api import core_enabling, events_enabling
 from .api.admission import NAMESPACE_NAME_LABEL
 from .api.apiserver import ApiServer, Target
 from .api.catalog import Catalog
@@ -100,7 +100,7 @@ class ControlPlane:
         broadcaster.last_revision = self._storage.revision
         api.add_listener(broadcaster.publish)
         self.collector = GarbageCollector(api, namespace_grace=settings.namespace_grace)
-        events.install(api)
+        events_enabling.install(api)
         self.expiry = EventExpiry(api, ttl=settings.event_ttl)
         self._ensure_namespaces(api)
         knative.enable(api)
