@@ -65,24 +65,32 @@ def test_hidden_changes_do_not_change_the_shape_of_cursors() -> None:
     assert hub.position(far) - hub.position(first) == 502  # only the hub can tell
 
 
-def test_a_cursor_ahead_of_the_server_is_invalid() -> None:
+async def test_a_cursor_ahead_of_the_server_waits_for_its_changes_then_is_behind() -> None:
+    """A cursor naming changes this process has not applied (another replica's) waits for them,
+    at most resume_wait, then answers Behind (the client re-queries)."""
+    ahead_cache = Cache()
+    ahead = Hub(ahead_cache, cursor_key=SHARED_KEY)
+    change(ahead_cache, 3)
     cache = Cache()
-    hub = Hub(cache)
+    hub = Hub(cache, cursor_key=SHARED_KEY, resume_wait=0.05)
     change(cache, 2)
-    with pytest.raises(InvalidCursor, match="ahead"):
-        hub.position(hub.cursor(5))
+    with pytest.raises(Behind, match="not seen the changes"):
+        await hub.resume(ahead.cursor(3))
+    with pytest.raises(Behind, match="not in the history"):
+        hub.position(ahead.cursor(3))  # without waiting: not here (yet)
 
 
 def test_a_trimmed_position_is_behind_and_its_cursor_is_forgotten() -> None:
     cache = Cache()
     hub = Hub(cache, history=10)
     change(cache)
-    old = hub.cursor(1)
+    [first] = hub.after(0)
+    old = hub.cursor(first)
     change(cache, 30)
-    with pytest.raises(Behind, match="older than the oldest kept"):
+    with pytest.raises(Behind, match="not in the history"):
         hub.position(old)
     assert len(hub._cursors) == 0
-    assert hub.cursor(1) == old  # still the same cursor, sealed again
+    assert hub.cursor(first) == old  # still the same cursor, sealed again from the change
     assert len(hub._cursors) == 0
     assert hub.position(hub.cursor(hub.seq)) == hub.seq
     assert len(hub._cursors) == 1
@@ -116,13 +124,22 @@ def test_per_process_key_a_modified_cursor_is_behind_too() -> None:
         hub.position(tampered(hub.cursor(2)))
 
 
-def test_shared_key_a_cursor_from_before_a_restart_is_behind() -> None:
+def test_shared_key_a_cursor_from_before_a_restart_is_behind_unless_the_state_matches() -> None:
+    """A restarted process resumes a cursor of its predecessor where its own history passes
+    through the same state; elsewhere the client is told to resync."""
+    before_cache = Cache()
+    before_restart = Hub(before_cache, cursor_key=SHARED_KEY)
+    change(before_cache, 2)
+    before_cache.apply("EventType", "MODIFIED", event_type_raw("e1", "default", 3))
     cache = Cache()
-    before_restart = Hub(Cache(), cursor_key=SHARED_KEY)
-    change(cache, 3)
     hub = Hub(cache, cursor_key=SHARED_KEY)
-    with pytest.raises(Behind, match="before a server restart"):
-        hub.position(before_restart.cursor(0))
+    cache.replace(
+        "EventType", [event_type_raw("e1", "default", 3), event_type_raw("e2", "default", 2)]
+    )
+    with pytest.raises(Behind, match="not in the history"):
+        hub.position(before_restart.cursor(2))  # e1 as at rv 1: a state never here
+    assert hub.position(before_restart.cursor(3)) == hub.seq  # the state the list brought
+    assert hub.position(before_restart.cursor(0)) == 0  # nothing, on both
 
 
 def test_shared_key_a_modified_or_foreign_cursor_is_invalid() -> None:

@@ -7,10 +7,14 @@ right after that change. Only namespaces the caller may read are delivered.
 
 ``includeExisting`` first sends the matching EventTypes (EXISTING), then one
 INITIAL_SET_COMPLETE marker, then live changes — the snapshot and the log position are taken
-in one step, so nothing is missed or sent twice. ``since`` resumes after a cursor; when the
-cursor is too old (or from before a restart) one RESYNC_REQUIRED event tells the client to
-re-query, and live changes follow. A subscription that falls behind the retained history
-while running ends with one RESYNC_REQUIRED event (every subscription, never silently).
+in one step, so nothing is missed or sent twice. ``since`` resumes after a cursor, on any
+replica that shares the cursor key and has seen the same changes (waiting briefly for
+changes the cursor names that this one has not applied yet, see :meth:`Hub.resume`); when
+the cursor's position is not in the retained history (too old, from before this process
+started, or from another interleaving of the cluster's watches) one RESYNC_REQUIRED event
+tells the client to re-query, and live changes follow. A subscription that falls behind the
+retained history while running ends with one RESYNC_REQUIRED event (every subscription,
+never silently).
 A change's cursor is the same for every subscriber; the cursors of EXISTING,
 INITIAL_SET_COMPLETE and RESYNC_REQUIRED are fresh ones (:meth:`Hub.marker_cursor`), so that
 comparing them tells nothing about changes the caller did not see.
@@ -112,12 +116,12 @@ def _hub(info: Info) -> Hub:
     return hub
 
 
-def _start(hub: Hub, since: str | None) -> tuple[int, bool]:
+async def _start(hub: Hub, since: str | None) -> tuple[int, bool]:
     """(position to read after, whether the client must resync)."""
     if since is None:
         return hub.seq, False
     try:
-        return hub.position(since), False
+        return await hub.resume(since), False
     except Behind:
         return hub.seq, True
     except InvalidCursor as error:
@@ -169,7 +173,7 @@ class Subscription:
     ) -> AsyncGenerator[EventTypeChange, None]:
         hub = _hub(info)
         selection = filter.to_domain() if filter else filtering.EventTypeFilter()
-        position, resync = _start(hub, since)
+        position, resync = await _start(hub, since)
         snapshot = hub.cache.snapshot  # same step as the position: no gap, no duplicate
         info.context.snapshot = snapshot
         start = hub.marker_cursor(position)
@@ -207,7 +211,7 @@ class Subscription:
             yield EventTypeChange(
                 kind=kind,
                 event_type=EventType(model=change.latest),
-                cursor=hub.cursor(change.seq),
+                cursor=hub.cursor(change),
                 filter_transition=transition,
             )
         yield EventTypeChange(
@@ -263,7 +267,7 @@ class Subscription:
                 consumable=new_consumable,
                 reason=reason,
                 cause=change.cause,
-                cursor=hub.cursor(change.seq),
+                cursor=hub.cursor(change),
                 filter_transition=transition,
             )
         yield EventTypeReadinessChange(
@@ -292,7 +296,7 @@ class Subscription:
             yield BrokerChange(
                 kind=ChangeKind(change.type),
                 broker=Broker(model=model) if model else None,
-                cursor=hub.cursor(change.seq),
+                cursor=hub.cursor(change),
             )
         yield BrokerChange(
             kind=ChangeKind.RESYNC_REQUIRED,

@@ -3,9 +3,11 @@
 An EventType's own change is one :class:`EventTypeChanged`. A Broker's change is one
 :class:`BrokerChanged` plus one :class:`EventTypeChanged` (cause ``Broker``) for every
 EventType of that Broker whose ``consumable`` flipped, so subscribers learn about readiness
-that EventTypes inherit from their Broker. Each change records the consumable state before
-and after and the snapshot right after it, so views of the change are computed without
-looking at later state.
+that EventTypes inherit from their Broker, in the order of their names (the same on every
+replica that applied the Broker change to the same state: :mod:`.positions` relies on it).
+Each change records the consumable state before and after and the snapshot right after it,
+so views of the change are computed without looking at later state; the hub adds its
+position (:class:`~.positions.Stamp`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Literal
 from ..domain import models, readiness
 from ..store.caching import Change, StoreChangeType
 from ..store.snapshots import Snapshot
+from .positions import Stamp
 
 HubChangeType = Literal["ADDED", "UPDATED", "DELETED"]
 """What a hub change did, in the words of the GraphQL API (the store's ``MODIFIED`` is
@@ -34,6 +37,7 @@ class EventTypeChanged:
     new_consumable: bool
     snapshot: Snapshot
     cause: Literal["EventType", "Broker"] = "EventType"
+    stamp: Stamp | None = None
 
     @property
     def latest(self) -> models.EventType:
@@ -51,6 +55,7 @@ class BrokerChanged:
     old: models.Broker | None
     new: models.Broker | None
     snapshot: Snapshot
+    stamp: Stamp | None = None
 
 
 HubChange = EventTypeChanged | BrokerChanged

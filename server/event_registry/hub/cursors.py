@@ -1,24 +1,26 @@
-"""Subscription cursors: opaque, authenticated names of positions in the hub's log.
+"""Subscription cursors: opaque, authenticated names of positions in the registry's changes.
 
-A position is an epoch (random per hub, so per process) and a sequence number that counts
-the changes of every namespace. Handed out as is, two sequence numbers would tell a caller
-how many changes happened in between in namespaces it cannot read; so a cursor seals the
-position with a secret key, using HMAC-SHA256 as a pseudorandom function (PRF) in the SIV
-construction (deterministic authenticated encryption, Rogaway and Shrimpton)::
+A position is :data:`POSITION_BYTES` bytes (what they mean is :mod:`.positions`'s business:
+resourceVersions and state digests of the watched kinds). Handed out as is, two positions
+would tell a caller how many changes happened in between in namespaces it cannot read; so a
+cursor seals the position with a secret key, using HMAC-SHA256 as a pseudorandom function
+(PRF) in the SIV construction (deterministic authenticated encryption, Rogaway and
+Shrimpton)::
 
     k_iv     = HMAC(key, "event-registry cursor iv")
     k_stream = HMAC(key, "event-registry cursor stream")
-    plain    = epoch (4 bytes) ‖ seq (6 bytes, big-endian) ‖ salt (4 bytes)
+    plain    = position (40 bytes) ‖ salt (4 bytes)
     iv       = HMAC(k_iv, plain)[:16]
-    sealed   = plain XOR HMAC(k_stream, iv)[:14]
-    cursor   = urlsafe base64 of iv ‖ sealed, unpadded: 40 characters
+    stream   = HMAC(k_stream, iv ‖ 0x00) ‖ HMAC(k_stream, iv ‖ 0x01)   (counter mode)
+    sealed   = plain XOR stream[:44]
+    cursor   = urlsafe base64 of iv ‖ sealed, unpadded: 80 characters
 
 Opening a cursor recomputes ``plain`` from ``iv`` and ``sealed`` and accepts it only when
 ``HMAC(k_iv, plain)[:16]`` equals ``iv`` (compared in constant time).
 
 Guarantees, for anyone without the key (HMAC-SHA256 being a PRF):
 
-- a cursor looks like 30 random bytes: no sequence number, no order, no distance between two
+- a cursor looks like 60 random bytes: no resourceVersion, no order, no distance between two
   positions can be read from it; the only thing two cursors reveal is whether their plaintexts
   are equal. :meth:`CursorCipher.seal` uses salt 0, so the cursor of a change is the same for
   every subscriber that sees that change (clients may match cursors they exchanged);
@@ -29,8 +31,10 @@ Guarantees, for anyone without the key (HMAC-SHA256 being a PRF):
 - there is no nonce to repeat: the IV is derived from the plaintext.
 
 A cursor sealed with another key is indistinguishable from a forged one; what that means
-(an error, or a position from before a restart) is the hub's decision. Sequence numbers must
-fit in 48 bits (2.8e14 changes).
+(an error, or a position from before a restart) is the hub's decision. Processes that share
+the key (``--cursor-key-file``: replicas, workers, restarts) open each other's cursors.
+:func:`subkey` derives further keys from the same secret for other uses (never the sealing
+keys themselves).
 """
 
 from __future__ import annotations
@@ -41,11 +45,10 @@ import hmac
 import re
 import secrets
 
-EPOCH_BYTES = 4
-SEQ_BYTES = 6
+POSITION_BYTES = 40
 SALT_BYTES = 4
 IV_BYTES = 16
-PLAIN_BYTES = EPOCH_BYTES + SEQ_BYTES + SALT_BYTES
+PLAIN_BYTES = POSITION_BYTES + SALT_BYTES
 CURSOR_LENGTH = (IV_BYTES + PLAIN_BYTES) * 4 // 3
 MIN_KEY_BYTES = 16
 
@@ -83,6 +86,11 @@ def _prf(key: bytes, message: bytes) -> bytes:
     return hmac.digest(key, message, hashlib.sha256)
 
 
+def subkey(key: bytes, label: str) -> bytes:
+    """A key for ``label`` derived from a cursor key (independent of the sealing keys)."""
+    return _prf(_checked(key), f"event-registry {label}".encode())
+
+
 class CursorCipher:
     """Seals positions into cursors and opens them again, with one key."""
 
@@ -91,28 +99,29 @@ class CursorCipher:
         self._iv_key = _prf(key, b"event-registry cursor iv")
         self._stream_key = _prf(key, b"event-registry cursor stream")
 
-    def seal(self, epoch: bytes, seq: int, *, unlinkable: bool = False) -> str:
-        if len(epoch) != EPOCH_BYTES:
-            raise ValueError(f"an epoch is {EPOCH_BYTES} bytes")
-        if not 0 <= seq < 1 << (8 * SEQ_BYTES):
-            raise ValueError(f"a sequence number fits in {8 * SEQ_BYTES} bits")
+    def seal(self, position: bytes, *, unlinkable: bool = False) -> str:
+        if len(position) != POSITION_BYTES:
+            raise ValueError(f"a position is {POSITION_BYTES} bytes")
         salt = secrets.token_bytes(SALT_BYTES) if unlinkable else _LINKABLE_SALT
-        plain = epoch + seq.to_bytes(SEQ_BYTES, "big") + salt
+        plain = position + salt
         iv = _prf(self._iv_key, plain)[:IV_BYTES]
-        sealed = _xor(plain, _prf(self._stream_key, iv))
+        sealed = _xor(plain, self._stream(iv))
         return base64.urlsafe_b64encode(iv + sealed).decode("ascii")
 
-    def open(self, cursor: str) -> tuple[bytes, int]:
-        """(epoch, seq) of a cursor this key sealed; Malformed or Unauthentic otherwise."""
+    def open(self, cursor: str) -> bytes:
+        """The position of a cursor this key sealed; Malformed or Unauthentic otherwise."""
         if not _SHAPE.fullmatch(cursor):
             raise Malformed(f"a cursor is {CURSOR_LENGTH} characters of urlsafe base64")
         raw = base64.urlsafe_b64decode(cursor)
         iv, sealed = raw[:IV_BYTES], raw[IV_BYTES:]
-        plain = _xor(sealed, _prf(self._stream_key, iv))
+        plain = _xor(sealed, self._stream(iv))
         if not hmac.compare_digest(iv, _prf(self._iv_key, plain)[:IV_BYTES]):
             raise Unauthentic("the cursor was not sealed with this key")
-        epoch, seq = plain[:EPOCH_BYTES], plain[EPOCH_BYTES : EPOCH_BYTES + SEQ_BYTES]
-        return epoch, int.from_bytes(seq, "big")
+        return plain[:POSITION_BYTES]
+
+    def _stream(self, iv: bytes) -> bytes:
+        blocks = -(-PLAIN_BYTES // hashlib.sha256().digest_size)
+        return b"".join(_prf(self._stream_key, iv + bytes([i])) for i in range(blocks))
 
 
 def _xor(data: bytes, pad: bytes) -> bytes:

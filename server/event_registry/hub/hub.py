@@ -10,15 +10,21 @@ Guarantees:
   wakes when something is appended;
 - the log keeps the last ``history`` changes; a reader (or a resuming client) whose position
   is older gets :class:`Behind` and must re-query — changes are never skipped silently;
-- cursors name a position in this process's log (an epoch plus a sequence number), sealed by
-  :mod:`.cursors` so that callers learn nothing from them (not the sequence number, not the
-  distance between two cursors: it counts changes in namespaces they may not read). The
-  cursor of a change is the same for every subscriber; :meth:`Hub.marker_cursor` (where a
-  subscription starts or resyncs) cannot be matched with any other cursor;
-- a cursor from another process is treated as too old (:class:`Behind`): its epoch differs
-  when the key is shared (``cursor_key``), and with the default per-process key it cannot be
-  opened at all, so any well-formed cursor this key did not seal counts as one from before
-  a restart. With a shared key, a cursor that does not open is :class:`InvalidCursor`.
+- cursors name a position by the cluster's own order (:mod:`.positions`: resourceVersions and
+  state digests of the watched kinds, plus a step inside a Broker change's fan-out), so any
+  replica (or worker, or restarted process) sharing the key (``cursor_key``) that has seen
+  the same changes resumes a client exactly: after the same change, with nothing lost and
+  nothing sent twice. Sealed by :mod:`.cursors` so that callers learn nothing from them
+  (not a resourceVersion, not the distance between two cursors: it counts changes in
+  namespaces they may not read). The cursor of a change is the same for every subscriber;
+  :meth:`Hub.marker_cursor` (where a subscription starts or resyncs) cannot be matched with
+  any other cursor;
+- resuming (:meth:`Hub.resume`) from a cursor that names changes this process has not
+  applied yet waits for them, at most ``resume_wait`` seconds; a cursor whose position is
+  not (or no longer) in the retained history is :class:`Behind`. With the default
+  per-process key a cursor of another process cannot be opened and counts as one from
+  before a restart (:class:`Behind`); with a shared key, a cursor that does not open is
+  :class:`InvalidCursor`.
 
 Lag (for ``/metrics``): each reader (a task calling :meth:`Hub.wait_after`) is remembered with
 the position it last asked from; :attr:`Hub.lag` is the newest position minus the slowest live
@@ -31,11 +37,12 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import secrets
+import contextlib
+import dataclasses
 import weakref
 
-from ..store.caching import Cache, Change
-from . import cursors
+from ..store.caching import Cache, Change, Model
+from . import cursors, positions
 from .changes import HubChange, derive
 
 
@@ -49,14 +56,24 @@ class InvalidCursor(ValueError):
 
 class Hub:
     def __init__(
-        self, cache: Cache, *, history: int = 10_000, cursor_key: bytes | None = None
+        self,
+        cache: Cache,
+        *,
+        history: int = 10_000,
+        cursor_key: bytes | None = None,
+        resume_wait: float = 2.0,
     ) -> None:
         """``cursor_key``: a secret shared by the processes that must open each other's
-        cursors (across restarts, or replicas); by default a random key of this process."""
-        self.epoch = secrets.token_bytes(cursors.EPOCH_BYTES)
+        cursors (across restarts, or replicas); by default a random key of this process.
+        ``resume_wait``: how long :meth:`resume` waits for changes a cursor names."""
+        key = cursors.new_key() if cursor_key is None else cursor_key
         self.seq = 0
-        self._cipher = cursors.CursorCipher(cursors.new_key() if cursor_key is None else cursor_key)
+        self._cipher = cursors.CursorCipher(key)
         self._key_is_shared = cursor_key is not None
+        self._positions = positions.Positions(
+            positions.ObjectDigests(cursors.subkey(key, "state digest"))
+        )
+        self._resume_wait = resume_wait
         # Sealing costs two HMACs; every subscriber of a change sends its cursor.
         self._cursors: dict[int, str] = {}
         self._history = max(1, history)
@@ -75,7 +92,19 @@ class Hub:
         derived = derive(change, self.seq + 1)
         if not derived:
             return
-        self._log.extend(derived)
+        kind: positions.StampedKind = "Broker" if change.kind == "Broker" else "EventType"
+        stamps = self._positions.advance(
+            kind,
+            removed=_version_of(change.old),
+            added=_version_of(change.new),
+            version=change.resource_version,
+            relisted=change.relisted,
+            entries=len(derived),
+        )
+        self._log.extend(
+            dataclasses.replace(entry, stamp=stamp)
+            for entry, stamp in zip(derived, stamps, strict=True)
+        )
         self._seqs.extend(c.seq for c in derived)
         self.seq = derived[-1].seq
         excess = len(self._log) - self._history
@@ -84,6 +113,7 @@ class Hub:
                 self._cursors.pop(seq, None)
             del self._log[:excess]
             del self._seqs[:excess]
+            self._positions.trim(self.oldest)
         if self._appended is not None and not self._appended.done():
             self._appended.set_result(None)
         self._appended = None
@@ -107,10 +137,13 @@ class Hub:
         if reader is not None:
             self._readers[reader] = seq
         while self.seq <= seq:
-            if self._appended is None:
-                self._appended = asyncio.get_running_loop().create_future()
-            await asyncio.shield(self._appended)
+            await self._next_append()
         return self.after(seq)
+
+    async def _next_append(self) -> None:
+        if self._appended is None:
+            self._appended = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._appended)
 
     @property
     def lag(self) -> int:
@@ -125,34 +158,65 @@ class Hub:
 
     # cursors ------------------------------------------------------------------------------
 
-    def cursor(self, seq: int) -> str:
-        """The cursor of the change at position ``seq``, the same for every subscriber."""
+    def cursor(self, at: int | HubChange) -> str:
+        """The cursor after a change (or a retained position), the same for every subscriber
+        and on every replica that took the same path."""
+        seq = at if isinstance(at, int) else at.seq
         cursor = self._cursors.get(seq)
         if cursor is None:
-            cursor = self._cipher.seal(self.epoch, seq)
+            stamp = self._positions.at(seq) if isinstance(at, int) else at.stamp
+            assert stamp is not None, "the hub stamps every change it logs"
+            cursor = self._cipher.seal(stamp.pack())
             if self.oldest < seq <= self.seq:  # exactly the retained changes' positions
                 self._cursors[seq] = cursor
         return cursor
 
     def marker_cursor(self, seq: int) -> str:
-        """A fresh cursor of position ``seq`` that matches no other cursor (for events that
-        are not changes: it must not tell whether anything changed since another cursor)."""
-        return self._cipher.seal(self.epoch, seq, unlinkable=True)
+        """A fresh cursor of retained position ``seq`` that matches no other cursor (for
+        events that are not changes: it must not tell whether anything changed since another
+        cursor)."""
+        return self._cipher.seal(self._positions.at(seq).pack(), unlinkable=True)
 
     def position(self, cursor: str) -> int:
-        """The position a cursor names; raises Behind for another epoch or a trimmed one."""
+        """The position a cursor names, as of now; raises Behind when it is not here (or not
+        yet: see :meth:`resume`), InvalidCursor when it is not a cursor."""
+        found = self._positions.find(self._stamp(cursor))
+        return self._retained(found)
+
+    async def resume(self, cursor: str) -> int:
+        """The position a cursor names, waiting up to ``resume_wait`` seconds for changes it
+        names that this process has not applied yet."""
+        stamp = self._stamp(cursor)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._resume_wait
+        while (found := self._positions.find(stamp)) == positions.LATER:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise Behind("this server has not seen the changes the cursor names (yet)")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._next_append(), remaining)
+        return self._retained(found)
+
+    def _stamp(self, cursor: str) -> positions.Stamp:
         try:
-            epoch, position = self._cipher.open(cursor)
+            return positions.Stamp.unpack(self._cipher.open(cursor))
         except cursors.Malformed as error:
             raise InvalidCursor("not a cursor returned by this API") from error
         except cursors.Unauthentic as error:
             if self._key_is_shared:
                 raise InvalidCursor("not a cursor returned by this API") from error
             raise Behind("the cursor is from before a server restart") from error
-        if epoch != self.epoch:
-            raise Behind("the cursor is from before a server restart")
-        if position > self.seq:
-            raise InvalidCursor("the cursor is ahead of the server")
-        if position < self.oldest:
-            raise Behind(f"position {position} is older than the oldest kept ({self.oldest})")
-        return position
+
+    def _retained(self, found: positions.Resolution) -> int:
+        if not isinstance(found, positions.Found):
+            raise Behind("the cursor's position is not in the history this server keeps")
+        if found < self.oldest:  # pragma: no cover - trimmed positions are not indexed
+            raise Behind(f"position {found} is older than the oldest kept ({self.oldest})")
+        return int(found)
+
+
+def _version_of(model: Model | None) -> tuple[str, str, str] | None:
+    """(namespace, name, resourceVersion) of a cached object, for the state digest."""
+    if model is None:
+        return None
+    return (model.meta.namespace, model.meta.name, model.meta.resource_version)

@@ -52,6 +52,12 @@ class Change:
     new: Any
     before: Snapshot
     after: Snapshot
+    resource_version: str = ""
+    """The watch event's resourceVersion (a deletion's own, not the object's last one); for
+    a relist, the object's."""
+    relisted: bool = False
+    """Made by :meth:`Cache.replace`: one step of a difference, not one change of the
+    cluster (what happened in between was not watched)."""
 
 
 Listener = Callable[[Change], None]
@@ -166,11 +172,16 @@ class Cache:
         new = _normalize(kind, raw)
         namespace, name = new.meta.namespace, new.meta.name
         old = _current(self.snapshot, kind, namespace, name)
+        version = new.meta.resource_version
         if change_type == "DELETED":
-            return self._commit(kind, "DELETED", namespace, name, old, None) if old else None
-        if old is not None and old.meta.resource_version == new.meta.resource_version:
+            return (
+                self._commit(kind, "DELETED", namespace, name, old, None, version) if old else None
+            )
+        if old is not None and old.meta.resource_version == version:
             return None
-        return self._commit(kind, "MODIFIED" if old else "ADDED", namespace, name, old, new)
+        return self._commit(
+            kind, "MODIFIED" if old else "ADDED", namespace, name, old, new, version
+        )
 
     def replace(self, kind_name: str, raws: Iterable[Mapping[str, Any]]) -> list[Change]:
         """Make the cache's objects of that kind equal a fresh list, as ordinary changes."""
@@ -183,13 +194,15 @@ class Cache:
         for obj in _all(self.snapshot, kind):
             key = (obj.meta.namespace, obj.meta.name)
             if key not in fresh:
-                changes.append(self._commit(kind, "DELETED", *key, obj, None))
+                version = obj.meta.resource_version
+                changes.append(self._commit(kind, "DELETED", *key, obj, None, version, True))
         for key, obj in fresh.items():
             old = _current(self.snapshot, kind, *key)
+            version = obj.meta.resource_version
             if old is None:
-                changes.append(self._commit(kind, "ADDED", *key, None, obj))
-            elif old.meta.resource_version != obj.meta.resource_version:
-                changes.append(self._commit(kind, "MODIFIED", *key, old, obj))
+                changes.append(self._commit(kind, "ADDED", *key, None, obj, version, True))
+            elif old.meta.resource_version != version:
+                changes.append(self._commit(kind, "MODIFIED", *key, old, obj, version, True))
         return changes
 
     def _commit(
@@ -200,12 +213,26 @@ class Cache:
         name: str,
         old: Any,
         new: Any,
+        resource_version: str,
+        relisted: bool = False,
     ) -> Change:
         before = self.snapshot
         after = _with(before, kind, old, new, name)
         after = _revised(after, before.revision + 1)
         self.snapshot = after
-        change = Change(after.revision, kind, change_type, namespace, name, old, new, before, after)
+        change = Change(
+            after.revision,
+            kind,
+            change_type,
+            namespace,
+            name,
+            old,
+            new,
+            before,
+            after,
+            resource_version,
+            relisted,
+        )
         failures: list[Exception] = []
         for listener in self._listeners:
             try:
