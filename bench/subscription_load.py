@@ -20,7 +20,9 @@ A *stalled* client stops reading its socket once subscribed (``transport.pause_r
 while keeping the connection; its receive buffer is made small before connecting, so the
 server's writes back up into TCP at once, as with a client that hangs.
 
-Commands (``cmd``): ``connect`` (open ``count`` clients), ``arm`` (start recording the events
+Commands (``cmd``): ``connect`` (open ``count`` clients, from ``source`` when given: a
+loopback address such as ``127.0.0.2``, so that several generators are not limited to one
+address's ephemeral ports), ``arm`` (start recording the events
 of one change: those whose ``consumable`` is the given value and whose EventType name has the
 given prefix), ``collect`` (wait until every healthy client has ``expected`` such events, or
 the timeout; answer their latencies from ``sent``), ``resume`` (let stalled clients read again
@@ -237,6 +239,7 @@ class Load:
     async def connect(self, command: dict[str, Any]) -> dict[str, Any]:
         url, query, count = command["url"], command["query"], int(command["count"])
         stalled = set(command.get("stalled", []))
+        source = command.get("source")  # a loopback address of its own: 28,000 ports each
         concurrency, timeout = int(command.get("concurrency", 100)), float(command["timeout"])
         parts = parse_uri(url)
         loop = asyncio.get_running_loop()
@@ -253,6 +256,8 @@ class Load:
                     async with asyncio.timeout(max(0.1, deadline - time.monotonic())):
                         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                         sock.setblocking(False)
+                        if source is not None:
+                            sock.bind((source, 0))
                         if client.stalled:
                             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, STALLED_RCVBUF)
                         try:
