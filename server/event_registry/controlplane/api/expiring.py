@@ -119,23 +119,32 @@ class EventExpiry:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            deadline = self._queue[0][0]
-            delay = deadline - self._clock()
+            delay = self._queue[0][0] - self._clock()
             if delay > 0:
                 await asyncio.sleep(delay)
                 continue
+            self.expire_due()
+
+    def expire_due(self) -> int:
+        """Delete every Event whose last write is ``ttl`` old; how many were deleted."""
+        now, deleted = self._clock(), 0
+        while self._queue and self._queue[0][0] <= now:
             _, namespace, name, resource_version = self._queue.popleft()
             try:
-                self._expire(namespace, name, resource_version)
+                deleted += self._expire(namespace, name, resource_version)
             except Exception:
                 log.exception("expiring Event %s/%s failed", namespace, name)
+        self.expired += deleted
+        return deleted
 
-    def _expire(self, namespace: str, name: str, resource_version: str) -> None:
+    def _expire(self, namespace: str, name: str, resource_version: str) -> int:
         stored = self._api.storage.get(EVENTS.key, namespace, name)
         if stored is None or stored["metadata"]["resourceVersion"] != resource_version:
-            return  # gone, or written again since: that write has its own deadline
+            return 0  # gone, or written again since: that write has its own deadline
         target = Target(EVENTS, "v1", namespace, name)
         options = {"preconditions": {"resourceVersion": resource_version}}
-        with contextlib.suppress(errors.NotFound, errors.Conflict):
+        try:
             self._api.delete(target, options)
-            self.expired += 1
+        except (errors.NotFound, errors.Conflict):
+            return 0
+        return 1
