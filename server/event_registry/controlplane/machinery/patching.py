@@ -12,7 +12,8 @@
   (``replace``/``delete``), ``$retainKeys``, ``$setElementOrder/<field>`` and
   ``$deleteFromPrimitiveList/<field>``; and per-field list strategies taken from the data table
   :data:`LIST_STRATEGIES` (lists not named there are replaced).
-* ``application/apply-patch+yaml``: server-side apply, not supported yet (415).
+* ``application/apply-patch+yaml``: server-side apply is not a patch of a document; the API
+  server handles it (``api/serverside.py``) and :func:`apply_patch` refuses it (415).
 
 Guarantees:
 
@@ -117,10 +118,7 @@ def apply_patch(
             raise UnsupportedMediaType(_unknown_format_message(_CUSTOM_RESOURCE_TYPES))
         return strategic_merge_patch(document, patch)
     if media_type == APPLY_PATCH:
-        raise UnsupportedMediaType(
-            f"server-side apply ({APPLY_PATCH}) is not supported by this server; "
-            "use client-side apply (kubectl apply without --server-side)"
-        )
+        raise UnsupportedMediaType(f"{APPLY_PATCH} is server-side apply, not a patch of a document")
     accepted = _BUILT_IN_TYPES if strategic else _CUSTOM_RESOURCE_TYPES
     raise UnsupportedMediaType(_unknown_format_message(accepted))
 

@@ -50,7 +50,7 @@ from jsonschema.validators import create
 
 from .errors import Cause, invalid_value, required
 
-__all__ = ["SchemaCheck", "check_object"]
+__all__ = ["SchemaCheck", "check_object", "prune_object"]
 
 _ROOT_META = ("apiVersion", "kind", "metadata")
 _PRESERVE = "x-kubernetes-preserve-unknown-fields"
@@ -85,6 +85,20 @@ def check_object(obj: dict[str, Any], schema: dict[str, Any] | None) -> SchemaCh
 
 
 # --------------------------------------------------------------------------- pruning
+
+
+def prune_object(
+    obj: dict[str, Any], schema: dict[str, Any] | None
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Step 1 of :func:`check_object` alone: the pruned copy and the unknown fields' paths.
+
+    For a partial object (a server-side apply configuration), which must be neither defaulted
+    nor validated on its own.
+    """
+    if schema is None:
+        return copy.deepcopy(obj), ()
+    unknown: list[str] = []
+    return _prune_root(obj, schema, unknown), tuple(unknown)
 
 
 def _join(path: str, part: PathPart) -> str:
