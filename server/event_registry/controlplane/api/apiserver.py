@@ -29,9 +29,11 @@ from typing import Any, Literal
 from ..machinery import errors, names, patching, schemas
 from ..storage.listing import ListOptions, list_page
 from ..storage.sqlite import Event, Storage, TooOld
+from . import serverside
 from .admission import Admission, Request
 from .catalog import Catalog
 from .conversion import Conversion
+from .fieldmanager import DEFAULT_MANAGER, FieldManager
 from .resources import Resource, object_meta_schema, resource_from_crd
 
 FieldValidation = Literal["Strict", "Warn", "Ignore"]
@@ -91,6 +93,7 @@ class ApiServer:
         self.admission = admission or Admission()
         self.conversion = conversion or Conversion()
         self.clock = clock
+        self.fields = FieldManager(self.conversion.convert, clock)
         self._listeners: list[Listener] = []
         self._refresh_catalog()
 
@@ -156,7 +159,10 @@ class ApiServer:
         *,
         field_validation: FieldValidation = "Warn",
         dry_run: bool = False,
+        manager: str | None = DEFAULT_MANAGER,
     ) -> WriteResult:
+        """Create an object; ``manager`` is recorded in its managedFields (None: the body's
+        managedFields are already computed, by an apply)."""
         resource = target.resource
         obj, warnings = self._decode(target, body, field_validation)
         meta = obj["metadata"]
@@ -198,6 +204,8 @@ class ApiServer:
             meta.pop("generation", None)
         if resource.storage_version.status_subresource and not resource.builtin:
             obj.pop("status", None)
+        if manager is not None:
+            self.fields.track(resource, target.version, None, obj, manager)
         stored = self._to_storage(resource, obj)
         self.admission.admit(Request("CREATE", resource, stored, None))
         self._validate_meta(target, stored)  # admission may have added labels or annotations
@@ -213,7 +221,9 @@ class ApiServer:
         *,
         field_validation: FieldValidation = "Warn",
         dry_run: bool = False,
+        manager: str | None = DEFAULT_MANAGER,
     ) -> WriteResult:
+        """Replace an object (or its status); ``manager`` as for :meth:`create`."""
         resource = target.resource
         old = self._stored(target)
         obj, warnings = self._decode(target, body, field_validation)
@@ -241,6 +251,12 @@ class ApiServer:
             raise self._conflict(target)
         self._validate_meta(target, obj)
         new = self._merge_update(target, old, self._to_storage(resource, obj))
+        if manager is not None:
+            self.fields.track(resource, target.version, old, new, manager, target.subresource)
+        elif "managedFields" in obj["metadata"]:
+            new["metadata"]["managedFields"] = obj["metadata"]["managedFields"]
+        else:
+            new["metadata"].pop("managedFields", None)
         self.admission.admit(Request("UPDATE", resource, new, old, target.subresource))
         self._validate_meta(target, new)
         return WriteResult(
@@ -255,7 +271,27 @@ class ApiServer:
         *,
         field_validation: FieldValidation = "Warn",
         dry_run: bool = False,
+        manager: str = DEFAULT_MANAGER,
+        force: bool | None = None,
     ) -> WriteResult:
+        """Patch an object; an apply patch (``application/apply-patch+yaml``) is server-side
+        apply (:meth:`apply`), and ``force`` is refused for every other type."""
+        if patch_type.strip().lower() == patching.APPLY_PATCH:
+            return self.apply(
+                target,
+                patch,
+                manager=manager,
+                force=bool(force),
+                field_validation=field_validation,
+                dry_run=dry_run,
+            )
+        if force is not None:
+            raise errors.invalid(
+                "PatchOptions",
+                "",
+                "meta.k8s.io",
+                [errors.forbidden_field("force", "may not be specified for non-apply patch")],
+            )
         old = self._stored(target)
         current = self.present(target, old)
         patched = patching.apply_patch(
@@ -270,7 +306,53 @@ class ApiServer:
         )
         if not preconditioned or not patched_version:
             meta["resourceVersion"] = old["metadata"]["resourceVersion"]
-        return self.update(target, patched, field_validation=field_validation, dry_run=dry_run)
+        return self.update(
+            target, patched, field_validation=field_validation, dry_run=dry_run, manager=manager
+        )
+
+    def apply(
+        self,
+        target: Target,
+        body: Any,
+        *,
+        manager: str,
+        force: bool = False,
+        field_validation: FieldValidation = "Warn",
+        dry_run: bool = False,
+    ) -> WriteResult:
+        """Server-side apply of the configuration ``body`` (:mod:`.serverside`): creates the
+        object when it does not exist (``created``), else merges it into the live object."""
+        serverside.require_manager(manager)
+        resource = target.resource
+        config, warnings = serverside.configuration(target, body, field_validation)
+        live = self.storage.get(resource.key, target.namespace, target.name)
+        if live is None:
+            if target.subresource:
+                raise errors.NotFound(
+                    f'{resource.key} "{target.name}" not found', target.details(target.name)
+                )
+            config["metadata"].pop("resourceVersion", None)
+            merged = self.fields.apply(resource, target.version, None, config, manager, force=force)
+            result = self.create(
+                target, merged, field_validation=field_validation, dry_run=dry_run, manager=None
+            )
+        else:
+            serverside.check_precondition(target, config, live)
+            merged = self.fields.apply(
+                resource,
+                target.version,
+                live,
+                config,
+                manager,
+                force=force,
+                subresource=target.subresource,
+            )
+            merged["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
+            result = self.update(
+                target, merged, field_validation=field_validation, dry_run=dry_run, manager=None
+            )
+        result.warnings[:0] = warnings
+        return result
 
     def delete(
         self,

@@ -33,7 +33,7 @@ from ..api.watching import Broadcaster, WatchEvent, WatchOptions, watch
 from ..auth import attributes as request_attributes
 from ..auth.control import AccessControl, Caller
 from ..machinery import errors, paths, protobuf
-from . import tables
+from . import managers, tables
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +273,7 @@ class Handler:
             response = self._get(request, target)
         elif method in ("PUT", "PATCH"):
             result = await self._write(request, target)
-            response = self._written(result.object, result.warnings, 200)
+            response = self._written(result.object, result.warnings, 201 if result.created else 200)
         elif method == "DELETE":
             response = json_response(
                 self.api.delete(
@@ -326,14 +326,30 @@ class Handler:
         body = await _body(request)
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
         validation = _field_validation(request)
+        query = request.query_params
+        options_kind = {"POST": "CreateOptions", "PUT": "UpdateOptions"}.get(
+            request.method, "PatchOptions"
+        )
+        manager = managers.manager(query, request.headers.get("user-agent", ""), options_kind)
 
         def write(dry_run: bool) -> WriteResult:
             if request.method == "POST":
-                return self.api.create(target, body, field_validation=validation, dry_run=dry_run)
+                return self.api.create(
+                    target, body, field_validation=validation, dry_run=dry_run, manager=manager
+                )
             if request.method == "PUT":
-                return self.api.update(target, body, field_validation=validation, dry_run=dry_run)
+                return self.api.update(
+                    target, body, field_validation=validation, dry_run=dry_run, manager=manager
+                )
+            applying = content_type.lower() == "application/apply-patch+yaml"
             return self.api.patch(
-                target, content_type, body, field_validation=validation, dry_run=dry_run
+                target,
+                content_type,
+                body,
+                field_validation=validation,
+                dry_run=dry_run,
+                manager=managers.explicit_manager(query, options_kind) if applying else manager,
+                force=managers.force(query),
             )
 
         access = self.services.access
