@@ -93,6 +93,17 @@ class AnnouncingProcess:
             return ""
         return self.log_path.read_text(errors="replace")[-limit:]
 
+    def terminate(self, timeout: float = 30) -> int:
+        """SIGTERM, as Kubernetes stops a pod, and wait at most ``timeout`` seconds for the
+        exit: its status (then the process is stopped as by :meth:`stop`)."""
+        assert self.process is not None, f"{self.name} is not running"
+        self.process.terminate()
+        try:
+            status = self.process.wait(timeout)
+        finally:
+            self.stop()
+        return status
+
     def stop(self, timeout: float = 15) -> None:
         """Terminate the process (SIGTERM, then SIGKILL after ``timeout``) and wait for it."""
         if self.process is not None:
@@ -284,6 +295,14 @@ class RegistryProcess:
 
     def stop(self) -> None:
         self._process.stop()
+
+    def terminate(self, timeout: float = 30) -> int:
+        """SIGTERM and wait for the exit (graceful drain): the exit status."""
+        return self._process.terminate(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._process.running
 
     @property
     def pid(self) -> int:

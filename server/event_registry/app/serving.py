@@ -36,9 +36,9 @@ from ..hub import cursors
 from ..hub.hub import Hub
 from ..store.caching import Cache
 from . import logs
-from .auth import Authenticating, Authenticator
-from .auth.starting import start_kubernetes_mode
+from .auth import Authenticator
 from .budgets import Budgets
+from .draining import Drain
 from .http import Runtime, create_app
 from .limits import head_limited_protocol
 from .listening import listen, port_of
@@ -49,8 +49,12 @@ log = logging.getLogger(__name__)
 
 
 class _Server(uvicorn.Server):
-    """uvicorn whose shutdown we trigger: on SIGINT/SIGTERM it stops serving, then ``serve``
-    stops the informers and the embedded cluster (controllers before the control plane)."""
+    """uvicorn whose shutdown we trigger: on SIGINT/SIGTERM it drains (:mod:`.draining`: stop
+    accepting, ``/readyz`` 503, WebSockets closed with 1001, in-flight requests finished
+    within the drain timeout), then ``serve`` stops the informers and the embedded cluster
+    (controllers before the control plane)."""
+
+    drain: Drain | None = None
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -60,6 +64,18 @@ class _Server(uvicorn.Server):
         if self.should_exit:
             self.force_exit = True
         self.should_exit = True
+        if self.drain is not None:
+            self.drain.started = True  # /readyz says 503 from now on
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()  # accept nothing new while WebSockets are told to go away
+        for sock in sockets or []:
+            sock.close()
+        if self.drain is not None:
+            closed = await self.drain.go_away()
+            log.info("draining: closed %d WebSocket(s) with 1001 (going away)", closed)
+        await super().shutdown(sockets)
 
 
 async def _settle_memory(cache: Cache) -> None:
@@ -98,7 +114,6 @@ async def start_embedded(stack: contextlib.AsyncExitStack, settings: ServeSettin
         data_dir=settings.data_dir,
         port=settings.embedded.controlplane_port,
         history_limit=settings.embedded.history_limit,
-        auth=settings.auth.kubernetes is not None,
     )
     ingress = settings.embedded.ingress
     ingress_socket = listen(ingress.host, ingress.port, flag="--ingress-port")
@@ -113,9 +128,6 @@ async def start_embedded(stack: contextlib.AsyncExitStack, settings: ServeSettin
         embedded.plane.url,
         embedded.plane.kubeconfig_path,
     )
-    if settings.auth.kubernetes is not None:
-        # The registry's own account, with only the rights it needs (not the admin's).
-        return await embedded.registry_kubeconfig()
     return embedded.plane.kubeconfig_path
 
 
@@ -130,8 +142,6 @@ def connection_for(settings: ServeSettings) -> Connection:
 
 
 def authenticator_for(settings: ServeSettings) -> Authenticator:
-    """The static (open or tokens) authenticator; ``kubernetes`` mode replaces it once the
-    cluster client is open (:func:`.auth.starting.start_kubernetes_mode`)."""
     if settings.auth.tokens_file is not None:
         return Authenticator.from_file(settings.auth.tokens_file)
     return Authenticator.open()
@@ -151,7 +161,7 @@ async def serve(
     connection = connection_for(settings)
     authenticator = authenticator_for(settings)
     cursor_key = cursor_key_for(settings)  # a bad key file fails before anything starts
-    log.info("registry backend: %s; auth mode: %s", connection.describe(), settings.auth.mode)
+    log.info("registry backend: %s; auth mode: %s", connection.describe(), authenticator.mode)
     async with contextlib.AsyncExitStack() as stack:
         embedded_kubeconfig = None
         sock = None
@@ -166,27 +176,25 @@ async def serve(
         client = await open_client(connection, embedded_kubeconfig=embedded_kubeconfig)
         stack.push_async_callback(client.close)
         cache = Cache()
-        hub = Hub(cache, history=settings.hub_history, cursor_key=cursor_key)
+        hub = Hub(
+            cache,
+            history=settings.hub_history,
+            cursor_key=cursor_key,
+            resume_wait=settings.resume_wait,
+        )
         informer = Informer(client, cache)
         await informer.start()
         stack.push_async_callback(informer.stop)
         settle = asyncio.create_task(_settle_memory(cache), name="settle-memory")
         stack.callback(settle.cancel)
         services = ClusterWrites(client, timeout=settings.mutation_timeout)
-        authenticating: Authenticating = authenticator
-        writes_as = None
-        if settings.auth.kubernetes is not None:
-            authenticating, writes_as = await start_kubernetes_mode(
-                stack, client, cache, settings.auth.kubernetes, timeout=settings.mutation_timeout
-            )
         completed = (
             CompletedObjects(settings.completed_objects) if settings.completed_objects > 0 else None
         )
         runtime = Runtime(
             cache=cache,
-            authenticator=authenticating,
+            authenticator=authenticator,
             services=services,
-            writes_as=writes_as,
             hub=hub,
             completed=completed,
             limits=settings.query_limits,
@@ -207,7 +215,7 @@ async def serve(
             ),
             log_level="warning",
             lifespan="off",
-            timeout_graceful_shutdown=5,
+            timeout_graceful_shutdown=max(1, round(settings.drain_timeout)),
             http=head_limited_protocol(settings.limits),
             ws=websocket_protocol(),
             ws_max_size=settings.limits.ws_max_message_size,
@@ -218,6 +226,7 @@ async def serve(
         )
         logs.route_uvicorn_logs()  # each uvicorn.Config (the embedded ones too) set its own
         server = _Server(config)
+        server.drain = runtime.drain
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, server.request_exit)

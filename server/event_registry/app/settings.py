@@ -8,7 +8,6 @@ from pathlib import Path
 from ..cluster.connecting import ClusterOption
 from ..graphql.limits import QueryLimits
 from ..ingress.limits import IngressSettings
-from .auth.kubernetes import KubernetesAuthSettings
 from .budgets import BudgetSettings
 from .limits import RequestLimits
 from .live.connection import LiveSettings
@@ -34,15 +33,6 @@ class EmbeddedSettings:
 class AuthSettings:
     tokens_file: Path | None = None
     """When set, ``tokens`` mode; otherwise ``open`` (development) mode."""
-    kubernetes: KubernetesAuthSettings | None = None
-    """When set, ``kubernetes`` mode: the cluster's TokenReviews, SubjectAccessReviews and
-    RBAC decide (``--auth=kubernetes``, see app/auth/kubernetes.py)."""
-
-    @property
-    def mode(self) -> str:
-        if self.kubernetes is not None:
-            return "kubernetes"
-        return "tokens" if self.tokens_file is not None else "open"
 
 
 @dataclass(frozen=True)
@@ -64,6 +54,12 @@ class ServeSettings:
     cursor_key_file: Path | None = None
     """A secret sealing subscription cursors, for processes that must open each other's
     cursors; by default a random key per process."""
+    resume_wait: float = 2.0
+    """How long a subscription resuming with ``since`` waits for changes its cursor names
+    that this process has not applied yet (another replica's cursor) before RESYNC_REQUIRED."""
+    drain_timeout: float = 10.0
+    """On SIGTERM: how long in-flight requests may take to finish after every WebSocket was
+    closed with 1001 (going away), before the process exits anyway."""
     completed_objects: int = 200_000
     """Completed objects kept between queries as JSON (0: complete every object every time)."""
     mutation_timeout: float = 10.0

@@ -1,4 +1,4 @@
-"""Authentication from static data: the request's bearer token → a :class:`Principal`.
+"""Authentication: the request's bearer token → a :class:`~..domain.access.Principal`.
 
 ``open`` mode (the embedded development default) gives everyone every namespace. ``tokens``
 mode reads a file mapping tokens to namespaces; a request without a known token is refused
@@ -7,7 +7,6 @@ mode reads a file mapping tokens to namespaces; a request without a known token 
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import Literal
 
 import yaml
 
-from ...domain import access
+from ..domain import access
 
 AuthMode = Literal["open", "tokens"]
 
@@ -47,16 +46,6 @@ class Authenticator:
 
     def principal_for_header(self, authorization: str | None) -> access.Principal | None:
         return self.principal_for_token(bearer_token(authorization))
-
-    async def authenticate(self, authorization: str | None) -> access.Principal | None:
-        return self.principal_for_header(authorization)
-
-    @property
-    def recheck_interval(self) -> float | None:
-        return None
-
-    async def wait_for_change(self, timeout: float) -> None:
-        await asyncio.sleep(timeout)
 
 
 def bearer_token(authorization: str | None) -> str | None:
