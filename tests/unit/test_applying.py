@@ -217,3 +217,14 @@ def test_managed_fields_round_trip_and_order() -> None:
     assert managedfields.is_reset([{}])
     assert not managedfields.is_reset(None)
     assert not managedfields.is_reset(encoded)
+
+
+def test_stored_lists_without_identities_are_compared_as_one_value() -> None:
+    old = _object(ports=[{"port": 1}])
+    new = _object(ports=[{"port": 2}], tags=["a", "a"])
+    comparison = structured.compare(old, new, SHAPE)
+    assert {fieldsets.path_text(path) for path in comparison.modified} == {".spec.ports"}
+    assert {fieldsets.path_text(path) for path in comparison.added} == {
+        ".spec.tags",
+        '.spec.tags[="a"]',
+    }

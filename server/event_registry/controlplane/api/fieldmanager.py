@@ -6,9 +6,11 @@ version, and the server's conversion shows an object in the version each manager
 
 Guarantees, as kube-apiserver's field manager:
 
-* every write through the API server records its manager: :meth:`track` for create, update,
-  every patch type and status writes (an entry with ``operation: Update`` and, for status,
-  ``subresource: status``); :meth:`apply` for apply patches (``operation: Apply``);
+* every write through the API server records its manager (never failing a write for it: an
+  object whose lists cannot be tracked loses its managedFields instead): :meth:`track` for
+  create, update, every patch type and status writes (an entry with ``operation: Update``
+  and, for status, ``subresource: status``); :meth:`apply` for apply patches
+  (``operation: Apply``);
 * managedFields sent in a request replace the stored ones when they are a valid list with
   entries, clear them when they are ``[]`` or ``[{}]``, and are ignored otherwise (and always
   on the status subresource), so clients unaware of the field never erase it;
@@ -103,15 +105,18 @@ class FieldManager:
         identity = Manager.of(manager, "Update", resource.api_version(version), subresource)
         old_view = None if old is None else self._present(resource, old, version)
         new_view = self._present(resource, new, version)
-        result = applying.track_update(
-            old_view,
-            new_view,
-            self.shape(resource, version),
-            managed,
-            identity,
-            view=self._view(resource, old),
-            now=self._clock(),
-        )
+        try:
+            result = applying.track_update(
+                old_view,
+                new_view,
+                self.shape(resource, version),
+                managed,
+                identity,
+                view=self._view(resource, old),
+                now=self._clock(),
+            )
+        except structured.StructureError:
+            result = {}  # as kube's UpdateNoErrors: no managedFields rather than wrong ones
         self._store(new, result, old)
 
     def _managed_for_update(self, stored: object, sent: object, *, from_request: bool) -> Managed:

@@ -15,9 +15,10 @@ Each function walks a JSON value together with its :class:`~.shapes.Shape`:
 
 Elements of a keyed list are identified by their key fields (a missing key field takes the
 schema default); an element without any key field, or two elements with one identity in an
-applied configuration, raise :class:`StructureError`. Stored objects with such lists are
-tolerated (the first element with an identity wins). Nothing is mutated; results share no
-mutable container with the inputs. Pure.
+applied configuration, raise :class:`StructureError`. In stored objects and in the objects
+of :func:`compare` such lists are tolerated: duplicates after the first are ignored, and a
+list with an element lacking its key is treated as one atomic value. Nothing is mutated;
+results share no mutable container with the inputs. Pure.
 """
 
 from __future__ import annotations
@@ -154,9 +155,30 @@ def compare(old: object, new: object, shape: Shape) -> Comparison:
 _Sets = tuple[set[Path], set[Path], set[Path]]
 
 
+def _identifiable(value: object, shape: Shape) -> bool:
+    """Whether every element of a set or keyed list has an identity (stored objects may not)."""
+    if not isinstance(value, list):
+        return True
+    try:
+        _identities(value, shape, (), strict=False)
+    except StructureError:
+        return False
+    return True
+
+
+def _kind(value: object, shape: Shape) -> str:
+    """``shape.kind``, with a set or keyed list whose elements lack identities made atomic."""
+    kind = shape.kind(value)
+    if kind in ("set", "keyed") and not _identifiable(value, shape):
+        return "atomic"
+    return kind
+
+
 def _merged_kind(old: object, new: object, shape: Shape) -> str:
     present = new if new is not _ABSENT else old
-    kind = shape.kind(present)
+    kind = _kind(present, shape)
+    if kind in ("set", "keyed") and not (_identifiable(old, shape) and _identifiable(new, shape)):
+        return "atomic"
     if kind in ("map", "set", "keyed"):
         other = old if present is new else new
         if other is not _ABSENT and shape.kind(other) != kind:
@@ -292,7 +314,7 @@ def remove(value: Any, doomed: FieldSet, shape: Shape) -> Any:
 
 
 def _remove(value: Any, doomed: FieldSet, shape: Shape, path: Path) -> Any:
-    kind = shape.kind(value)
+    kind = _kind(value, shape)
     if kind == "map":
         result: dict[str, Any] = {}
         for name, child in value.items():
