@@ -12,7 +12,11 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
+import socket
+import subprocess
+import sys
 import urllib.error
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +27,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
+from tests.support.controlplane import REPO
 from tests.support.registry import (
     RegistryProcess,
     broker,
@@ -71,8 +76,10 @@ def workers_answering(registry: RegistryProcess, requests: int = 40) -> set[Work
     return seen
 
 
-def start_registry(data_dir: Path) -> RegistryProcess:
-    registry = RegistryProcess(data_dir, "--workers", "2", "--cluster", "embedded").start()
+def start_registry(data_dir: Path, *extra: str, log_level: str = "warning") -> RegistryProcess:
+    registry = RegistryProcess(
+        data_dir, "--workers", "2", "--cluster", "embedded", *extra, log_level=log_level
+    ).start()
     try:
         registry.wait_ready()
     except BaseException:
@@ -214,7 +221,7 @@ def test_a_killed_worker_is_started_again_and_the_port_keeps_answering(
 
 
 def test_sigterm_stops_the_parent_and_every_worker(tmp_path: Path) -> None:
-    registry = start_registry(tmp_path)
+    registry = start_registry(tmp_path, "--log-format", "json", log_level="info")
     try:
         parent = registry._process.process
         assert parent is not None
@@ -225,6 +232,17 @@ def test_sigterm_stops_the_parent_and_every_worker(tmp_path: Path) -> None:
         eventually(lambda: not any(alive(pid) for pid in workers), timeout=10)
         with pytest.raises((urllib.error.URLError, ConnectionError)):
             http("GET", f"{registry.origin}/healthz", timeout=5)
+        log = (registry.data_dir / "registry.log").read_text()
+        records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+        started = [
+            re.fullmatch(r"worker (\d) \(pid (\d+)\) serves (\S+)", r["message"])
+            for r in records
+            if r["logger"] == "event_registry.app.workers"
+        ]
+        lines = {(int(m[1]), int(m[2]), m[3]) for m in started if m is not None}
+        assert {(index, url) for index, _, url in lines} == {(0, registry.url), (1, registry.url)}
+        assert {pid for _, pid, _ in lines} == workers, "one line per worker"
+        assert {r.get("worker") for r in records} >= {None, 0, 1}, "parent and workers log"
     finally:
         registry.stop()
 
@@ -260,3 +278,25 @@ def test_brokers_address_the_ingress_the_parent_serves(
     }
     reply = http("POST", url, body=b"{}", headers=headers)
     assert reply.status == 202, reply.text
+
+
+@pytest.mark.parametrize("flag", ["--port", "--controlplane-port", "--ingress-port"])
+def test_a_taken_port_stops_the_parent_before_any_worker_starts(flag: str, tmp_path: Path) -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        ports = {"--port": "0", "--controlplane-port": "0", "--ingress-port": "0", flag: str(port)}
+        done = subprocess.run(
+            [sys.executable, "-m", "event_registry", "serve", "--workers", "2"]
+            + ["--cluster", "embedded", "--data-dir", str(tmp_path), "--log-level", "warning"]
+            + [part for item in ports.items() for part in item],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+    assert done.returncode == 2, done
+    assert done.stderr == f"error: port {port} on 127.0.0.1 is in use; choose another with {flag}\n"
+    assert done.stdout == ""

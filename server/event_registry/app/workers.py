@@ -28,8 +28,8 @@ Guarantees:
 - **Which worker answered**: every HTTP response carries :data:`WORKER_HEADER`
   (``<index>; pid=<pid>``); ``/metrics`` and ``/readyz`` are the answering worker's own.
 - **Logs**: the parent logs one line per worker when it serves and one when it exits; the
-  workers log to the same stderr, in the same format. ``registry: URL`` is printed once every
-  worker serves.
+  workers log to the same stderr, in the same format (JSON records carry ``worker``, the
+  index). ``registry: URL`` is printed once every worker serves.
 """
 
 from __future__ import annotations
@@ -293,6 +293,18 @@ class WorkerSeat:
         self._reports.flush()
 
 
+class WorkerTag(logging.Filter):
+    """Binds ``worker`` (the index) to each record: a field of its own in JSON logs."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self.index = index
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.worker = self.index
+        return True
+
+
 def worker_main() -> None:
     """A worker process: its :class:`Orders` on the first line of stdin, reports to the
     parent on stdout (what else would print there goes to stderr)."""
@@ -300,6 +312,8 @@ def worker_main() -> None:
     reports = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     logs.configure(orders.log.level, orders.log.format, access_log=orders.log.access_log)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(WorkerTag(orders.index))
     with contextlib.suppress(KeyboardInterrupt):
         loops.run(_work(orders, WorkerSeat(orders, reports)))
 
