@@ -171,3 +171,21 @@ async def test_an_unreachable_api_is_retried_then_dropped(
 async def test_a_bad_object_never_fails_the_caller(recorder: EventRecorder) -> None:
     recorder.record({"metadata": "not a mapping"}, "Normal", "Odd", "odd")
     assert await recorder.wait_idle(10)
+
+
+async def test_the_object_is_named_in_the_version_clients_resolve_its_kind_to(
+    client: ClusterClient, recorder: EventRecorder
+) -> None:
+    read_as_v1beta2 = {
+        "apiVersion": "eventing.knative.dev/v1beta2",
+        "kind": "EventType",
+        "metadata": {"name": "orders", "namespace": NS, "uid": "uid-orders"},
+    }
+    recorder.record(read_as_v1beta2, "Normal", "Ready", "EventType is ready")
+    unknown = {**config_map("odd"), "apiVersion": "example.com/v1", "kind": "Odd"}
+    recorder.record(unknown, "Normal", "Seen", "seen")
+    assert await recorder.wait_idle(10)
+    (event,) = await events_about(client, "orders")
+    assert event["involvedObject"]["apiVersion"] == "eventing.knative.dev/v1beta3"
+    (odd,) = await events_about(client, "odd")
+    assert odd["involvedObject"]["apiVersion"] == "example.com/v1", "kept when not served"

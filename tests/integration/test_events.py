@@ -163,6 +163,14 @@ def test_kubectl_describe_eventtype_shows_the_readiness_controllers_events(
         ),
     ]
 
+    listed = controlplane.kubectl(
+        "events", "-n", namespace, "--for", "eventtype/orders", check=True
+    )
+    assert [re.split(r"\s{2,}", row)[2] for row in listed.stdout.splitlines()[1:]] == [
+        "Ready",
+        "BrokerNotReady",
+    ]
+
     broker_events = eventually(
         controlplane, namespace, "default", with_reasons(Ready=1, IngressNotReady=1)
     )

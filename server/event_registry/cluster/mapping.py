@@ -9,6 +9,9 @@ requests. Guarantees:
   ``/apis/<group>/<version>``) and caches it; a kind missing from a cached list triggers one
   fresh read, so a CRD installed later is found; a group-version the server does not serve
   (404) resolves to None and is not cached;
+- :meth:`RestMapper.preferred_version` is the version kubectl's mapper resolves a kind to (the
+  group's preferred version when it serves the kind, else the first listed one that does),
+  read from the group's ``APIGroup`` document, cached per group;
 - any other failure raises the client's :class:`~.errors.ClusterError`.
 """
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from . import errors
 from .kinds import ResourceRef
 
 if TYPE_CHECKING:
@@ -47,6 +51,7 @@ class RestMapper:
     def __init__(self, client: ClusterClient) -> None:
         self._client = client
         self._known: dict[str, dict[str, ResourceRef]] = {}
+        self._group_versions: dict[str, list[str]] = {}
 
     async def resolve(self, api_version: str, kind: str) -> ResourceRef | None:
         """The resource serving ``kind`` in ``api_version``, or None when it is not served."""
@@ -60,3 +65,32 @@ class RestMapper:
         known = resources_of(api_version, document)
         self._known[api_version] = known
         return known.get(kind)
+
+    async def preferred_version(self, group: str, kind: str) -> str | None:
+        """The apiVersion clients use for ``kind`` of ``group`` (None: no version serves it)."""
+        if not group:
+            return "v1" if await self.resolve("v1", kind) else None
+        versions = self._group_versions.get(group)
+        if versions is None:
+            try:
+                document = await self._client.request("GET", f"/apis/{group}")
+            except errors.NotFound:
+                return None
+            versions = _versions_by_priority(document)
+            self._group_versions[group] = versions
+        for api_version in versions:
+            if await self.resolve(api_version, kind) is not None:
+                return api_version
+        return None
+
+
+def _versions_by_priority(document: Mapping[str, Any]) -> list[str]:
+    """An ``APIGroup``'s group-versions, the preferred one first."""
+    listed = [
+        str(entry.get("groupVersion"))
+        for entry in document.get("versions") or ()
+        if isinstance(entry, Mapping) and entry.get("groupVersion")
+    ]
+    preferred = document.get("preferredVersion")
+    first = str(preferred.get("groupVersion") or "") if isinstance(preferred, Mapping) else ""
+    return [first, *(v for v in listed if v != first)] if first in listed else listed

@@ -4,8 +4,10 @@ A controller calls :meth:`EventRecorder.record` with the raw object the Event is
 type (``Normal``/``Warning``), a reason and a message, the way a Go controller calls
 ``EventRecorder.Event``. The recorder writes core ``v1`` Events (served by every cluster, and
 by the embedded control plane in both Event groups) with ``source.component`` and
-``reportingComponent`` set to its component (``eventing.knative.dev/event-registry``), and
-``source.host`` and ``reportingInstance`` to its host, through the one
+``reportingComponent`` set to its component (``eventing.knative.dev/event-registry``),
+``source.host`` and ``reportingInstance`` to its host, and the object named in the version
+clients resolve its kind to (an EventType read as v1beta2 is reported as v1beta3 where that
+is preferred, so ``kubectl events --for eventtype/x`` finds it), through the one
 :class:`~.client.ClusterClient`. Each Event passes the :class:`~.correlating.Correlator`
 first: repeats patch one Event's ``count``/``lastTimestamp``, floods of similar messages are
 combined, and a flapping object is rate limited.
@@ -162,6 +164,7 @@ class EventRecorder:
                 self._queue.task_done()
 
     async def _write(self, event: Raw) -> None:
+        await self._in_preferred_version(event["involvedObject"])
         correlated = self._correlator.correlate(event)
         if correlated is None:
             self.dropped += 1
@@ -187,6 +190,21 @@ class EventRecorder:
                 log.info("Events are written again")
             return
         self.dropped += 1
+
+    async def _in_preferred_version(self, reference: Raw) -> None:
+        """Name the object in the version clients resolve its kind to, as the controller of
+        that version would (``kubectl events --for`` selects on ``involvedObject.apiVersion``)."""
+        api_version, kind = reference.get("apiVersion"), reference.get("kind")
+        if not isinstance(api_version, str) or "/" not in api_version or not isinstance(kind, str):
+            return
+        try:
+            preferred = await self._client.rest_mapper.preferred_version(
+                api_version.rpartition("/")[0], kind
+            )
+        except errors.ClusterError:
+            return  # unknown now: the version it was read in will do
+        if preferred is not None:
+            reference["apiVersion"] = preferred
 
     async def _send(self, correlated: Correlated) -> dict[str, Any]:
         event = correlated.event
