@@ -14,6 +14,7 @@ from typing import Any
 
 from .app import logs, loops
 from .app import settings as app_settings
+from .app.auth.kubernetes import KubernetesAuthSettings
 from .app.budgets import BudgetSettings
 from .app.limits import RequestLimits, parse_size
 from .app.listening import PortInUse, listen, port_of
@@ -108,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
         help="embedded control plane: changes kept for watches (older get 410 Expired)",
     )
     serve.add_argument("--tokens-file", type=Path, help="bearer tokens → namespaces (YAML)")
+    _add_auth_flags(serve)
     live = LiveSettings()
     serve.add_argument("--hub-history", type=int, default=10_000, help="changes kept for since")
     serve.add_argument(
@@ -172,6 +174,60 @@ def _parser() -> argparse.ArgumentParser:
         "request id, operation type, status and duration); default off",
     )
     return parser
+
+
+def _add_auth_flags(serve: argparse.ArgumentParser) -> None:
+    """``--auth`` and the decision caches of ``kubernetes`` mode (README: Access control)."""
+    kubernetes = KubernetesAuthSettings()
+    serve.add_argument(
+        "--auth",
+        choices=["open", "tokens", "kubernetes"],
+        help="open: everyone sees everything (default without --tokens-file); tokens: the "
+        "--tokens-file (default with it); kubernetes: the cluster's TokenReview, "
+        "SubjectAccessReview and RBAC decide, and writes are made as the caller "
+        "(impersonation); on the embedded cluster this turns its access control on",
+    )
+    serve.add_argument(
+        "--authz-allowed-ttl",
+        type=float,
+        default=kubernetes.allowed_ttl,
+        help="kubernetes mode: seconds an allowed decision or a valid token is reused, and "
+        f"between checks of a live subscription's caller (default {kubernetes.allowed_ttl:g})",
+    )
+    serve.add_argument(
+        "--authz-denied-ttl",
+        type=float,
+        default=kubernetes.denied_ttl,
+        help="kubernetes mode: seconds a denied decision or an unknown token is reused "
+        f"(default {kubernetes.denied_ttl:g})",
+    )
+    serve.add_argument(
+        "--authz-cache-size",
+        type=_count,
+        default=kubernetes.max_entries,
+        help="kubernetes mode: tokens, decisions and callers kept, each "
+        f"(default {kubernetes.max_entries:,})",
+    )
+
+
+def _auth_settings(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> app_settings.AuthSettings:
+    mode = args.auth or ("tokens" if args.tokens_file is not None else "open")
+    if mode == "tokens" and args.tokens_file is None:
+        parser.error("--auth=tokens needs --tokens-file")
+    if mode != "tokens" and args.tokens_file is not None:
+        parser.error(f"--tokens-file is for --auth=tokens, not --auth={mode}")
+    kubernetes = None
+    if mode == "kubernetes":
+        if args.authz_allowed_ttl <= 0 or args.authz_denied_ttl <= 0:
+            parser.error("--authz-allowed-ttl and --authz-denied-ttl must be positive")
+        kubernetes = KubernetesAuthSettings(
+            allowed_ttl=args.authz_allowed_ttl,
+            denied_ttl=args.authz_denied_ttl,
+            max_entries=max(args.authz_cache_size, 1),
+        )
+    return app_settings.AuthSettings(tokens_file=args.tokens_file, kubernetes=kubernetes)
 
 
 def _add_log_format_flag(parser: argparse.ArgumentParser) -> None:
@@ -367,7 +423,8 @@ def _token_auth_file(text: str) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     logs.configure(args.log_level, args.log_format, access_log=getattr(args, "access_log", False))
     if args.command == "controlplane":
         settings = ControlPlaneSettings(
@@ -402,7 +459,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 history_limit=args.controlplane_history_limit,
                 ingress=_ingress_settings(args),
             ),
-            auth=app_settings.AuthSettings(tokens_file=args.tokens_file),
+            auth=_auth_settings(parser, args),
             live=LiveSettings(
                 init_timeout=args.ws_init_timeout,
                 keepalive_interval=args.ws_keepalive_interval,

@@ -3,16 +3,26 @@
 ``event-registry controlplane`` runs this alone; ``serve`` runs it next to the registry when
 no cluster is configured. The controllers reach the control plane only over HTTP through its
 kubeconfig, with a cluster client of their own, exactly as they would reach a real cluster.
+
+With access control on, the registry does not use that (admin) kubeconfig:
+:meth:`EmbeddedCluster.registry_kubeconfig` gives it an account of its own in
+``kube-system`` with only the rights it needs (:mod:`.cluster.registry_role`), and a
+kubeconfig carrying that account's token.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import socket
+from pathlib import Path
 from types import TracebackType
+
+import yaml
 
 from .cluster.client import ClusterClient
 from .cluster.connecting import Connection, open_client
+from .cluster.provisioning import registry_token
 from .cluster.recording import EventRecorder
 from .controllers.readiness import ReadinessController
 from .controllers.registrar import SourceRegistrar
@@ -68,6 +78,23 @@ class EmbeddedCluster:
             # The readiness controller's informer already watches Brokers and EventTypes.
             self.ingress = Ingress(self._client, self.readiness.cache, sock, self._ingress_settings)
             await self.ingress.start()
+
+    async def registry_kubeconfig(self, namespace: str = "kube-system") -> Path:
+        """A kubeconfig for the registry's own account (see the module's docstring), written
+        owner-readable next to the admin one; needs the controllers' (admin) client."""
+        if self._client is None:
+            raise RuntimeError("the embedded cluster runs without its admin client")
+        token = await registry_token(self._client, namespace)
+        admin = self.plane.kubeconfig_path
+        config = yaml.safe_load(admin.read_text())
+        for user in config["users"]:
+            user["user"] = {"token": token}
+        path = admin.with_name("registry-kubeconfig")
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(yaml.safe_dump(config, sort_keys=False))
+        os.chmod(temporary, 0o600)
+        temporary.replace(path)
+        return path
 
     async def stop(self) -> None:
         if self.ingress is not None:

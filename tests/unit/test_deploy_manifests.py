@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from event_registry.cluster import kinds
+from event_registry.cluster import kinds, registry_role
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "registry.yaml"
 MONITORING = DEPLOY.parent / "monitoring.yaml"
@@ -31,20 +31,58 @@ def test_every_document_has_kind_and_name() -> None:
         assert doc["metadata"]["name"]
 
 
-def test_rbac_grants_exactly_what_the_registry_uses() -> None:
-    role = next(doc for doc in documents() if doc["kind"] == "ClusterRole")
-    granted = {
+def granted_by(rules: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+    return {
         (group, resource, verb)
-        for rule in role["rules"]
+        for rule in rules
         for group in rule["apiGroups"]
         for resource in rule["resources"]
         for verb in rule["verbs"]
     }
-    watched = [kinds.NAMESPACES, kinds.BROKERS, kinds.TRIGGERS, kinds.event_types()]
-    needed = {(r.group, r.plural, verb) for r in watched for verb in ("get", "list", "watch")}
-    written = [kinds.BROKERS, kinds.TRIGGERS, kinds.event_types()]
-    needed |= {(r.group, r.plural, verb) for r in written for verb in ("create", "delete")}
-    assert granted == needed
+
+
+READ = ("get", "list", "watch")
+RBAC = ("roles", "rolebindings", "clusterroles", "clusterrolebindings")
+NEEDED = (
+    # what the informers watch: the cache, and RBAC (its changes flush access decisions)
+    {
+        (r.group, r.plural, verb)
+        for r in (kinds.NAMESPACES, kinds.BROKERS, kinds.TRIGGERS, kinds.event_types())
+        for verb in READ
+    }
+    | {("rbac.authorization.k8s.io", plural, verb) for plural in RBAC for verb in READ}
+    # who the caller is, and what it may do
+    | {
+        ("authentication.k8s.io", "tokenreviews", "create"),
+        ("authorization.k8s.io", "subjectaccessreviews", "create"),
+    }
+    # writes made as the caller
+    | {("", resource, "impersonate") for resource in ("users", "groups", "serviceaccounts")}
+    | {("authentication.k8s.io", "uids", "impersonate")}
+)
+"""--auth=kubernetes: reads, reviews and impersonation; no write right of its own."""
+
+
+def test_rbac_grants_exactly_what_the_registry_uses() -> None:
+    role = next(doc for doc in documents() if doc["kind"] == "ClusterRole")
+    assert granted_by(role["rules"]) == NEEDED
+
+
+def test_the_embedded_registry_account_has_the_same_rules() -> None:
+    assert granted_by(registry_role.rules()) == NEEDED
+
+
+def test_the_deployment_runs_in_kubernetes_auth_mode_as_its_service_account() -> None:
+    deployment = next(doc for doc in documents() if doc["kind"] == "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert "--auth=kubernetes" in pod["containers"][0]["args"]
+    binding = next(doc for doc in documents() if doc["kind"] == "ClusterRoleBinding")
+    (subject,) = binding["subjects"]
+    assert subject == {
+        "kind": "ServiceAccount",
+        "name": pod["serviceAccountName"],
+        "namespace": deployment["metadata"]["namespace"],
+    }
 
 
 def test_probes_use_the_health_endpoints() -> None:

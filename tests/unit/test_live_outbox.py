@@ -4,7 +4,8 @@ The model is the simplest reading of the guarantees: a list of pending (key, fra
 a keyed frame queued while ``coalesce_after`` or more are pending first drops the newest
 pending frame with that key; more than ``limit`` pending marks the box overflowed. The
 outbox queues whole runs (one per burst) and frames them when taken; it must be
-indistinguishable from the model for any sequence of puts and takes.
+indistinguishable from the model for any sequence of puts, takes and discards (a discard
+drops every pending frame of one owner).
 """
 
 from __future__ import annotations
@@ -20,23 +21,32 @@ from event_registry.app.live.outbox import Item, Outbox
 class Model:
     def __init__(self, limit: int, coalesce_after: int) -> None:
         self.frames: list[tuple[Hashable | None, bytes]] = []
+        self.owners: list[Hashable] = []
         self.limit = limit
         self.coalesce_after = min(coalesce_after, limit)
         self.overflowed = False
 
-    def put(self, frame: bytes, key: Hashable | None) -> None:
+    def put(self, frame: bytes, key: Hashable | None, owner: Hashable = None) -> None:
         if key is not None and len(self.frames) >= self.coalesce_after:
             for index in range(len(self.frames) - 1, -1, -1):
                 if self.frames[index][0] == key:
                     del self.frames[index]
+                    del self.owners[index]
                     break
         self.frames.append((key, frame))
+        self.owners.append(owner)
         if len(self.frames) > self.limit:
             self.overflowed = True
 
     def take(self, most: int) -> list[bytes]:
         taken, self.frames = self.frames[:most], self.frames[most:]
+        self.owners = self.owners[most:]
         return [frame for _, frame in taken]
+
+    def discard(self, owner: Hashable) -> None:
+        kept = [i for i, o in enumerate(self.owners) if o != owner]
+        self.frames = [self.frames[i] for i in kept]
+        self.owners = [self.owners[i] for i in kept]
 
 
 def run_of(owner: str, objects: list[int], serial: int) -> list[Item]:
@@ -54,6 +64,7 @@ operations = st.lists(
             st.lists(st.integers(0, 5), max_size=12),
         ),
         st.tuples(st.just("control"), st.just(""), st.just([])),
+        st.tuples(st.just("discard"), st.sampled_from(["a", "b"]), st.just([])),
         st.tuples(
             st.just("take"), st.just(""), st.lists(st.integers(1, 9), min_size=1, max_size=1)
         ),
@@ -74,11 +85,14 @@ def test_the_outbox_behaves_like_the_one_frame_model(
             items = run_of(owner, values, serial)
             outbox.put_run(b"<", b">", items, owner)
             for payload, key in items:
-                model.put(b"<" + payload + b">", (owner, key))
+                model.put(b"<" + payload + b">", (owner, key), owner)
         elif kind == "control":
             frame = f"control {serial}".encode()
             outbox.put(frame)
             model.put(frame, None)
+        elif kind == "discard":
+            outbox.discard(owner)
+            model.discard(owner)
         else:
             assert outbox.take(values[0]) == model.take(values[0])
         assert len(outbox) == len(model.frames)

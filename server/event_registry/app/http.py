@@ -5,9 +5,10 @@ WebSocket subscriptions over graphql-transport-ws and graphql-ws, see :mod:`.liv
 see :mod:`.metrics`; no token needed, no namespace named) and the static assets. Every HTTP
 request gets a request id and is counted by operation type (:mod:`.observing`).
 
-Authentication runs before GraphQL: in ``tokens`` mode a request without a known bearer
-token gets 401 and never reaches a resolver, whatever its method, parameters or ``Accept``
-(only the GraphiQL page, which holds no data, is served without one). Request sizes are
+Authentication runs before GraphQL: in ``tokens`` and ``kubernetes`` modes a request without
+a valid bearer token gets 401 and never reaches a resolver, whatever its method, parameters
+or ``Accept`` (only the GraphiQL page, which holds no data, is served without one); when the
+cluster cannot review a token the answer is 503 (see :mod:`.auth`). Request sizes are
 limited before anything reads them (:mod:`.limits`); WebSocket handshakes are checked for
 their ``Origin`` and against per-caller budgets (:mod:`.origins`, :mod:`.budgets`).
 """
@@ -15,7 +16,7 @@ their ``Origin`` and against per-caller budgets (:mod:`.origins`, :mod:`.budgets
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ from ..graphql.writing import WritePort
 from ..hub.hub import Hub
 from ..store.caching import Cache
 from . import graphiql
-from .auth import Authenticator
+from .auth import Authenticating, AuthUnavailable
 from .budgets import Budgets
 from .draining import Drain
 from .limits import LimitBody, RequestLimits
@@ -62,9 +63,12 @@ class Runtime:
     """What the app serves from: the cache, authentication, and write-side services."""
 
     cache: Cache
-    authenticator: Authenticator
+    authenticator: Authenticating
     services: WritePort | None = None
     """Where mutations write (None: a read-only app)."""
+    writes_as: Callable[[access.Principal], WritePort | None] | None = None
+    """A caller's own write port, for principals with a cluster identity (``kubernetes``
+    mode: writes made as the caller); others write through :attr:`services`."""
     hub: Hub | None = None
     """Live changes for subscriptions (None: no subscriptions)."""
     completed: CompletedObjects | None = field(default_factory=CompletedObjects)
@@ -75,6 +79,12 @@ class Runtime:
     """The informer's reflectors by kind, for ``/metrics`` (read at scrape time)."""
     drain: Drain = field(default_factory=Drain)
     """Set going on SIGTERM: ``/readyz`` turns 503 and WebSockets close with 1001."""
+
+    def services_for(self, principal: access.Principal) -> WritePort | None:
+        """Where ``principal``'s mutations write."""
+        if self.writes_as is not None and principal.identity is not None:
+            return self.writes_as(principal)
+        return self.services
 
 
 class RegistryGraphQL(GraphQL[Context, None]):
@@ -90,7 +100,7 @@ class RegistryGraphQL(GraphQL[Context, None]):
             principal=principal,
             snapshot=cache.snapshot,
             cache=cache,
-            services=self.runtime.services,
+            services=self.runtime.services_for(principal),
             hub=self.runtime.hub,
             request=request,
             completed=self.runtime.completed,
@@ -171,7 +181,7 @@ class Authenticate:
     here, a path that cannot execute anything; every operation goes through the token check.
     """
 
-    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
+    def __init__(self, app: ASGIApp, authenticator: Authenticating) -> None:
         self.app = app
         self.authenticator = authenticator
 
@@ -180,7 +190,14 @@ class Authenticate:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        principal = self.authenticator.principal_for_header(headers.get("authorization"))
+        try:
+            principal = await self.authenticator.authenticate(headers.get("authorization"))
+        except AuthUnavailable as error:
+            body = {"errors": [{"message": f"{error}; try again shortly"}]}
+            await JSONResponse(body, status_code=503, headers={"Retry-After": "1"})(
+                scope, receive, send
+            )
+            return
         if principal is None and is_ide_page_request(scope, headers):
             await HTMLResponse(graphiql.PAGE)(scope, receive, send)
             return

@@ -36,7 +36,8 @@ from ..hub import cursors
 from ..hub.hub import Hub
 from ..store.caching import Cache
 from . import logs
-from .auth import Authenticator
+from .auth import Authenticating, Authenticator
+from .auth.starting import start_kubernetes_mode
 from .budgets import Budgets
 from .draining import Drain
 from .http import Runtime, create_app
@@ -114,6 +115,7 @@ async def start_embedded(stack: contextlib.AsyncExitStack, settings: ServeSettin
         data_dir=settings.data_dir,
         port=settings.embedded.controlplane_port,
         history_limit=settings.embedded.history_limit,
+        auth=settings.auth.kubernetes is not None,
     )
     ingress = settings.embedded.ingress
     ingress_socket = listen(ingress.host, ingress.port, flag="--ingress-port")
@@ -128,6 +130,9 @@ async def start_embedded(stack: contextlib.AsyncExitStack, settings: ServeSettin
         embedded.plane.url,
         embedded.plane.kubeconfig_path,
     )
+    if settings.auth.kubernetes is not None:
+        # The registry's own account, with only the rights it needs (not the admin's).
+        return await embedded.registry_kubeconfig()
     return embedded.plane.kubeconfig_path
 
 
@@ -142,6 +147,8 @@ def connection_for(settings: ServeSettings) -> Connection:
 
 
 def authenticator_for(settings: ServeSettings) -> Authenticator:
+    """The static (open or tokens) authenticator; ``kubernetes`` mode replaces it once the
+    cluster client is open (:func:`.auth.starting.start_kubernetes_mode`)."""
     if settings.auth.tokens_file is not None:
         return Authenticator.from_file(settings.auth.tokens_file)
     return Authenticator.open()
@@ -161,7 +168,7 @@ async def serve(
     connection = connection_for(settings)
     authenticator = authenticator_for(settings)
     cursor_key = cursor_key_for(settings)  # a bad key file fails before anything starts
-    log.info("registry backend: %s; auth mode: %s", connection.describe(), authenticator.mode)
+    log.info("registry backend: %s; auth mode: %s", connection.describe(), settings.auth.mode)
     async with contextlib.AsyncExitStack() as stack:
         embedded_kubeconfig = None
         sock = None
@@ -188,13 +195,20 @@ async def serve(
         settle = asyncio.create_task(_settle_memory(cache), name="settle-memory")
         stack.callback(settle.cancel)
         services = ClusterWrites(client, timeout=settings.mutation_timeout)
+        authenticating: Authenticating = authenticator
+        writes_as = None
+        if settings.auth.kubernetes is not None:
+            authenticating, writes_as = await start_kubernetes_mode(
+                stack, client, cache, settings.auth.kubernetes, timeout=settings.mutation_timeout
+            )
         completed = (
             CompletedObjects(settings.completed_objects) if settings.completed_objects > 0 else None
         )
         runtime = Runtime(
             cache=cache,
-            authenticator=authenticator,
+            authenticator=authenticating,
             services=services,
+            writes_as=writes_as,
             hub=hub,
             completed=completed,
             limits=settings.query_limits,

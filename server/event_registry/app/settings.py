@@ -8,6 +8,7 @@ from pathlib import Path
 from ..cluster.connecting import ClusterOption
 from ..graphql.limits import QueryLimits
 from ..ingress.limits import IngressSettings
+from .auth.kubernetes import KubernetesAuthSettings
 from .budgets import BudgetSettings
 from .limits import RequestLimits
 from .live.connection import LiveSettings
@@ -33,6 +34,15 @@ class EmbeddedSettings:
 class AuthSettings:
     tokens_file: Path | None = None
     """When set, ``tokens`` mode; otherwise ``open`` (development) mode."""
+    kubernetes: KubernetesAuthSettings | None = None
+    """When set, ``kubernetes`` mode: the cluster's TokenReviews, SubjectAccessReviews and
+    RBAC decide (``--auth=kubernetes``, see app/auth/kubernetes.py)."""
+
+    @property
+    def mode(self) -> str:
+        if self.kubernetes is not None:
+            return "kubernetes"
+        return "tokens" if self.tokens_file is not None else "open"
 
 
 @dataclass(frozen=True)

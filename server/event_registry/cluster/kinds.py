@@ -58,3 +58,19 @@ EVENT_TYPE_VERSIONS = EVENT_TYPE.versions
 
 def event_types(version: str = EVENT_TYPE.version) -> ResourceRef:
     return ResourceRef.of(EVENT_TYPE, version)
+
+
+# Access control: the reviews a delegating server asks for, and the RBAC objects it watches
+# to know when the answers may have changed.
+TOKEN_REVIEWS = ResourceRef("TokenReview", "authentication.k8s.io", "v1", "tokenreviews", False)
+SUBJECT_ACCESS_REVIEWS = ResourceRef(
+    "SubjectAccessReview", "authorization.k8s.io", "v1", "subjectaccessreviews", False
+)
+RBAC_GROUP = "rbac.authorization.k8s.io"
+RBAC_KINDS = (
+    ResourceRef("Role", RBAC_GROUP, "v1", "roles"),
+    ResourceRef("RoleBinding", RBAC_GROUP, "v1", "rolebindings"),
+    ResourceRef("ClusterRole", RBAC_GROUP, "v1", "clusterroles", False),
+    ResourceRef("ClusterRoleBinding", RBAC_GROUP, "v1", "clusterrolebindings", False),
+)
+"""Whatever changes among these may change an access decision."""

@@ -3,6 +3,11 @@
 A :class:`Principal` is attached to every request. ``None`` namespace sets mean "all" (the
 open development mode). A namespace the principal may not read is indistinguishable from a
 missing one everywhere in the API; writing needs the ``write`` permission on the namespace.
+
+In ``kubernetes`` mode a principal also carries the caller's cluster :class:`Identity` (as a
+TokenReview reported it): its readable namespaces are what the cluster's RBAC allows it, and
+its writes are made as that identity (impersonation), so the cluster authorizes and audits
+them. Such a principal's ``writable`` is None: the cluster decides each write.
 """
 
 from __future__ import annotations
@@ -17,11 +22,24 @@ Permission = Literal["read", "write"]
 
 
 @dataclass(frozen=True)
+class Identity:
+    """A Kubernetes user as authentication reports it (``user.Info``)."""
+
+    username: str
+    uid: str = ""
+    groups: tuple[str, ...] = ()
+    extra: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """``(key, values)`` pairs, sorted by key (hashable, so identities key caches)."""
+
+
+@dataclass(frozen=True)
 class Principal:
     name: str
     readable: frozenset[str] | None
     """Namespaces this principal may read; None: every namespace."""
     writable: frozenset[str] | None
+    identity: Identity | None = None
+    """The caller's cluster identity (``kubernetes`` mode), whose rights writes are made with."""
 
     def can_read(self, namespace: str) -> bool:
         return self.readable is None or namespace in self.readable

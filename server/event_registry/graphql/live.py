@@ -30,7 +30,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from graphql import DocumentNode, FieldNode, OperationDefinitionNode, OperationType, parse
+from graphql import (
+    ArgumentNode,
+    DocumentNode,
+    FieldNode,
+    OperationDefinitionNode,
+    OperationType,
+    StringValueNode,
+    VariableNode,
+    parse,
+)
 from graphql.error import GraphQLSyntaxError
 
 from . import subscriptions
@@ -51,6 +60,10 @@ class Operation:
     root_arguments: frozenset[str] | None
     """Names of the arguments given to its root fields; None when they cannot all be seen
     (no operation, or a fragment at the root)."""
+    namespace_arguments: tuple[tuple[str, str], ...] | None = None
+    """The ``namespace`` argument of each root field: ``("value", name)`` or ``("variable",
+    variable name)``; None when some root field has none (it sees every namespace) or the
+    root fields cannot all be seen."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,21 @@ class LiveSubscriptions:
         arguments = operation.root_arguments
         return arguments is not None and arguments.isdisjoint(self.per_subscriber_arguments)
 
+    def namespaces(
+        self, operation: Operation, variables: Mapping[str, Any] | None
+    ) -> frozenset[str] | None:
+        """The namespaces a subscription can deliver changes of; None: any namespace."""
+        arguments = operation.namespace_arguments
+        if arguments is None:
+            return None
+        found: set[str] = set()
+        for how, value in arguments:
+            given = value if how == "value" else (variables or {}).get(value)
+            if not isinstance(given, str):
+                return None
+            found.add(given)
+        return frozenset(found)
+
     def group_key(
         self, operation: Operation, variables: Mapping[str, Any] | None, scope: str
     ) -> GroupKey:
@@ -119,7 +147,14 @@ def operation(query: str, name: str | None) -> Operation:
     chosen = _chosen(document, name)
     if chosen is None:
         return Operation(query, name, None, _no_operation(document, name), None)
-    return Operation(query, name, chosen.operation, None, _root_arguments(chosen))
+    return Operation(
+        query,
+        name,
+        chosen.operation,
+        None,
+        _root_arguments(chosen),
+        _namespace_arguments(chosen),
+    )
 
 
 def _operations(document: DocumentNode) -> list[OperationDefinitionNode]:
@@ -149,3 +184,18 @@ def _root_arguments(chosen: OperationDefinitionNode) -> frozenset[str] | None:
             return None
         names.update(argument.name.value for argument in selection.arguments or ())
     return frozenset(names)
+
+
+def _namespace_arguments(chosen: OperationDefinitionNode) -> tuple[tuple[str, str], ...] | None:
+    found: list[tuple[str, str]] = []
+    for selection in chosen.selection_set.selections:
+        if not isinstance(selection, FieldNode):
+            return None
+        argument = next((a for a in selection.arguments or () if a.name.value == "namespace"), None)
+        if isinstance(argument, ArgumentNode) and isinstance(argument.value, StringValueNode):
+            found.append(("value", argument.value.value))
+        elif isinstance(argument, ArgumentNode) and isinstance(argument.value, VariableNode):
+            found.append(("variable", argument.value.name.value))
+        else:
+            return None
+    return tuple(found)

@@ -9,7 +9,14 @@ Guarantees:
   connection is counted against its address until ``connection_init`` names its token, then
   against the token (closed with 4429 if that is over budget);
 - a connection must send ``connection_init`` within ``init_timeout`` (else 4408) and
-  authenticate there (bearer token in the payload or the handshake's header; else 4403);
+  authenticate there (bearer token in the payload or the handshake's header; else 4403, and
+  4401 in ``kubernetes`` mode; 1013 when the cluster cannot review the token);
+- where the caller's access can change (``kubernetes`` mode), it is checked again every
+  ``recheck_interval`` and at once after any RBAC change: a subscription that could deliver
+  a namespace the caller may no longer read gets an ``error`` message (extensions.code
+  ``FORBIDDEN``) and ends, its pending frames dropped, so nothing of it is sent after the
+  check; a token no longer valid closes the connection with 4403. New subscriptions use the
+  new rights (an existing one is not widened);
 - frames to the client go through an :class:`~.outbox.Outbox`: producers (subscription groups) never
   wait for this client; once it is ``coalesce_after`` frames behind, pending changes of the
   same object are coalesced to the latest; a client more than ``outbox_limit`` frames behind
@@ -47,6 +54,7 @@ from ...graphql.context import Context
 from ...graphql.limits import bounded
 from ...graphql.live import SUBSCRIPTIONS, operation
 from ...graphql.schema import schema
+from ..auth import AuthUnavailable
 from ..budgets import Budgets, caller_for_address, caller_for_token
 from ..origins import OriginPolicy
 from . import batching, protocols
@@ -78,6 +86,8 @@ class _Subscription:
         self.id = subscription_id
         self.prefix = protocols.next_prefix(connection.protocol, subscription_id).encode()
         self.group: Group | None = None
+        self.namespaces: frozenset[str] | None = None
+        """The namespaces it can deliver changes of (None: any)."""
 
     def deliver(self, burst: Sequence[Item]) -> None:
         self.connection.enqueue_run(self.prefix, b"}", burst, self.id)
@@ -129,6 +139,7 @@ class LiveConnection:
         self._sender: asyncio.Task[None] | None = None
         self._receiver: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._rechecker: asyncio.Task[None] | None = None
 
     @property
     def subscriber_count(self) -> int:
@@ -263,6 +274,8 @@ class LiveConnection:
         self._closing = True
         if self._keepalive is not None:
             self._keepalive.cancel()
+        if self._rechecker is not None:
+            self._rechecker.cancel()
         for subscription in list(self.subscriptions.values()):
             self.forget(subscription)
         tasks = [t for t in (self._sender, self._receiver) if t is not None]
@@ -387,19 +400,23 @@ class LiveConnection:
             header = f"Bearer {params['token']}"
         if not header:
             header = self.websocket.headers.get("authorization")
-        principal = self.runtime.authenticator.principal_for_header(
-            header if isinstance(header, str) else None
-        )
+        authenticator = self.runtime.authenticator
+        authorization = header if isinstance(header, str) else None
+        try:
+            principal = await authenticator.authenticate(authorization)
+        except AuthUnavailable as error:
+            await self.close(1013, str(error)[:120])
+            return
         if principal is None:
             if self.protocol == protocols.LEGACY_WS:
                 with contextlib.suppress(Exception):
                     await self.websocket.send_text(protocols.connection_error("Forbidden"))
-            await self.close(protocols.FORBIDDEN, "Forbidden")
+            if authenticator.mode == "kubernetes":
+                await self.close(protocols.UNAUTHORIZED, "Unauthorized")
+            else:
+                await self.close(protocols.FORBIDDEN, "Forbidden")
             return
-        if (
-            self.runtime.authenticator.mode == "tokens"
-            and (caller := caller_for_token(principal)) != self.caller
-        ):
+        if authenticator.mode != "open" and (caller := caller_for_token(principal)) != self.caller:
             refusal = self.budgets.connections.take(caller)
             if refusal is not None:
                 await self.close(protocols.OVER_BUDGET, refusal[:120])
@@ -410,6 +427,44 @@ class LiveConnection:
         self.enqueue(protocols.ack(self.protocol))
         if self.protocol == protocols.LEGACY_WS:
             self.enqueue(protocols.keepalive(self.protocol))
+        interval = authenticator.recheck_interval
+        if interval is not None:
+            self._rechecker = asyncio.create_task(
+                self._recheck(authorization, interval), name="ws-recheck"
+            )
+
+    async def _recheck(self, authorization: str | None, interval: float) -> None:
+        """Authenticate the caller again every ``interval`` and after every RBAC change."""
+        authenticator = self.runtime.authenticator
+        while not self._closing:
+            await authenticator.wait_for_change(interval)
+            try:
+                principal = await authenticator.authenticate(authorization)
+            except AuthUnavailable as error:
+                log.warning("cannot check a live connection's caller again: %s", error)
+                continue
+            if principal is None:
+                await self.close(protocols.FORBIDDEN, "the token is no longer valid")
+                return
+            self._reauthorized(principal)
+
+    def _reauthorized(self, principal: access.Principal) -> None:
+        """Take the caller's current rights; end subscriptions that would now show more."""
+        previous, self.principal = self.principal, principal
+        if previous is None or previous.scope_key == principal.scope_key:
+            return
+        for subscription in list(self.subscriptions.values()):
+            if still_allowed(subscription.namespaces, previous, principal):
+                continue
+            self.outbox.discard(subscription.id)
+            subscription.fail(
+                [
+                    {
+                        "message": "access to what this subscription watches was revoked",
+                        "extensions": {"code": "FORBIDDEN"},
+                    }
+                ]
+            )
 
     def _context(self) -> Context:
         runtime = self.runtime
@@ -418,7 +473,7 @@ class LiveConnection:
             principal=self.principal,
             snapshot=runtime.cache.snapshot,
             cache=runtime.cache,
-            services=runtime.services,
+            services=runtime.services_for(self.principal),
             hub=runtime.hub,
             completed=runtime.completed,
             limits=runtime.limits,
@@ -471,6 +526,7 @@ class LiveConnection:
             )
             return
         subscription = _Subscription(self, subscription_id)
+        subscription.namespaces = SUBSCRIPTIONS.namespaces(chosen, variables)
         self.subscriptions[subscription_id] = subscription
         context = self._context()
         subscription.group = self.fanout.join(
@@ -489,3 +545,15 @@ class LiveConnection:
         if subscription.group is not None:
             self.fanout.leave(subscription.group, subscription)
             subscription.group = None
+
+
+def still_allowed(
+    watched: frozenset[str] | None, previous: access.Principal, current: access.Principal
+) -> bool:
+    """Whether a subscription made with ``previous``'s rights shows ``current`` nothing more
+    than it may read (it delivers changes of ``watched`` namespaces; None: of any)."""
+    if watched is not None:
+        return all(current.can_read(namespace) for namespace in watched)
+    if current.readable is None:
+        return True
+    return previous.readable is not None and previous.readable <= current.readable

@@ -12,7 +12,9 @@ Guarantees:
   the same query) is queued as one entry, and framed (prefix + payload + suffix) only when
   taken: fanning a burst out to many clients costs each of them one append, not one per
   frame. Coalescing needs per-frame entries, so the queue switches to them when it reaches
-  ``coalesce_after`` pending frames and back once drained.
+  ``coalesce_after`` pending frames and back once drained;
+- ``discard(owner)`` drops every pending frame of one owner (a subscription whose caller
+  lost access: nothing of it may leave after that), in either representation.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ _Run = tuple[bytes, bytes, Sequence[Item], Hashable]
 class Outbox:
     def __init__(self, limit: int, *, coalesce_after: int = 256) -> None:
         self._runs: deque[_Run] = deque()
-        # slot → (key, prefix, payload, suffix): framed when taken, as runs are, so a client
-        # far behind holds references to shared payloads rather than copies of them
-        self._keyed: OrderedDict[int, tuple[Hashable | None, bytes, bytes, bytes]] = OrderedDict()
+        # slot → (key, owner, prefix, payload, suffix): framed when taken, as runs are, so a
+        # client far behind holds references to shared payloads rather than copies of them
+        self._keyed: OrderedDict[int, tuple[Hashable | None, Hashable, bytes, bytes, bytes]] = (
+            OrderedDict()
+        )
         self._slot_of: dict[Hashable, int] = {}
         self._slots = itertools.count()
         self._count = 0
@@ -54,7 +58,9 @@ class Outbox:
         else:
             self._to_keyed()
             for payload, key in items:
-                self._put_keyed(prefix, payload, suffix, None if key is None else (owner, key))
+                self._put_keyed(
+                    owner, prefix, payload, suffix, None if key is None else (owner, key)
+                )
         if self._count > self._limit:
             self.overflowed = True
 
@@ -63,17 +69,19 @@ class Outbox:
             prefix, suffix, items, owner = self._runs.popleft()
             self._count -= len(items)
             for payload, key in items:
-                self._put_keyed(prefix, payload, suffix, None if key is None else (owner, key))
+                self._put_keyed(
+                    owner, prefix, payload, suffix, None if key is None else (owner, key)
+                )
 
     def _put_keyed(
-        self, prefix: bytes, payload: bytes, suffix: bytes, key: Hashable | None
+        self, owner: Hashable, prefix: bytes, payload: bytes, suffix: bytes, key: Hashable | None
     ) -> None:
         if key is not None and self._count >= self._coalesce_after:
             older = self._slot_of.get(key)
             if older is not None and self._keyed.pop(older, None) is not None:
                 self._count -= 1
         slot = next(self._slots)
-        self._keyed[slot] = (key, prefix, payload, suffix)
+        self._keyed[slot] = (key, owner, prefix, payload, suffix)
         self._count += 1
         if key is not None:
             self._slot_of[key] = slot
@@ -84,7 +92,7 @@ class Outbox:
         if self._keyed:
             keyed, slot_of = self._keyed, self._slot_of
             for _ in range(min(most, len(keyed))):
-                slot, (key, prefix, payload, suffix) = keyed.popitem(last=False)
+                slot, (key, _, prefix, payload, suffix) = keyed.popitem(last=False)
                 if key is not None and slot_of.get(key) == slot:
                     del slot_of[key]
                 taken.append(prefix + payload + suffix)
@@ -99,6 +107,17 @@ class Outbox:
                 taken.extend(prefix + payload + suffix for payload, _ in items)
         self._count -= len(taken)
         return taken
+
+    def discard(self, owner: Hashable) -> None:
+        """Drop every pending frame queued for ``owner``."""
+        kept = [run for run in self._runs if run[3] != owner]
+        self._count -= sum(len(run[2]) for run in self._runs if run[3] == owner)
+        self._runs = deque(kept)
+        for slot in [s for s, entry in self._keyed.items() if entry[1] == owner]:
+            key = self._keyed.pop(slot)[0]
+            self._count -= 1
+            if key is not None and self._slot_of.get(key) == slot:
+                del self._slot_of[key]
 
     def __len__(self) -> int:
         return self._count

@@ -1,0 +1,256 @@
+"""``--auth=kubernetes``'s decisions and their caches, against a scripted cluster.
+
+The cluster here answers TokenReviews and SubjectAccessReviews from two tables and counts
+them; the clock is driven by hand. What is checked: a warm caller makes no review at all; a
+cold one over many namespaces asks each once (concurrently, shared by concurrent requests);
+allowed and denied answers live for their own TTLs; RBAC changes forget every decision; the
+caches stay bounded; a cluster that cannot answer is AuthUnavailable, never "allowed".
+(Through a real control plane: tests/integration/test_kubernetes_auth.py.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any, cast
+
+import pytest
+from multidict import CIMultiDict
+
+from event_registry.app.auth import AuthUnavailable
+from event_registry.app.auth.expiring import ExpiringCache
+from event_registry.app.auth.kubernetes import KubernetesAuthenticator, KubernetesAuthSettings
+from event_registry.app.live.connection import still_allowed
+from event_registry.cluster import errors
+from event_registry.cluster.client import ClusterClient, impersonation_headers
+from event_registry.domain.access import Identity, Principal
+from event_registry.graphql.live import SUBSCRIPTIONS, operation
+
+ALICE = Identity("alice", "uid-a", ("team-a", "system:authenticated"))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class ScriptedCluster:
+    """Answers reviews: ``tokens`` maps tokens to users, ``grants`` (user, namespace) pairs
+    allowed to list EventTypes ("" for cluster-wide)."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, dict[str, Any]] = {
+            "alice-token": {"username": "alice", "uid": "uid-a", "groups": ["team-a"]}
+        }
+        self.grants: set[tuple[str, str, str]] = set()
+        self.token_reviews = 0
+        self.access_reviews = 0
+        self.down = False
+        self.delay = 0.0
+
+    async def request(self, method: str, path: str, *, body: Any = None, **_: Any) -> Any:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.down:
+            raise errors.Unavailable(0, "Unreachable", "connection refused")
+        if path.endswith("/tokenreviews"):
+            self.token_reviews += 1
+            user = self.tokens.get(body["spec"]["token"])
+            if user is None:
+                return {"status": {"authenticated": False, "error": "invalid bearer token"}}
+            return {"status": {"authenticated": True, "user": user}}
+        assert path.endswith("/subjectaccessreviews"), path
+        self.access_reviews += 1
+        spec: Mapping[str, Any] = body["spec"]
+        attributes = spec["resourceAttributes"]
+        key = (spec["user"], attributes["verb"], attributes["namespace"])
+        return {"status": {"allowed": key in self.grants}}
+
+
+def readable_of(principal: Principal | None) -> frozenset[str] | None:
+    assert principal is not None, "not authenticated"
+    return principal.readable
+
+
+def authenticator(
+    cluster: ScriptedCluster,
+    namespaces: list[str],
+    clock: Clock,
+    **settings: Any,
+) -> KubernetesAuthenticator:
+    return KubernetesAuthenticator(
+        cast(ClusterClient, cluster),
+        lambda: namespaces,
+        KubernetesAuthSettings(**settings),
+        clock=clock,
+    )
+
+
+async def test_a_warm_caller_makes_no_review_at_all() -> None:
+    cluster, clock = ScriptedCluster(), Clock()
+    cluster.grants |= {("alice", "list", "a"), ("alice", "list", "c")}
+    auth = authenticator(cluster, ["a", "b", "c"], clock)
+    principal = await auth.authenticate("Bearer alice-token")
+    assert principal is not None
+    assert principal.readable == frozenset({"a", "c"})
+    assert principal.identity == Identity("alice", "uid-a", ("team-a",))
+    assert (cluster.token_reviews, cluster.access_reviews) == (1, 4)  # cluster-wide + 3
+    for _ in range(100):
+        assert await auth.authenticate("Bearer alice-token") == principal
+    assert (cluster.token_reviews, cluster.access_reviews) == (1, 4)
+
+
+async def test_a_cluster_wide_grant_means_every_namespace_and_asks_nothing_more() -> None:
+    cluster, clock = ScriptedCluster(), Clock()
+    cluster.grants.add(("alice", "list", ""))
+    auth = authenticator(cluster, [f"ns-{i}" for i in range(1000)], clock)
+    principal = await auth.authenticate("Bearer alice-token")
+    assert readable_of(principal) is None
+    assert cluster.access_reviews == 1
+
+
+async def test_concurrent_cold_requests_share_their_reviews() -> None:
+    cluster, clock = ScriptedCluster(), Clock()
+    cluster.delay = 0.01
+    cluster.grants.add(("alice", "list", "ns-7"))
+    names = [f"ns-{i}" for i in range(50)]
+    auth = authenticator(cluster, names, clock, max_concurrent_reviews=8)
+    principals = await asyncio.gather(*(auth.authenticate("Bearer alice-token") for _ in range(20)))
+    assert {p.readable for p in principals if p is not None} == {frozenset({"ns-7"})}
+    assert cluster.token_reviews == 1
+    assert cluster.access_reviews == 51
+
+
+async def test_allowed_and_denied_answers_live_for_their_own_ttls() -> None:
+    cluster, clock = ScriptedCluster(), Clock()
+    cluster.grants.add(("alice", "list", "a"))
+    auth = authenticator(cluster, ["a", "b"], clock, allowed_ttl=10.0, denied_ttl=5.0)
+    await auth.authenticate("Bearer alice-token")
+    reviews = cluster.access_reviews
+    cluster.grants = {("alice", "list", "b")}  # the cluster changed its mind, unannounced
+    clock.now += 4.9
+    principal = await auth.authenticate("Bearer alice-token")
+    assert readable_of(principal) == frozenset({"a"})
+    assert cluster.access_reviews == reviews
+    clock.now += 0.2  # denied answers expired: "" and b are asked again, a is still allowed
+    principal = await auth.authenticate("Bearer alice-token")
+    assert readable_of(principal) == frozenset({"a", "b"})
+    assert cluster.access_reviews == reviews + 2
+    clock.now += 5.0  # now a's allowed answer and the token expired too
+    principal = await auth.authenticate("Bearer alice-token")
+    assert readable_of(principal) == frozenset({"b"})
+    assert cluster.token_reviews == 2
+
+
+async def test_an_rbac_change_forgets_every_decision_and_wakes_waiters() -> None:
+    cluster, clock = ScriptedCluster(), Clock()
+    cluster.grants.add(("alice", "list", "a"))
+    auth = authenticator(cluster, ["a"], clock)
+    assert (await auth.authenticate("Bearer alice-token")) is not None
+    waiter = asyncio.create_task(auth.wait_for_change(60))
+    await asyncio.sleep(0)
+    cluster.grants.clear()
+    auth.invalidate()
+    await asyncio.wait_for(waiter, 1)
+    principal = await auth.authenticate("Bearer alice-token")
+    assert readable_of(principal) == frozenset()
+
+
+async def test_a_new_namespace_is_decided_when_it_appears() -> None:
+    cluster, clock = ScriptedCluster(), Clock()
+    cluster.grants |= {("alice", "list", "a"), ("alice", "list", "new")}
+    namespaces = ["a"]
+    auth = KubernetesAuthenticator(
+        cast(ClusterClient, cluster), lambda: tuple(namespaces), clock=clock
+    )
+    first = await auth.authenticate("Bearer alice-token")
+    namespaces.append("new")
+    second = await auth.authenticate("Bearer alice-token")
+    assert (readable_of(first), readable_of(second)) == (frozenset({"a"}), frozenset({"a", "new"}))
+
+
+async def test_unknown_tokens_are_none_and_asked_again_after_the_denied_ttl() -> None:
+    cluster, clock = ScriptedCluster(), Clock()
+    auth = authenticator(cluster, ["a"], clock, denied_ttl=5.0)
+    assert await auth.authenticate("Bearer forged") is None
+    assert await auth.authenticate("Bearer forged") is None
+    assert await auth.authenticate(None) is None
+    assert await auth.authenticate("Basic YWxpY2U6cHc=") is None
+    assert cluster.token_reviews == 1
+    clock.now += 5.0
+    assert await auth.authenticate("Bearer forged") is None
+    assert cluster.token_reviews == 2
+
+
+async def test_a_cluster_that_cannot_answer_is_unavailable_never_allowed() -> None:
+    cluster, clock = ScriptedCluster(), Clock()
+    cluster.down = True
+    auth = authenticator(cluster, ["a"], clock)
+    with pytest.raises(AuthUnavailable):
+        await auth.authenticate("Bearer alice-token")
+    cluster.down = False
+    cluster.grants.add(("alice", "list", "a"))
+    principal = await auth.authenticate("Bearer alice-token")
+    assert readable_of(principal) == frozenset({"a"})
+
+
+async def test_write_decisions_are_asked_for_the_real_verb() -> None:
+    cluster, clock = ScriptedCluster(), Clock()
+    cluster.grants.add(("alice", "create", "a"))
+    auth = authenticator(cluster, ["a"], clock)
+    from event_registry.cluster.reviewing import Access
+
+    assert await auth.allowed(ALICE, Access("create", "eventing.knative.dev", "triggers", "a"))
+    assert not await auth.allowed(ALICE, Access("delete", "eventing.knative.dev", "triggers", "a"))
+
+
+def test_the_expiring_cache_is_bounded_least_recently_used_first() -> None:
+    clock = Clock()
+    cache: ExpiringCache[str, int] = ExpiringCache(2, clock=clock)
+    cache.put("a", 1, 10)
+    cache.put("b", 2, 10)
+    assert cache.get("a") == (1, 1010.0)  # a is now the most recently used
+    cache.put("c", 3, 10)
+    assert cache.get("b") is None
+    assert len(cache) == 2
+    clock.now += 10
+    assert cache.get("a") is None
+    cache.put("d", 4, 1)
+    cache.clear()
+    assert cache.get("d") is None
+
+
+def test_impersonation_sends_one_header_line_per_value() -> None:
+    identity = Identity("alice", "uid-a", ("g1", "g2", "g3"), (("scopes", ("x", "y")),))
+    sent = CIMultiDict(impersonation_headers(identity))
+    assert sent.getall("Impersonate-User") == ["alice"]
+    assert sent.getall("Impersonate-Group") == ["g1", "g2", "g3"]
+    assert sent.getall("Impersonate-Uid") == ["uid-a"]
+    assert sent.getall("Impersonate-Extra-scopes") == ["x", "y"]
+
+
+def test_a_subscription_survives_a_change_of_rights_only_when_it_shows_nothing_more() -> None:
+    both = Principal("alice", frozenset({"a", "b"}), None)
+    only_a = Principal("alice", frozenset({"a"}), None)
+    everything = Principal("alice", None, None)
+    assert still_allowed(frozenset({"a"}), both, only_a)
+    assert not still_allowed(frozenset({"b"}), both, only_a)
+    assert not still_allowed(None, both, only_a)
+    assert still_allowed(None, only_a, both)
+    assert not still_allowed(None, everything, both)
+    assert still_allowed(None, both, everything)
+
+
+def test_the_namespaces_a_subscription_can_deliver() -> None:
+    literal = operation('subscription { eventTypeChanges(namespace: "a") { cursor } }', None)
+    variable = operation(
+        "subscription S($ns: String) { eventTypeChanges(namespace: $ns) { cursor } }", None
+    )
+    unscoped = operation("subscription { eventTypeChanges { cursor } }", None)
+    assert SUBSCRIPTIONS.namespaces(literal, None) == frozenset({"a"})
+    assert SUBSCRIPTIONS.namespaces(variable, {"ns": "b"}) == frozenset({"b"})
+    assert SUBSCRIPTIONS.namespaces(variable, {}) is None
+    assert SUBSCRIPTIONS.namespaces(unscoped, None) is None
