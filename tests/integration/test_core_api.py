@@ -41,8 +41,10 @@ def test_cluster_info_names_the_control_plane(controlplane: ControlPlaneProcess)
     port = controlplane.url.rsplit(":", 1)[1]
     endpoints = controlplane.kubectl("get", "ep", "kubernetes", "-o", "name", check=True)
     assert endpoints.stdout.strip() == "endpoints/kubernetes"
-    described = controlplane.kubectl("get", "ep", "kubernetes", check=True).stdout
-    assert f"127.0.0.1:{port}" in described
+    listed = controlplane.kubectl("get", "ep", "kubernetes", check=True).stdout
+    assert f"127.0.0.1:{port}" in listed
+    described = controlplane.kubectl("describe", "svc", "kubernetes", check=True).stdout
+    assert f"127.0.0.1:{port}" in described  # read from the EndpointSlice
 
 
 def write_manifests(directory: Path, namespace: str, names: list[str]) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from event_registry.controlplane.api import core_enabling, discovery
 from event_registry.controlplane.api.apiserver import ApiServer, Target
-from event_registry.controlplane.api.core import ENDPOINTS, SECRETS, SERVICES
+from event_registry.controlplane.api.core import ENDPOINT_SLICES, ENDPOINTS, SECRETS, SERVICES
 from event_registry.controlplane.api.resources import NAMESPACES
 from event_registry.controlplane.api.secrets import base64_error_offset
 from event_registry.controlplane.machinery import errors
@@ -222,6 +222,11 @@ def test_the_kubernetes_service_points_at_the_control_plane(api: ApiServer) -> N
             "addresses": [{"ip": "127.0.0.1"}],
             "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}],
         }
+    ]
+    endpoint_slice = api.get(Target(ENDPOINT_SLICES, "v1", "default", "kubernetes"))
+    assert endpoint_slice["metadata"]["labels"] == {"kubernetes.io/service-name": "kubernetes"}
+    assert endpoint_slice["endpoints"] == [
+        {"addresses": ["127.0.0.1"], "conditions": {"ready": True}}
     ]
     core_enabling.enable(api, host="127.0.0.1", port=7000, scheme="https")
     moved = api.get(Target(ENDPOINTS, "v1", "default", "kubernetes"))

@@ -6,7 +6,8 @@ otherwise, and once :meth:`ControlPlane.start` returns it is accepting connectio
 kubeconfig (with the real port, also when asked for port 0) is on disk. The namespaces
 ``default``, ``kube-system``, ``kube-public``, ``kube-node-lease`` and ``knative-eventing``
 always exist and every Namespace carries ``kubernetes.io/metadata.name``, as on a real cluster
-(those stored without it get it at start), and the
+(those stored without it get it at start), the ``kubernetes`` Service and Endpoints in
+``default`` point at the control plane's address (written at each start), and the
 Knative Eventing CRDs, admission rules and EventType conversion are installed
 (:mod:`.knative`), so the control plane behaves like a cluster running Knative Eventing.
 Events are served in core ``v1`` and ``events.k8s.io/v1`` and expire ``event_ttl`` seconds

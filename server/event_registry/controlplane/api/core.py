@@ -1,4 +1,5 @@
-"""Core (``v1``) kinds beyond Namespaces and ConfigMaps: Secrets, Services and Endpoints.
+"""Core (``v1``) kinds beyond Namespaces and ConfigMaps: Secrets, Services and Endpoints, with
+``discovery.k8s.io/v1`` EndpointSlices (what ``kubectl describe service`` reads).
 
 Named, scoped and listed in discovery as kube-apiserver lists them (short names ``svc`` and
 ``ep``, Services in the category ``all``, every stored verb, a status subresource for
@@ -122,7 +123,15 @@ SERVICES = dataclasses.replace(
             "control plane nothing routes to its cluster IP.",
             spec=_object(
                 "The Service's behaviour: ports, selector, type and cluster IP.",
-                ports=_described(_array_of(_SERVICE_PORT), "The ports the Service exposes."),
+                ports=_described(
+                    {
+                        **_array_of(_SERVICE_PORT),
+                        # as kube-apiserver's schema declares them (server-side apply merges)
+                        "x-kubernetes-list-type": "map",
+                        "x-kubernetes-list-map-keys": ["port", "protocol"],
+                    },
+                    "The ports the Service exposes.",
+                ),
                 selector=_described(
                     _STRING_MAP, "Pods with these labels receive the Service's traffic."
                 ),
@@ -213,4 +222,51 @@ ENDPOINTS = dataclasses.replace(
     singular="endpoints",  # as kube-apiserver names it
 )
 
-CORE_RESOURCES = (SECRETS, SERVICES, ENDPOINTS)
+
+def _slice_endpoints(obj: Mapping[str, Any]) -> object:
+    found = [a for e in obj.get("endpoints") or () for a in e.get("addresses") or ()]
+    if not found:
+        return "<unset>"
+    return ",".join(found[:3]) + (f" + {len(found) - 3} more..." if len(found) > 3 else "")
+
+
+def _slice_ports(obj: Mapping[str, Any]) -> object:
+    ports = obj.get("ports")
+    if ports is None:
+        return "<unset>"
+    return ",".join(str(p.get("port", "")) for p in ports) or "<unset>"
+
+
+ENDPOINT_SLICES = stored_builtin(
+    "discovery.k8s.io",
+    "endpointslices",
+    "EndpointSlice",
+    namespaced=True,
+    schema=_object(
+        "A subset of the endpoints implementing a Service, labelled "
+        "kubernetes.io/service-name with the Service's name.",
+        addressType=_described(_STRING, "IPv4, IPv6 or FQDN."),
+        endpoints=_array_of(
+            _object(
+                addresses=_STRINGS,
+                conditions=_object(ready=_BOOLEAN, serving=_BOOLEAN, terminating=_BOOLEAN),
+                hostname=_STRING,
+                nodeName=_STRING,
+                zone=_STRING,
+                targetRef=_ANY,
+                hints=_ANY,
+            )
+        ),
+        ports=_array_of(
+            _object(name=_STRING, port=_INTEGER, protocol=_STRING, appProtocol=_STRING)
+        ),
+    ),
+    columns=(
+        PrinterColumn("AddressType", "string", ".addressType"),
+        PrinterColumn("Ports", "string", ".ports", compute=_slice_ports),
+        PrinterColumn("Endpoints", "string", ".endpoints", compute=_slice_endpoints),
+        _AGE,
+    ),
+)
+
+CORE_RESOURCES = (SECRETS, SERVICES, ENDPOINTS, ENDPOINT_SLICES)

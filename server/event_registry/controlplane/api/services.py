@@ -12,9 +12,9 @@ without ``externalName``, an address already taken).
 
 Unlike kube-apiserver, addresses and node ports are given in order (the lowest free one),
 not at random, and nothing routes to them. The ``kubernetes`` Service in ``default``
-(cluster IP ``10.96.0.1``) and its Endpoints point at the control plane's own address; they
-are written at every start (so they follow a changed port) rather than reconciled
-continuously.
+(cluster IP ``10.96.0.1``), its Endpoints and its EndpointSlice point at the control plane's
+own address; they are written at every start (so they follow a changed port) rather than
+reconciled continuously.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 from ..machinery import errors, patching
 from .admission import Request
 from .apiserver import ApiServer, Target
-from .core import ENDPOINTS, SERVICES
+from .core import ENDPOINT_SLICES, ENDPOINTS, SERVICES
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,8 @@ def _requested_ip_cause(
 
 
 def ensure_kubernetes_service(api: ApiServer, *, host: str, port: int, scheme: str) -> None:
-    """Write ``default/kubernetes`` (Service and Endpoints) pointing at ``host:port``."""
+    """Write ``default/kubernetes`` (Service, Endpoints and EndpointSlice) pointing at
+    ``host:port``."""
     port_name = scheme
     service = {
         "metadata": {
@@ -197,7 +198,21 @@ def ensure_kubernetes_service(api: ApiServer, *, host: str, port: int, scheme: s
             }
         ],
     }
-    for resource, wanted in ((SERVICES, service), (ENDPOINTS, endpoints)):
+    endpoint_slice = {
+        "metadata": {
+            "name": "kubernetes",
+            "namespace": "default",
+            "labels": {"kubernetes.io/service-name": "kubernetes"},
+        },
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [host], "conditions": {"ready": True}}],
+        "ports": [{"name": port_name, "port": port, "protocol": "TCP"}],
+    }
+    for resource, wanted in (
+        (SERVICES, service),
+        (ENDPOINTS, endpoints),
+        (ENDPOINT_SLICES, endpoint_slice),
+    ):
         target = Target(resource, "v1", namespace="default", name="kubernetes")
         stored = api.storage.get(resource.key, "default", "kubernetes")
         try:
