@@ -21,10 +21,10 @@ Guarantees:
 - **Supervision.** A worker that exits is started again after :data:`RESTART_DELAY` seconds,
   doubling while it keeps exiting within :data:`STEADY` seconds of its start, at most
   :data:`MAX_RESTART_DELAY`. SIGTERM or SIGINT to the parent: SIGTERM to every worker (each
-  stops as ``serve`` does), SIGKILL to those still running after :data:`STOP_GRACE` seconds,
-  then the embedded cluster stops. Workers run in sessions of their own (a terminal's Ctrl-C
-  reaches only the parent) and stop themselves when the parent is gone (their stdin closes),
-  so none outlives it.
+  drains and stops as ``serve`` does), SIGKILL to those still running :data:`STOP_MARGIN`
+  seconds after ``--drain-timeout``, then the embedded cluster stops. Workers run in sessions
+  of their own (a terminal's Ctrl-C reaches only the parent) and stop themselves when the
+  parent is gone (their stdin closes), so none outlives it.
 - **Which worker answered**: every HTTP response carries :data:`WORKER_HEADER`
   (``<index>; pid=<pid>``); ``/metrics`` and ``/readyz`` are the answering worker's own.
 - **Logs**: the parent logs one line per worker when it serves and one when it exits; the
@@ -64,7 +64,8 @@ RESTART_DELAY = 0.5
 MAX_RESTART_DELAY = 30.0
 STEADY = 10.0
 """A worker that ran this many seconds before exiting is restarted after RESTART_DELAY again."""
-STOP_GRACE = 30.0
+STOP_MARGIN = 20.0
+"""Seconds a worker may take to stop beyond its drain (informers, client, the process exit)."""
 CURSOR_KEY_FILE = "cursor-key"
 _ENTRY = "from event_registry.app.workers import worker_main; worker_main()"
 
@@ -134,12 +135,12 @@ def cursor_key_file(settings: ServeSettings) -> Path:
 async def supervise(settings: ServeSettings, log_options: LogOptions) -> None:
     """Run ``settings.workers`` workers on one port until SIGTERM or SIGINT."""
     connection = connection_for(settings)
-    authenticator = authenticator_for(settings)  # a bad tokens file fails once, here
+    authenticator_for(settings)  # a bad tokens file fails once, here
     key_file = cursor_key_file(settings)
     log.info(
         "registry backend: %s; auth mode: %s; %d workers",
         connection.describe(),
-        authenticator.mode,
+        settings.auth.mode,
         settings.workers,
     )
     async with contextlib.AsyncExitStack() as stack:
@@ -164,7 +165,7 @@ async def supervise(settings: ServeSettings, log_options: LogOptions) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stopping.set)
             stack.callback(loop.remove_signal_handler, signum)
-        stack.push_async_callback(workers.stop)
+        stack.push_async_callback(workers.stop, settings.drain_timeout + STOP_MARGIN)
         workers.start()
         await stopping.wait()
         log.info("stopping %d workers", settings.workers)
@@ -193,7 +194,7 @@ class Workers:
             for orders in self._orders
         ]
 
-    async def stop(self, grace: float = STOP_GRACE) -> None:
+    async def stop(self, grace: float) -> None:
         self._stopping.set()
         for process in self._processes.values():
             _signal(process, signal.SIGTERM)
