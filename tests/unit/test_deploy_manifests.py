@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from event_registry.cli import _parser
 from event_registry.cluster import kinds, registry_role
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "registry.yaml"
@@ -122,3 +123,65 @@ def test_the_dashboard_queries_only_registry_metrics() -> None:
         metrics = re.findall(r"\bevent_registry_\w+", expr)
         assert metrics, expr
         assert "namespace" not in expr, "the registry's metrics carry no namespace label"
+
+
+# replicas ---------------------------------------------------------------------------------------
+
+AVAILABILITY = DEPLOY.parent / "availability.yaml"
+
+
+def deployment_pod() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(the Deployment, its pod spec, its container)."""
+    deployment = next(doc for doc in documents() if doc["kind"] == "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    return deployment, pod, pod["containers"][0]
+
+
+def flag(container: dict[str, Any], name: str) -> str:
+    args: list[str] = container["args"]
+    (value,) = [a.split("=", 1)[1] for a in args if a.startswith(f"{name}=")]
+    return value
+
+
+def test_two_replicas_and_a_budget_that_keeps_one_serving() -> None:
+    deployment, _, _ = deployment_pod()
+    assert deployment["spec"]["replicas"] >= 2
+    assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    (budget,) = [doc for doc in yaml.safe_load_all(AVAILABILITY.read_text()) if doc]
+    assert (budget["apiVersion"], budget["kind"]) == ("policy/v1", "PodDisruptionBudget")
+    assert budget["spec"]["minAvailable"] == 1
+    assert budget["metadata"]["namespace"] == deployment["metadata"]["namespace"]
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert budget["spec"]["selector"]["matchLabels"].items() <= labels.items()
+
+
+def test_every_replica_reads_the_cursor_key_from_one_secret() -> None:
+    _, pod, container = deployment_pod()
+    key_file = Path(flag(container, "--cursor-key-file"))
+    (mount,) = [m for m in container["volumeMounts"] if key_file.is_relative_to(m["mountPath"])]
+    assert mount["readOnly"] is True
+    (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    secret = volume["secret"]["secretName"]
+    assert key_file.name not in {"", mount["mountPath"]}
+    assert f"create secret generic {secret}" in AVAILABILITY.read_text()
+    assert f"--from-literal={key_file.name}=" in AVAILABILITY.read_text()
+
+
+def test_the_grace_period_outlasts_the_pre_stop_pause_and_the_drain() -> None:
+    _, pod, container = deployment_pod()
+    pause = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    drain = float(flag(container, "--drain-timeout"))
+    assert pod["terminationGracePeriodSeconds"] >= pause + drain + 10
+
+
+def test_the_containers_arguments_are_flags_serve_accepts(tmp_path: Path) -> None:
+    _, _, container = deployment_pod()
+    key = tmp_path / "key"
+    key.write_text("a secret of sixteen bytes or more\n")
+    args = [
+        f"--cursor-key-file={key}" if a.startswith("--cursor-key-file=") else a
+        for a in container["args"]
+    ]
+    parsed = _parser().parse_args(["serve", *args])
+    assert parsed.drain_timeout == float(flag(container, "--drain-timeout"))
+    assert parsed.cursor_key_file == key
