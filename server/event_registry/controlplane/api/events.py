@@ -221,48 +221,73 @@ _TIME = {"type": "string", "format": "date-time", "nullable": True}
 _INTEGER = {"type": "integer"}
 
 
-def _object_schema(**properties: Any) -> dict[str, Any]:
-    return {"type": "object", "properties": properties}
+def _object_schema(description: str, /, **properties: Any) -> dict[str, Any]:
+    return {"type": "object", "description": description, "properties": properties}
 
 
-_REFERENCE = _object_schema(
-    kind=_STRING,
-    namespace=_STRING,
-    name=_STRING,
-    uid=_STRING,
-    apiVersion=_STRING,
-    resourceVersion=_STRING,
-    fieldPath=_STRING,
-)
-_SOURCE = _object_schema(component=_STRING, host=_STRING)
-_SERIES = _object_schema(count=_INTEGER, lastObservedTime=_TIME)
-_SHARED_SCHEMA = {
-    "reason": _STRING,
-    "type": _STRING,
-    "eventTime": _TIME,
-    "series": {**_SERIES, "nullable": True},
-    "action": _STRING,
-    "related": {**_REFERENCE, "nullable": True},
-    "reportingInstance": _STRING,
+def _said(schema: Mapping[str, Any], description: str) -> dict[str, Any]:
+    return {**schema, "description": description}
+
+
+_REFERENCE_FIELDS = {
+    "kind": _said(_STRING, "The object's kind (EventType, Broker, ...)."),
+    "namespace": _said(_STRING, "The object's namespace."),
+    "name": _said(_STRING, "The object's name."),
+    "uid": _said(_STRING, "The object's uid: which incarnation of the name."),
+    "apiVersion": _said(_STRING, "The API version the object was read in."),
+    "resourceVersion": _said(_STRING, "The object's resourceVersion when it was reported on."),
+    "fieldPath": _said(_STRING, "The part of the object meant, when not all of it."),
 }
+
+
+def _reference(description: str) -> dict[str, Any]:
+    return _object_schema(description, **_REFERENCE_FIELDS)
+
+
+_SOURCE = _object_schema(
+    "Who reported the Event (the older pair of reportingComponent and reportingInstance).",
+    component=_said(_STRING, "The reporting component."),
+    host=_said(_STRING, "The host (instance) it ran on."),
+)
+_SERIES = _object_schema(
+    "A run of the same Event: how many so far and when the last one was seen.",
+    count=_said(_INTEGER, "Occurrences in the series so far."),
+    lastObservedTime=_said(_TIME, "When the latest occurrence was seen."),
+)
+_SHARED_SCHEMA = {
+    "reason": _said(_STRING, "Why the Event happened: one UpperCamelCase word for machines."),
+    "type": _said(_STRING, "Normal, or Warning for something that needs attention."),
+    "eventTime": _said(_TIME, "When the Event was first seen, to the microsecond."),
+    "series": {**_SERIES, "nullable": True},
+    "action": _said(_STRING, "What was done, or failed to be done, about the object."),
+    "related": {**_reference("A second object the Event concerns, if any."), "nullable": True},
+    "reportingInstance": _said(_STRING, "Which instance of the reporter (its host or pod)."),
+}
+_EVENT = "Something that happened to an object, reported by a controller."
 CORE_SCHEMA = _object_schema(
-    involvedObject=_REFERENCE,
-    message=_STRING,
+    _EVENT + " The same Events are served as events.k8s.io/v1.",
+    involvedObject=_reference("The object the Event is about."),
+    message=_said(_STRING, "What happened, for people to read."),
     source=_SOURCE,
-    firstTimestamp=_TIME,
-    lastTimestamp=_TIME,
-    count=_INTEGER,
-    reportingComponent=_STRING,
+    firstTimestamp=_said(_TIME, "When the Event was first recorded."),
+    lastTimestamp=_said(_TIME, "When the Event was last recorded."),
+    count=_said(_INTEGER, "How many times the Event was recorded."),
+    reportingComponent=_said(
+        _STRING, "The controller that reported it (eventing.knative.dev/event-registry)."
+    ),
     **_SHARED_SCHEMA,
 )
 EVENTS_SCHEMA = _object_schema(
-    regarding=_REFERENCE,
-    note=_STRING,
+    _EVENT + " The same Events are served in core v1.",
+    regarding=_reference("The object the Event is about (core v1: involvedObject)."),
+    note=_said(_STRING, "What happened, for people to read (core v1: message)."),
     deprecatedSource=_SOURCE,
-    deprecatedFirstTimestamp=_TIME,
-    deprecatedLastTimestamp=_TIME,
-    deprecatedCount=_INTEGER,
-    reportingController=_STRING,
+    deprecatedFirstTimestamp=_said(_TIME, "core v1's firstTimestamp, kept for old readers."),
+    deprecatedLastTimestamp=_said(_TIME, "core v1's lastTimestamp, kept for old readers."),
+    deprecatedCount=_said(_INTEGER, "core v1's count, kept for old readers."),
+    reportingController=_said(
+        _STRING, "The controller that reported it (core v1: reportingComponent)."
+    ),
     **_SHARED_SCHEMA,
 )
 

@@ -6,8 +6,9 @@ passes the legacy checks (an Event without ``eventTime`` lives in its object's n
 ``default`` when the object has none; with ``eventTime`` it names its reporting controller,
 instance, action and reason, within kube's lengths); a create through events.k8s.io/v1 must
 also set ``eventTime`` and a ``type`` of Normal or Warning, and leave the deprecated fields
-unset. An admitted Event gets the parts kube always shows (``involvedObject``, ``source``,
-``reportingComponent``, ``reportingInstance``), so every client finds them.
+unset, and an update through it may change only ``series`` (and metadata). An admitted
+Event gets the parts kube always shows (``involvedObject``, ``source``, ``reportingComponent``,
+``reportingInstance``), so every client finds them.
 """
 
 from __future__ import annotations
@@ -73,8 +74,7 @@ def _legacy_causes(event: Mapping[str, Any]) -> list[errors.Cause]:
     return causes
 
 
-def _strict_create_causes(event: Mapping[str, Any]) -> list[errors.Cause]:
-    """What kube's ``ValidateEventCreate`` adds for events.k8s.io/v1 (on the core form)."""
+def _series_causes(event: Mapping[str, Any]) -> list[errors.Cause]:
     causes: list[errors.Cause] = []
     series = event.get("series")
     if isinstance(series, Mapping):
@@ -83,6 +83,12 @@ def _strict_create_causes(event: Mapping[str, Any]) -> list[errors.Cause]:
             causes.append(errors.invalid_value("series.count", "", "should be at least 2"))
         if not series.get("lastObservedTime"):
             causes.append(errors.required("series.lastObservedTime"))
+    return causes
+
+
+def _strict_create_causes(event: Mapping[str, Any]) -> list[errors.Cause]:
+    """What kube's ``ValidateEventCreate`` adds for events.k8s.io/v1 (on the core form)."""
+    causes = _series_causes(event)
     if not event.get("eventTime"):
         causes.append(errors.required("eventTime"))
     if event.get("type") not in ("Normal", "Warning"):
@@ -96,12 +102,48 @@ def _strict_create_causes(event: Mapping[str, Any]) -> list[errors.Cause]:
     return causes
 
 
+_IMMUTABLE = (
+    ("involvedObject", "involvedObject"),
+    ("reason", "reason"),
+    ("message", "message"),
+    ("source", "source"),
+    ("firstTimestamp", "firstTimestamp"),
+    ("lastTimestamp", "lastTimestamp"),
+    ("count", "count"),
+    ("type", "type"),
+    ("eventTime", "eventTime"),
+    ("action", "action"),
+    ("related", "related"),
+    ("reportingComponent", "reportingController"),
+    ("reportingInstance", "reportingInstance"),
+)
+"""(stored field, the path kube names) of what an events.k8s.io/v1 update may not change."""
+
+
+def _set(value: object) -> object:
+    """A field's value, unset ones (absent, null, empty, zero) all alike."""
+    return value if value not in (None, "", 0, {}) else None
+
+
+def _strict_update_causes(new: Mapping[str, Any], old: Mapping[str, Any]) -> list[errors.Cause]:
+    """What kube's ``ValidateEventUpdate`` adds for events.k8s.io/v1: only ``series`` (and
+    metadata) may change, so a series is counted on, never a note rewritten."""
+    causes = _series_causes(new) if _set(new.get("series")) != _set(old.get("series")) else []
+    for field, path in _IMMUTABLE:
+        if _set(new.get(field)) != _set(old.get(field)):
+            causes.append(errors.invalid_value(path, new.get(field), "field is immutable"))
+    return causes
+
+
 def admit_event(request: Request) -> list[errors.Cause]:
     """Validate an Event write (in its stored core form) and fill the parts kube always shows."""
     event = request.new
     causes = _legacy_causes(event)
-    if request.operation == "CREATE" and request.resource.group == EVENTS_GROUP:
-        causes += _strict_create_causes(event)
+    if request.resource.group == EVENTS_GROUP:
+        if request.operation == "CREATE":
+            causes += _strict_create_causes(event)
+        elif request.old is not None:
+            causes += _strict_update_causes(event, request.old)
     if not causes:
         event.setdefault("involvedObject", {})
         event.setdefault("source", {})
