@@ -562,3 +562,89 @@ def test_managed_fields_cleared_on_request_and_kept_from_unaware_clients(
     )
     assert code == 200
     assert "managedFields" not in cleared["metadata"]
+
+
+def test_client_side_apply_then_server_side_apply_migrates_ownership(
+    controlplane: ControlPlaneProcess, namespace: str
+) -> None:
+    doc = configmap("migrated", namespace, a="1")
+    controlplane.kubectl("apply", "-f", "-", input=doc, check=True)
+    before = managers(get_json(controlplane, "configmap", "migrated", "-n", namespace))
+    assert ("kubectl-client-side-apply", "Update", "") in before
+    upgraded = controlplane.kubectl("apply", "--server-side", "-f", "-", input=doc)
+    assert upgraded.returncode == 0, upgraded.stderr
+    after = managers(get_json(controlplane, "configmap", "migrated", "-n", namespace))
+    assert after[("kubectl", "Apply", "")]["f:data"] == {"f:a": {}}
+    assert ("kubectl-client-side-apply", "Update", "") not in after
+
+
+def test_status_apply_is_its_own_manager(controlplane: ControlPlaneProcess, namespace: str) -> None:
+    broker = {
+        "apiVersion": "eventing.knative.dev/v1",
+        "kind": "Broker",
+        "metadata": {"name": "sb", "namespace": namespace},
+    }
+    controlplane.kubectl("apply", "--server-side", "-f", "-", input=manifest(broker), check=True)
+    status = {**broker, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+    code, applied = http(
+        controlplane,
+        "PATCH",
+        f"/apis/eventing.knative.dev/v1/namespaces/{namespace}/brokers/sb/status"
+        "?fieldManager=reconciler",
+        {**status, "spec": {"config": {"kind": "ConfigMap", "name": "ignored"}}},
+        content_type=APPLY,
+    )
+    assert code == 200, applied
+    assert applied["status"]["conditions"][0]["type"] == "Ready"
+    assert "config" not in (applied.get("spec") or {})  # the status endpoint ignores the rest
+    found = managers(applied)
+    assert found[("reconciler", "Apply", "status")] == {"f:status": {"f:conditions": {}}}
+
+
+def test_managers_of_other_versions_see_the_change_in_their_version(
+    controlplane: ControlPlaneProcess, namespace: str
+) -> None:
+    def eventtype(version: str, value: str) -> str:
+        doc: dict[str, object] = {
+            "apiVersion": f"eventing.knative.dev/{version}",
+            "kind": "EventType",
+            "metadata": {"name": "multi", "namespace": namespace, "labels": {"tier": value}},
+        }
+        if version == "v1beta2":
+            doc["spec"] = {"type": "dev.example.a", "source": "https://example.com"}
+        return manifest(doc)
+
+    controlplane.kubectl(
+        "apply",
+        "--server-side",
+        "--field-manager=old",
+        "-f",
+        "-",
+        input=eventtype("v1beta2", "a"),
+        check=True,
+    )
+    refused = controlplane.kubectl(
+        "apply",
+        "--server-side",
+        "--field-manager=new",
+        "-f",
+        "-",
+        input=eventtype("v1beta3", "b"),
+    )
+    assert refused.returncode == 1
+    assert 'conflict with "old": .metadata.labels.tier' in refused.stderr
+    shared = controlplane.kubectl(
+        "apply",
+        "--server-side",
+        "--field-manager=new",
+        "-f",
+        "-",
+        input=eventtype("v1beta3", "a"),
+    )
+    assert shared.returncode == 0, shared.stderr
+    obj = get_json(
+        controlplane, "eventtypes.v1beta3.eventing.knative.dev", "multi", "-n", namespace
+    )
+    entries = {entry["manager"]: entry for entry in obj["metadata"]["managedFields"]}
+    assert entries["old"]["apiVersion"] == "eventing.knative.dev/v1beta2"
+    assert entries["new"]["apiVersion"] == "eventing.knative.dev/v1beta3"
