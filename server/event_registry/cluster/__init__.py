@@ -6,5 +6,6 @@ of ``errors``; ``listwatching`` lists and watches one resource as raw JSON; ``re
 keeps a sink equal to the cluster (list, watch, relist on 410, backoff with jitter, read
 timeouts); ``informing`` runs the reflectors of a set of resources for the registry or a
 controller, ``raw`` keeps the raw objects a controller needs; ``writing`` is the registry's
-write port (domain kinds and errors).
+write port (domain kinds and errors); ``recording`` writes Kubernetes Events about objects for
+controllers, after ``correlating`` (client-go's counting, aggregation and rate limit).
 """
