@@ -648,3 +648,45 @@ def test_managers_of_other_versions_see_the_change_in_their_version(
     entries = {entry["manager"]: entry for entry in obj["metadata"]["managedFields"]}
     assert entries["old"]["apiVersion"] == "eventing.knative.dev/v1beta2"
     assert entries["new"]["apiVersion"] == "eventing.knative.dev/v1beta3"
+
+
+def test_service_ports_merge_by_port_and_defaulted_protocol(
+    controlplane: ControlPlaneProcess, namespace: str
+) -> None:
+    def service(*ports: dict[str, object]) -> str:
+        return manifest(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "svc", "namespace": namespace},
+                "spec": {"ports": list(ports), "selector": {"app": "x"}},
+            }
+        )
+
+    for _ in range(2):
+        controlplane.kubectl(
+            "apply",
+            "--server-side",
+            "--field-manager=web",
+            "-f",
+            "-",
+            input=service({"name": "http", "port": 80}),
+            check=True,
+        )
+    controlplane.kubectl(
+        "apply",
+        "--server-side",
+        "--field-manager=metrics",
+        "-f",
+        "-",
+        input=service({"name": "metrics", "port": 9090}),
+        check=True,
+    )
+    obj = get_json(controlplane, "service", "svc", "-n", namespace)
+    assert [(port["port"], port["protocol"]) for port in obj["spec"]["ports"]] == [
+        (80, "TCP"),
+        (9090, "TCP"),
+    ]
+    assert (
+        'k:{"port":80,"protocol":"TCP"}' in managers(obj)[("web", "Apply", "")]["f:spec"]["f:ports"]
+    )

@@ -75,7 +75,8 @@ SECRETS = stored_builtin(
 
 _SERVICE_PORT = _object(
     name=_STRING,
-    protocol=_STRING,
+    # kube's schema default, which also completes the port's server-side apply key
+    protocol={**_STRING, "default": "TCP"},
     appProtocol=_STRING,
     port=_INTEGER,
     targetPort=_INT_OR_STRING,
@@ -133,7 +134,8 @@ SERVICES = dataclasses.replace(
                     "The ports the Service exposes.",
                 ),
                 selector=_described(
-                    _STRING_MAP, "Pods with these labels receive the Service's traffic."
+                    {**_STRING_MAP, "x-kubernetes-map-type": "atomic"},
+                    "Pods with these labels receive the Service's traffic.",
                 ),
                 clusterIP=_described(
                     _STRING, "Allocated from 10.96.0.0/12 unless None (headless); immutable."
