@@ -208,6 +208,9 @@ def _object_schema(**properties: Any) -> dict[str, Any]:
 _CONDITIONS = {
     "type": "array",
     "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+    # NamespaceStatus.conditions as kube's schema marks it (server-side apply merges by type)
+    "x-kubernetes-list-type": "map",
+    "x-kubernetes-list-map-keys": ["type"],
 }
 
 NAMESPACES = Resource(
