@@ -491,7 +491,9 @@ def update_readme(path: Path, info: dict[str, Any], text: str, left_out: list[st
         "reception.",
         "Reading the figures: the workers and the load generators share the machine's "
         f"{info['nproc']} cores, so where the generators' CPU per flip is as large as the "
-        "workers', the latencies partly measure the generators. Connect time is for all "
+        "workers', the latencies partly measure the generators, and a flip cannot complete "
+        "faster than the workers' and the generators' CPU per flip together spread over the "
+        "cores: that bounds the gain more workers can show here. Connect time is for all "
         "generators connecting at once; the numbers in brackets are the connections each "
         "worker got (the kernel's SO_REUSEPORT hash).",
         f"Measured {info['date']}, {info['nproc']} cores, Python {info['python']}, "
