@@ -38,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
-import dataclasses
 import weakref
 
 from ..store.caching import Cache, Change, Model
@@ -101,10 +100,11 @@ class Hub:
             relisted=change.relisted,
             entries=len(derived),
         )
-        self._log.extend(
-            dataclasses.replace(entry, stamp=stamp)
-            for entry, stamp in zip(derived, stamps, strict=True)
-        )
+        for entry, stamp in zip(derived, stamps, strict=True):
+            # Stamped once, here, before anyone can see the change (dataclasses.replace
+            # would copy every change: the hub's hottest path).
+            object.__setattr__(entry, "stamp", stamp)
+        self._log.extend(derived)
         self._seqs.extend(c.seq for c in derived)
         self.seq = derived[-1].seq
         excess = len(self._log) - self._history

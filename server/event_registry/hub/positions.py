@@ -42,7 +42,7 @@ import bisect
 import hashlib
 import secrets
 import struct
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final, Literal
 
 from .cursors import POSITION_BYTES
@@ -192,15 +192,12 @@ class Positions:
             relisted = True
         state = KindState(number, digest, relisted)
         self._units[kind].append(_Unit(start, number, relisted))
-        stamp = replace(
-            self.current,
-            **{"event_types" if kind == "EventType" else "brokers": state},
-            step=COMPLETE,
-            local=0,
-        )
+        current = self.current
+        event_types = state if kind == "EventType" else current.event_types
+        brokers = state if kind == "Broker" else current.brokers
         inside = self._local if relisted else 0
-        stamps = [replace(stamp, step=step, local=inside) for step in range(entries - 1)]
-        stamps.append(stamp)
+        stamps = [Stamp(event_types, brokers, step, inside) for step in range(entries - 1)]
+        stamps.append(Stamp(event_types, brokers))
         for stamp in stamps:
             self._by_key.setdefault(stamp.key, []).append(self._base + len(self._stamps))
             self._stamps.append(stamp)
