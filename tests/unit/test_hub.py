@@ -96,6 +96,13 @@ def test_a_trimmed_position_is_behind_and_its_cursor_is_forgotten() -> None:
     assert len(hub._cursors) == 1
 
 
+def test_a_cursor_of_an_earlier_version_is_behind() -> None:
+    """Clients holding cursors across an upgrade re-query instead of failing."""
+    hub = Hub(Cache(), cursor_key=SHARED_KEY)
+    with pytest.raises(Behind, match="earlier version"):
+        hub.position("qNExnYqhMKE55-ZclbrqsbX5SJDFaw4bf2OUe1k0")
+
+
 @pytest.mark.parametrize("text", ["garbage!!", "", "A" * 39, "MTIzNDo1"])
 def test_anything_not_shaped_like_a_cursor_is_invalid(text: str) -> None:
     hub = Hub(Cache())

@@ -54,6 +54,8 @@ MIN_KEY_BYTES = 16
 
 _LINKABLE_SALT = bytes(SALT_BYTES)
 _SHAPE = re.compile(rf"[A-Za-z0-9_-]{{{CURSOR_LENGTH}}}")
+_PREVIOUS_SHAPE = re.compile(r"[A-Za-z0-9_-]{40}")
+"""Cursors of earlier versions (a process's epoch and sequence number, 30 bytes sealed)."""
 
 
 class Malformed(ValueError):
@@ -62,6 +64,11 @@ class Malformed(ValueError):
 
 class Unauthentic(ValueError):
     """Shaped like a cursor, but not sealed with this key (or modified since)."""
+
+
+def of_an_earlier_version(cursor: str) -> bool:
+    """Shaped like a cursor of an earlier version of the registry (before an upgrade)."""
+    return _PREVIOUS_SHAPE.fullmatch(cursor) is not None
 
 
 def new_key() -> bytes:

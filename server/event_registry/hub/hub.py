@@ -201,6 +201,8 @@ class Hub:
         try:
             return positions.Stamp.unpack(self._cipher.open(cursor))
         except cursors.Malformed as error:
+            if cursors.of_an_earlier_version(cursor):  # a client resuming across an upgrade
+                raise Behind("the cursor is from an earlier version of the server") from error
             raise InvalidCursor("not a cursor returned by this API") from error
         except cursors.Unauthentic as error:
             if self._key_is_shared:
