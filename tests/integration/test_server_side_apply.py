@@ -690,3 +690,25 @@ def test_service_ports_merge_by_port_and_defaulted_protocol(
     assert (
         'k:{"port":80,"protocol":"TCP"}' in managers(obj)[("web", "Apply", "")]["f:spec"]["f:ports"]
     )
+
+
+def test_kubectl_server_side_apply_keeps_the_last_applied_annotation_in_step(
+    controlplane: ControlPlaneProcess, namespace: str
+) -> None:
+    controlplane.kubectl(
+        "apply", "-f", "-", input=configmap("annotated", namespace, a="1"), check=True
+    )
+    controlplane.kubectl(
+        "apply",
+        "--server-side",
+        "-f",
+        "-",
+        input=configmap("annotated", namespace, a="2"),
+        check=True,
+    )
+    obj = get_json(controlplane, "configmap", "annotated", "-n", namespace)
+    annotation = obj["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+    assert json.loads(annotation)["data"] == {"a": "2"}
+    # upgraded without --force-conflicts: the fields kubectl's annotation set were taken over
+    assert ("kubectl", "Apply", "") in managers(obj)
+    assert ("kubectl-client-side-apply", "Update", "") not in managers(obj)

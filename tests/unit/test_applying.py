@@ -228,3 +228,24 @@ def test_stored_lists_without_identities_are_compared_as_one_value() -> None:
         ".spec.tags",
         '.spec.tags[="a"]',
     }
+
+
+def test_more_than_ten_updaters_fold_the_oldest_into_ancient_changes() -> None:
+    managed: Managed = {
+        Manager.of(f"m{index:02}", "Update", VERSION): Entry(
+            fieldsets.FieldSet.of([("f:spec", f"f:f{index}")]),
+            VERSION,
+            f"2026-01-01T00:00:{index:02}Z",
+        )
+        for index in range(12)
+    }
+    managed[Manager.of("applier", "Apply", VERSION)] = Entry(
+        fieldsets.FieldSet.of([("f:spec", "f:x")]), VERSION, "2026-01-01T00:00:00Z"
+    )
+    capped = applying.cap_update_managers(managed)
+    names = sorted(manager.name for manager in capped if manager.operation == "Update")
+    assert names == ["ancient-changes", *(f"m{index:02}" for index in range(3, 12))]
+    bucket = capped[Manager.of("ancient-changes", "Update", VERSION)]
+    assert _owned(capped, "ancient-changes") == {".spec.f0", ".spec.f1", ".spec.f2"}
+    assert bucket.time == "2026-01-01T00:00:02Z"
+    assert Manager.of("applier", "Apply", VERSION) in capped

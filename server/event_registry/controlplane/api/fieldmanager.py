@@ -16,6 +16,11 @@ Guarantees, as kube-apiserver's field manager:
   on the status subresource), so clients unaware of the field never erase it;
 * a write that changes nothing but managers' timestamps keeps the stored managedFields
   exactly, so it stays a no-op;
+* at most ten ``Update`` managers are kept (older ones fold into ``ancient-changes``);
+* an apply by ``kubectl`` to an object that carries kubectl's last-applied-configuration
+  annotation may take the fields that annotation set (still at their values) without force,
+  and brings the annotation up to date, so moving between client- and server-side apply
+  works both ways;
 * an apply conflict is a 409 ``Conflict`` Status worded as kube-apiserver words it, with one
   ``FieldManagerConflict`` cause per field.
 """
@@ -23,6 +28,7 @@ Guarantees, as kube-apiserver's field manager:
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +43,22 @@ DEFAULT_MANAGER = "kube-apiserver"
 """The manager of writes the server makes itself (system namespaces, CRD installation)."""
 
 Convert = Callable[[Resource, dict[str, Any], str], dict[str, Any]]
+
+KUBECTL = "kubectl"
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def _last_applied(config: dict[str, Any]) -> str:
+    """kubectl's client-side apply annotation for an applied configuration (kube-apiserver's
+    lastAppliedUpdater: JSON of the configuration without the annotation itself)."""
+    meta = dict(config.get("metadata") or {})
+    annotations = {
+        key: value for key, value in (meta.get("annotations") or {}).items() if key != LAST_APPLIED
+    }
+    if "annotations" in meta:
+        meta["annotations"] = annotations
+    document = {**config, "metadata": meta}
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
 def _without_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:
@@ -136,7 +158,7 @@ class FieldManager:
 
     def _store(self, new: dict[str, Any], managed: Managed, old: dict[str, Any] | None) -> None:
         meta = new["metadata"]
-        encoded = managedfields.encode(managed)
+        encoded = managedfields.encode(applying.cap_update_managers(managed))
         previous = (old or {}).get("metadata", {}).get("managedFields")
         if (
             old is not None
@@ -148,6 +170,34 @@ class FieldManager:
             meta["managedFields"] = encoded
         else:
             meta.pop("managedFields", None)
+
+    def _not_upgrading(
+        self,
+        manager: str,
+        live: dict[str, Any] | None,
+        shape: shapes.Shape,
+        conflicts: applying.Conflicts,
+    ) -> applying.Conflicts:
+        """The conflicts left once kubectl's upgrade from client-side apply is allowed.
+
+        As kube-apiserver's lastAppliedManager: an apply by ``kubectl`` may take, without
+        force, the fields its last-applied-configuration annotation set to their live values.
+        """
+        annotations = (live or {}).get("metadata", {}).get("annotations") or {}
+        if manager != KUBECTL or not annotations.get(LAST_APPLIED):
+            return conflicts
+        try:
+            last = json.loads(annotations[LAST_APPLIED])
+            if not isinstance(last, dict):
+                return conflicts
+            allowed = (
+                structured.fields_of(last, shape) - structured.compare(last, live, shape).modified
+            )
+        except (ValueError, structured.StructureError):
+            return conflicts
+        return applying.Conflicts(
+            [conflict for conflict in conflicts.conflicts if conflict.path not in allowed]
+        )
 
     def apply(
         self,
@@ -172,18 +222,29 @@ class FieldManager:
         except FieldsError:
             managed = {}
         identity = Manager.of(manager, "Apply", resource.api_version(version), subresource)
-        try:
-            merged, result = applying.apply(
+        shape = self.shape(resource, version)
+
+        def attempt(forced: bool) -> tuple[object, Managed]:
+            return applying.apply(
                 live_view,
                 config,
-                self.shape(resource, version),
+                shape,
                 managed,
                 identity,
                 resource.api_version(version),
-                force=force,
+                force=forced,
                 view=self._view(resource, live),
                 now=self._clock(),
             )
+
+        try:
+            try:
+                merged, result = attempt(force)
+            except applying.Conflicts as conflicts:
+                left = self._not_upgrading(manager, live_view, shape, conflicts)
+                if left.conflicts:
+                    raise left from conflicts
+                merged, result = attempt(True)
         except applying.Conflicts as conflicts:
             raise errors.Conflict(
                 conflicts.message,
@@ -195,6 +256,8 @@ class FieldManager:
         except structured.StructureError as error:
             raise errors.Invalid(str(error)) from error
         assert isinstance(merged, dict)
+        if manager == KUBECTL and LAST_APPLIED in (merged["metadata"].get("annotations") or {}):
+            merged["metadata"]["annotations"][LAST_APPLIED] = _last_applied(config)
         self._store(
             merged, result, None if live is None else self._convert(resource, live, version)
         )

@@ -16,7 +16,9 @@ manager loses it). A field applied with the value it already has is shared, not 
 Managers whose apiVersion differs from the request's see the objects through ``view``
 (converted to their version, with that version's shape); a version no longer served drops
 the manager, as kube-apiserver does. Paths in :data:`~.managedfields.STRIPPED` are never
-owned. Pure: the caller passes the time; nothing is mutated.
+owned. :func:`cap_update_managers` keeps at most ten ``Update`` entries, folding the oldest
+into one ``ancient-changes`` entry per apiVersion, as kube-apiserver does. Pure: the caller
+passes the time; nothing is mutated.
 """
 
 from __future__ import annotations
@@ -29,7 +31,20 @@ from .fieldsets import FieldSet, Path
 from .managedfields import Entry, Managed, Manager
 from .shapes import Shape
 
-__all__ = ["Conflict", "Conflicts", "View", "apply", "ensure_named_fields", "track_update"]
+__all__ = [
+    "ANCIENT_CHANGES",
+    "MAX_UPDATE_MANAGERS",
+    "Conflict",
+    "Conflicts",
+    "View",
+    "apply",
+    "cap_update_managers",
+    "ensure_named_fields",
+    "track_update",
+]
+
+MAX_UPDATE_MANAGERS = 10
+ANCIENT_CHANGES = "ancient-changes"
 
 View = Callable[[str, object], tuple[object, object, Shape] | None]
 """``view(api_version, new)``: the old object and ``new`` (given in the request's version) in
@@ -185,3 +200,33 @@ def apply(
     if kept:
         result[manager] = Entry(kept, version, now)
     return merged, result
+
+
+def cap_update_managers(managed: Managed, limit: int = MAX_UPDATE_MANAGERS) -> Managed:
+    """``managed`` with the oldest ``Update`` entries folded into ``ancient-changes`` entries
+    (one per apiVersion, carrying the newest folded time) until at most ``limit`` remain."""
+    updaters = sorted(
+        (manager for manager in managed if manager.operation == "Update"),
+        key=lambda manager: managed[manager].time or "",
+    )
+    if len(updaters) <= limit:
+        return managed
+    result = dict(managed)
+    remaining = len(updaters)
+    first_of_version: dict[str, Manager] = {}
+    for manager in updaters:
+        if remaining <= limit:
+            break
+        entry = result[manager]
+        version = entry.api_version
+        first = first_of_version.get(version)
+        if first is None:
+            first_of_version[version] = manager
+            continue
+        bucket = Manager.of(ANCIENT_CHANGES, "Update", version)
+        if bucket not in result:
+            result[bucket] = result.pop(first)
+        result[bucket] = Entry(result[bucket].fields | entry.fields, version, entry.time)
+        del result[manager]
+        remaining -= 1
+    return result
