@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from event_registry_client import (
     AsyncRegistryClient,
@@ -256,6 +257,7 @@ async def test_a_client_moved_between_replicas_gets_every_change_once_in_order(
         await writer.kubectl("delete", "eventtypes.eventing.knative.dev", "e3")
         await writer.create("end")
         await caught_up(17, moves=3)
+        resumes_on_b = resumes(cluster.b)
     finally:
         await moving.stop()
         await reference.stop()
@@ -271,3 +273,17 @@ async def test_a_client_moved_between_replicas_gets_every_change_once_in_order(
     assert [(kind, name) for kind, name, _ in got] == EXPECTED
     assert got == expected, "the moved client's changes (and cursors) differ from B's own"
     assert len({cursor for _, _, cursor in got}) == len(got), "a change delivered twice"
+    assert resumes_on_b["exact"] + resumes_on_b["waited"] == 2  # from A, twice; never a resync
+    assert resumes_on_b["resync"] == 0
+
+
+def resumes(replica: RegistryProcess) -> dict[str, float]:
+    """``event_registry_subscription_resumes_total`` by outcome, from a real scrape."""
+    families = text_string_to_metric_families(replica.get("/metrics").text)
+    return {
+        sample.labels["outcome"]: sample.value
+        for family in families
+        if family.name == "event_registry_subscription_resumes"
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    }

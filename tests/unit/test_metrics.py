@@ -86,7 +86,7 @@ def test_the_exposition_parses_and_names_no_namespace() -> None:
     assert all(name.startswith("event_registry_") for name in families)
     for family in families.values():
         for sample in family.samples:
-            assert set(sample.labels) <= {"kind", "operation", "le"}, sample
+            assert set(sample.labels) <= {"kind", "operation", "le", "outcome"}, sample
         if family.type == "counter":
             assert all(s.name.endswith(("_total", "_created")) for s in family.samples)
     samples = {

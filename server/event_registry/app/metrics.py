@@ -257,6 +257,15 @@ class RegistryCollector(Collector):
             "Running subscription executions reading the hub",
             value=hub.readers,
         )
+        resumes = CounterMetricFamily(
+            f"{PREFIX}subscription_resumes",
+            "Subscriptions resumed with since, by outcome: exact (at once), waited (for changes "
+            "the cursor names, e.g. another replica's), resync (RESYNC_REQUIRED)",
+            labels=["outcome"],
+        )
+        for outcome in ("exact", "waited", "resync"):
+            resumes.add_metric([outcome], hub.resumes[outcome])
+        yield resumes
 
     def _responses(self) -> Iterable[Metric]:
         responses = self.responses

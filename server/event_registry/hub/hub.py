@@ -39,10 +39,15 @@ import asyncio
 import bisect
 import contextlib
 import weakref
+from collections import Counter
+from typing import Literal
 
 from ..store.caching import Cache, Change, Model
 from . import cursors, positions
 from .changes import HubChange, derive
+
+ResumeOutcome = Literal["exact", "waited", "resync"]
+"""How a resume went: at once, after waiting for changes the cursor names, or RESYNC_REQUIRED."""
 
 
 class Behind(Exception):
@@ -73,6 +78,8 @@ class Hub:
             positions.ObjectDigests(cursors.subkey(key, "state digest"))
         )
         self._resume_wait = resume_wait
+        self.resumes: Counter[ResumeOutcome] = Counter()
+        """Subscriptions resumed with a cursor, by outcome (for ``/metrics``)."""
         # Sealing costs two HMACs; every subscriber of a change sends its cursor.
         self._cursors: dict[int, str] = {}
         self._history = max(1, history)
@@ -186,16 +193,29 @@ class Hub:
     async def resume(self, cursor: str) -> int:
         """The position a cursor names, waiting up to ``resume_wait`` seconds for changes it
         names that this process has not applied yet."""
-        stamp = self._stamp(cursor)
+        try:
+            stamp = self._stamp(cursor)
+        except Behind:
+            self.resumes["resync"] += 1
+            raise
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._resume_wait
+        outcome: ResumeOutcome = "exact"
         while (found := self._positions.find(stamp)) == positions.LATER:
+            outcome = "waited"
             remaining = deadline - loop.time()
             if remaining <= 0:
+                self.resumes["resync"] += 1
                 raise Behind("this server has not seen the changes the cursor names (yet)")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._next_append(), remaining)
-        return self._retained(found)
+        try:
+            position = self._retained(found)
+        except Behind:
+            self.resumes["resync"] += 1
+            raise
+        self.resumes[outcome] += 1
+        return position
 
     def _stamp(self, cursor: str) -> positions.Stamp:
         try:
