@@ -169,6 +169,8 @@ def test_kubectl_apply_server_side_of_the_examples_twice(
     assert [item["metadata"]["resourceVersion"] for item in after["items"]] == [
         item["metadata"]["resourceVersion"] for item in before["items"]
     ]  # an unchanged apply writes nothing
+    diff = controlplane.kubectl("diff", "--server-side", "-f", str(named_examples))
+    assert (diff.returncode, diff.stdout) == (0, "")  # nothing would change
     pullrequest = next(
         item for item in after["items"] if item["metadata"]["name"] == "com.github.pullrequest"
     )
