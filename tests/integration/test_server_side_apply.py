@@ -534,6 +534,15 @@ def test_apply_refusals_as_kube_apiserver_words_them(
     assert code == 422
     assert "force: Forbidden: may not be specified for non-apply patch" in status["message"]
 
+    code, status = http(
+        controlplane,
+        "PATCH",
+        path + "?fieldManager=m&fieldValidation=Strict",
+        {**body, "bogus": 1},
+        content_type=APPLY,
+    )
+    assert (code, status["message"]) == (400, 'strict decoding error: unknown field "bogus"')
+
 
 def test_managed_fields_cleared_on_request_and_kept_from_unaware_clients(
     controlplane: ControlPlaneProcess, namespace: str
