@@ -723,3 +723,36 @@ def test_kubectl_server_side_apply_keeps_the_last_applied_annotation_in_step(
     # upgraded without --force-conflicts: the fields kubectl's annotation set were taken over
     assert ("kubectl", "Apply", "") in managers(obj)
     assert ("kubectl-client-side-apply", "Update", "") not in managers(obj)
+
+
+def test_the_garbage_collector_takes_what_it_removes_from_every_manager(
+    controlplane: ControlPlaneProcess, namespace: str
+) -> None:
+    controlplane.kubectl(
+        "create", "configmap", "owner", "-n", namespace, "--from-literal=a=1", check=True
+    )
+    owner = get_json(controlplane, "configmap", "owner", "-n", namespace)
+    dependent = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "dependent",
+            "namespace": namespace,
+            "ownerReferences": [
+                {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "name": "owner",
+                    "uid": owner["metadata"]["uid"],
+                }
+            ],
+        },
+        "data": {"b": "2"},
+    }
+    controlplane.kubectl("apply", "--server-side", "-f", "-", input=manifest(dependent), check=True)
+    controlplane.kubectl(
+        "delete", "configmap", "owner", "-n", namespace, "--cascade=orphan", check=True
+    )
+    obj = get_json(controlplane, "configmap", "dependent", "-n", namespace)
+    assert "ownerReferences" not in obj["metadata"]
+    assert managers(obj)[("kubectl", "Apply", "")] == {"f:data": {"f:b": {}}}

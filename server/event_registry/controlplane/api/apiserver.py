@@ -38,6 +38,8 @@ from .resources import Resource, object_meta_schema, resource_from_crd
 
 FieldValidation = Literal["Strict", "Warn", "Ignore"]
 CRD_KEY = "customresourcedefinitions.apiextensions.k8s.io"
+CONTROLLER_MANAGER = "kube-controller-manager"
+"""The manager of the garbage collector's writes (finalizers and ownerReferences removed)."""
 NAMESPACES_KEY = "namespaces"
 
 
@@ -427,6 +429,7 @@ class ApiServer:
         new["metadata"]["finalizers"] = [
             f for f in new["metadata"].get("finalizers") or [] if f != finalizer
         ]
+        self._track_controller(target.resource, old, new)
         self._write_update(target.resource, old, new, False)
 
     def force_delete(self, target: Target) -> None:
@@ -451,7 +454,14 @@ class ApiServer:
             new["metadata"]["ownerReferences"] = references
         else:
             new["metadata"].pop("ownerReferences", None)
+        self._track_controller(resource, old, new)
         self._write_update(resource, old, new, False)
+
+    def _track_controller(
+        self, resource: Resource, old: dict[str, Any], new: dict[str, Any]
+    ) -> None:
+        """Record a garbage collector's write, so no manager keeps owning what it removed."""
+        self.fields.track(resource, resource.storage_version.name, old, new, CONTROLLER_MANAGER)
 
     # helpers -------------------------------------------------------------------------------
 
