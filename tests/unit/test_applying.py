@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from event_registry.controlplane.machinery import applying, fieldsets, managedfields, structured
 from event_registry.controlplane.machinery.managedfields import Entry, Managed, Manager
@@ -249,3 +251,36 @@ def test_more_than_ten_updaters_fold_the_oldest_into_ancient_changes() -> None:
     assert _owned(capped, "ancient-changes") == {".spec.f0", ".spec.f1", ".spec.f2"}
     assert bucket.time == "2026-01-01T00:00:02Z"
     assert Manager.of("applier", "Apply", VERSION) in capped
+
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text("ab", max_size=2))
+_PORTS = st.lists(
+    st.fixed_dictionaries({"name": st.sampled_from("abcd"), "port": st.integers(1, 3)}),
+    max_size=4,
+    unique_by=lambda port: port["name"],
+)
+_SPECS = st.fixed_dictionaries(
+    {},
+    optional={
+        "replicas": st.integers(0, 3),
+        "tags": st.lists(st.sampled_from("xyz"), unique=True, max_size=3),
+        "args": st.lists(_SCALARS, max_size=3),
+        "ports": _PORTS,
+        "selector": st.dictionaries(st.sampled_from("kl"), st.text("ab", max_size=2)),
+        "extra": st.dictionaries(st.sampled_from("pq"), _SCALARS, max_size=2),
+    },
+)
+
+
+@given(live=_SPECS, config=_SPECS)
+def test_merge_compare_and_fields_agree(live: dict[str, Any], config: dict[str, Any]) -> None:
+    live_object, config_object = _object(**live), _object(**config)
+    merged = structured.merge(live_object, config_object, SHAPE)
+    assert structured.merge(merged, config_object, SHAPE) == merged  # applying again: no-op
+    assert not structured.compare(merged, merged, SHAPE).changed
+    applied = structured.fields_of(config_object, SHAPE)
+    # every field the configuration sets has the configuration's value in the result
+    assert not structured.compare(config_object, merged, SHAPE).modified & applied
+    # and removing them leaves none of them behind
+    stripped = structured.remove(merged, applied, SHAPE)
+    assert not structured.compare(None, stripped, SHAPE).added & applied
