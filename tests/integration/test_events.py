@@ -363,3 +363,20 @@ def test_the_registrar_tells_the_source_what_it_registered_and_removed(
     deleted = next(item for item in items if item["reason"] == "EventTypeDeleted")
     assert deleted["type"] == "Normal"
     assert created["message"].split()[1] in deleted["message"]
+
+
+def test_a_trigger_tells_why_it_is_not_ready_and_when_it_is(
+    controlplane: ControlPlaneProcess, namespace: str
+) -> None:
+    trigger = {
+        "apiVersion": "eventing.knative.dev/v1",
+        "kind": "Trigger",
+        "metadata": {"namespace": namespace, "name": "audit"},
+        "spec": {"broker": "default", "subscriber": {"uri": "http://audit.example.com/"}},
+    }
+    apply(controlplane, trigger)
+    (missing,) = eventually(controlplane, namespace, "audit", with_reasons(BrokerDoesNotExist=1))
+    assert (missing["type"], missing["involvedObject"]["kind"]) == ("Warning", "Trigger")
+    assert missing["message"] == 'Trigger is not ready: Broker "default" does not exist'
+    apply(controlplane, broker(namespace))
+    eventually(controlplane, namespace, "audit", with_reasons(BrokerDoesNotExist=1, Ready=1))

@@ -62,15 +62,23 @@ def test_its_own_readiness_comes_before_its_brokers() -> None:
 def test_nothing_is_said_before_statuses_are_written() -> None:
     assert reporting.event_type_verdict(event_type(None), broker()) is None
     assert reporting.event_type_verdict(event_type(), broker(None)) is None
-    assert reporting.broker_verdict(broker(None)) is None
+    assert reporting.own_verdict("Broker", broker(None)) is None
 
 
-def test_broker_verdicts() -> None:
-    assert reporting.broker_verdict(broker()) == reporting.Verdict(
+def test_broker_and_trigger_verdicts_are_their_own_readiness() -> None:
+    assert reporting.own_verdict("Broker", broker()) == reporting.Verdict(
         "Normal", "Ready", "Broker is ready"
     )
-    assert reporting.broker_verdict(broker("Unknown")) == reporting.Verdict(
+    assert reporting.own_verdict("Broker", broker("Unknown")) == reporting.Verdict(
         "Warning", "NotReady", "Broker is not ready"
+    )
+    trigger = models.Trigger(
+        meta=models.Meta(namespace="shop", name="audit"),
+        broker="gone",
+        status=status("False", "BrokerDoesNotExist", 'Broker "gone" does not exist'),
+    )
+    assert reporting.own_verdict("Trigger", trigger) == reporting.Verdict(
+        "Warning", "BrokerDoesNotExist", 'Trigger is not ready: Broker "gone" does not exist'
     )
 
 

@@ -23,8 +23,9 @@ Guarantees:
 - the worker starts once Brokers, EventTypes and Triggers have all been listed, so a missing
   Broker is never reported only because the cache was still empty;
 - given an :class:`~event_registry.cluster.recording.EventRecorder`, it records a Kubernetes
-  Event on an EventType or Broker when its readiness verdict changes (:mod:`.reporting`:
-  ``Ready``, ``BrokerNotReady``, ``BrokerDoesNotExist``, ...), never on a resync or for
+  Event on an EventType, Broker or Trigger when its readiness verdict changes
+  (:mod:`.reporting`: ``Ready``, ``BrokerNotReady``, ``BrokerDoesNotExist``, ...), never on a
+  resync or for
   objects it finds when it starts; recording never delays or fails reconciling.
 
 Design: the controller keeps the raw objects next to the normalized ones (the domain models
@@ -191,7 +192,7 @@ class ReadinessController:
 
     def _report(self, change: Change) -> None:
         """Record an Event for each readiness verdict the change alters (see :mod:`.reporting`)."""
-        if self._events is None or change.kind not in ("Broker", "EventType"):
+        if self._events is None or change.kind == "Namespace":
             return
         quietly = not self.synced()  # listing at start (or relisting): not news
         key = (change.kind, change.namespace, change.name)
@@ -201,7 +202,7 @@ class ReadinessController:
             self._report_event_type(change.new, change.after, quietly)
             return
         else:
-            self._record(key, reporting.broker_verdict(change.new), quietly)
+            self._record(key, reporting.own_verdict(change.kind, change.new), quietly)
         if change.kind == "Broker":
             for event_type in change.after.event_types_of_broker(change.namespace, change.name):
                 self._report_event_type(event_type, change.after, quietly)

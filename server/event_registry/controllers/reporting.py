@@ -14,11 +14,12 @@ its own Ready reason        Warning  its own Ready condition is not True (``NotR
                                      when the condition gives no reason)
 ==========================  =======  ===================================================
 
-A Broker's :func:`broker_verdict`: ``Ready`` (Normal) or its Ready condition's reason
-(Warning). Nothing is said of an object without a Ready condition (its status is not written
-yet). :class:`Transitions` remembers the last verdict per object, so an Event is recorded only
-when a verdict changes, never for a resync or a write that changes nothing else; objects seen
-while the controller lists them at start are remembered silently (their state is not news).
+A Broker's or Trigger's :func:`own_verdict`: ``Ready`` (Normal) or its Ready condition's
+reason (Warning: ``IngressNotReady``, ``BrokerDoesNotExist``, ...). Nothing is said of an
+object without a Ready condition (its status is not written yet). :class:`Transitions`
+remembers the last verdict per object, so an Event is recorded only when a verdict changes,
+never for a resync or a write that changes nothing else; objects seen while the controller
+lists them at start are remembered silently (their state is not news).
 """
 
 from __future__ import annotations
@@ -83,13 +84,14 @@ def event_type_verdict(
     return Verdict("Normal", READY, "EventType is ready")
 
 
-def broker_verdict(broker: models.Broker) -> Verdict | None:
-    if broker.status.condition(READY) is None or broker.meta.deleting:
+def own_verdict(kind: str, obj: models.Broker | models.Trigger) -> Verdict | None:
+    """What to say of a Broker or Trigger: its own Ready condition."""
+    if obj.status.condition(READY) is None or obj.meta.deleting:
         return None
-    not_ready = _not_ready(broker.status)
+    not_ready = _not_ready(obj.status)
     if not_ready is None:
-        return Verdict("Normal", READY, "Broker is ready")
-    return Verdict("Warning", not_ready[0], _sentence("Broker is not ready", not_ready[1]))
+        return Verdict("Normal", READY, f"{kind} is ready")
+    return Verdict("Warning", not_ready[0], _sentence(f"{kind} is not ready", not_ready[1]))
 
 
 class Transitions:
