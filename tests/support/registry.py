@@ -96,8 +96,17 @@ class AnnouncingProcess:
     def terminate(self, timeout: float = 30) -> int:
         """SIGTERM, as Kubernetes stops a pod, and wait at most ``timeout`` seconds for the
         exit: its status (then the process is stopped as by :meth:`stop`)."""
+        self.send_sigterm()
+        return self.wait_exit(timeout)
+
+    def send_sigterm(self) -> None:
         assert self.process is not None, f"{self.name} is not running"
         self.process.terminate()
+
+    def wait_exit(self, timeout: float = 30) -> int:
+        """Wait at most ``timeout`` seconds for the process to exit by itself: its status
+        (then it is stopped as by :meth:`stop`)."""
+        assert self.process is not None, f"{self.name} is not running"
         try:
             status = self.process.wait(timeout)
         finally:
@@ -299,6 +308,13 @@ class RegistryProcess:
     def terminate(self, timeout: float = 30) -> int:
         """SIGTERM and wait for the exit (graceful drain): the exit status."""
         return self._process.terminate(timeout)
+
+    def send_sigterm(self) -> None:
+        """SIGTERM, without waiting (see :meth:`wait_exit`)."""
+        self._process.send_sigterm()
+
+    def wait_exit(self, timeout: float = 30) -> int:
+        return self._process.wait_exit(timeout)
 
     @property
     def running(self) -> bool:
