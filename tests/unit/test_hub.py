@@ -76,6 +76,7 @@ async def test_a_cursor_ahead_of_the_server_waits_for_its_changes_then_is_behind
     change(cache, 2)
     with pytest.raises(Behind, match="not seen the changes"):
         await hub.resume(ahead.cursor(3))
+    assert hub.resumes == {"resync": 1}
     with pytest.raises(Behind, match="not in the history"):
         hub.position(ahead.cursor(3))  # without waiting: not here (yet)
 

@@ -196,6 +196,9 @@ async def test_a_replica_behind_the_cursor_waits_for_it() -> None:
     second.watch(*events[5:])
     position = await resuming
     assert second.seen_after(position) == [("DELETED", "a", "EventType", False)]
+    assert second.hub.resumes == {"waited": 1}
+    assert await second.hub.resume(first.hub.cursor(first.hub.seq)) == second.hub.seq
+    assert second.hub.resumes == {"waited": 1, "exact": 1}
 
 
 def test_stamps_pack_into_a_cursors_position_and_back() -> None:

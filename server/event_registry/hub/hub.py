@@ -80,7 +80,7 @@ class Hub:
         self._resume_wait = resume_wait
         self.resumes: Counter[ResumeOutcome] = Counter()
         """Subscriptions resumed with a cursor, by outcome (for ``/metrics``)."""
-        # Sealing costs two HMACs; every subscriber of a change sends its cursor.
+        # Sealing costs three HMACs; every subscriber of a change sends its cursor.
         self._cursors: dict[int, str] = {}
         self._history = max(1, history)
         self._log: list[HubChange] = []
@@ -194,28 +194,26 @@ class Hub:
         """The position a cursor names, waiting up to ``resume_wait`` seconds for changes it
         names that this process has not applied yet."""
         try:
-            stamp = self._stamp(cursor)
+            position, waited = await self._resolve(cursor)
         except Behind:
             self.resumes["resync"] += 1
             raise
+        self.resumes["waited" if waited else "exact"] += 1
+        return position
+
+    async def _resolve(self, cursor: str) -> tuple[int, bool]:
+        stamp = self._stamp(cursor)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._resume_wait
-        outcome: ResumeOutcome = "exact"
+        waited = False
         while (found := self._positions.find(stamp)) == positions.LATER:
-            outcome = "waited"
+            waited = True
             remaining = deadline - loop.time()
             if remaining <= 0:
-                self.resumes["resync"] += 1
                 raise Behind("this server has not seen the changes the cursor names (yet)")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._next_append(), remaining)
-        try:
-            position = self._retained(found)
-        except Behind:
-            self.resumes["resync"] += 1
-            raise
-        self.resumes[outcome] += 1
-        return position
+        return self._retained(found), waited
 
     def _stamp(self, cursor: str) -> positions.Stamp:
         try:
