@@ -254,3 +254,21 @@ def test_the_namespaces_a_subscription_can_deliver() -> None:
     assert SUBSCRIPTIONS.namespaces(variable, {"ns": "b"}) == frozenset({"b"})
     assert SUBSCRIPTIONS.namespaces(variable, {}) is None
     assert SUBSCRIPTIONS.namespaces(unscoped, None) is None
+
+
+async def test_a_steady_caller_is_renewed_in_the_background_before_it_expires() -> None:
+    cluster, clock = ScriptedCluster(), Clock()
+    cluster.grants.add(("alice", "list", "a"))
+    auth = authenticator(cluster, ["a", "b"], clock, allowed_ttl=10.0, denied_ttl=4.0)
+    assert readable_of(await auth.authenticate("Bearer alice-token")) == frozenset({"a"})
+    reviews = cluster.access_reviews
+    cluster.grants.add(("alice", "list", "b"))
+    clock.now += 3.5  # in the last quarter of the denied answers' TTL
+    assert readable_of(await auth.authenticate("Bearer alice-token")) == frozenset({"a"})
+    for _ in range(10):  # the renewal runs in the background
+        await asyncio.sleep(0)
+    assert cluster.access_reviews == reviews + 2  # "" and b: a still holds
+    clock.now += 1.0  # the old denied answers have expired: the renewed principal is used
+    cluster.delay = 60.0  # a review now would hang the request
+    principal = await asyncio.wait_for(auth.authenticate("Bearer alice-token"), 1)
+    assert readable_of(principal) == frozenset({"a", "b"})

@@ -16,6 +16,9 @@ Guarantees:
 - a cold caller over N namespaces costs one cluster-wide review, then (when that is denied)
   N reviews made concurrently, at most ``max_concurrent_reviews`` at a time; concurrent
   requests needing the same answer share one review;
+- a caller's principal used in the last quarter of its shortest TTL is renewed in the
+  background (only the decisions about to expire are asked again), so a steady caller never
+  waits for a review; its requests meanwhile get the answers that still hold;
 - :meth:`KubernetesAuthenticator.invalidate` (RBAC changed) forgets every access decision
   and wakes :meth:`~KubernetesAuthenticator.wait_for_change`; an answer to a review that
   was asked before it is used once but never cached;
@@ -99,6 +102,9 @@ class KubernetesAuthenticator:
         self._inflight: dict[Hashable, asyncio.Future[Any]] = {}
         self._limit: asyncio.Semaphore | None = None
         self._changed = asyncio.Event()
+        self._refreshing: set[access.Identity] = set()
+        self._refresh_ahead = min(settings.allowed_ttl, settings.denied_ttl) / 4
+        """A principal this close to expiring is renewed in the background."""
         self.generation = 0
         """Bumped by every :meth:`invalidate`."""
         self.reviews = 0
@@ -137,15 +143,26 @@ class KubernetesAuthenticator:
         namespaces = self._namespaces()
         hit = self._principals.get(identity)
         if hit is not None:
-            made = hit[0]
+            made, deadline = hit
             if made.namespaces is namespaces and made.generation == self.generation:
+                if deadline - self._clock() < self._refresh_ahead:
+                    self._refresh_soon(identity)
                 return made.principal
+        return await self._made(identity, namespaces)
+
+    async def _made(
+        self, identity: access.Identity, namespaces: Collection[str], *, renew_before: float = 0.0
+    ) -> access.Principal:
+        """Decide ``identity``'s principal over ``namespaces`` and keep it; decisions that hold
+        until ``renew_before`` or later are reused, the others asked again."""
         generation = self.generation
-        everywhere, deadline = await self.decide(identity, reading(""))
+        everywhere, deadline = await self.decide(identity, reading(""), renew_before=renew_before)
         readable: frozenset[str] | None = None
         if not everywhere:
             names = list(namespaces)
-            answers = await asyncio.gather(*(self.decide(identity, reading(n)) for n in names))
+            answers = await asyncio.gather(
+                *(self.decide(identity, reading(n), renew_before=renew_before) for n in names)
+            )
             readable = frozenset(
                 n for n, (allowed, _) in zip(names, answers, strict=True) if allowed
             )
@@ -156,14 +173,35 @@ class KubernetesAuthenticator:
             self._principals.put(identity, _Made(principal, namespaces, generation), ttl)
         return principal
 
+    def _refresh_soon(self, identity: access.Identity) -> None:
+        """Renew a principal about to expire in the background, so its caller never waits
+        for the reviews of a caller it already knows (its current answer still holds)."""
+        if identity in self._refreshing:
+            return
+        self._refreshing.add(identity)
+        renew_before = self._clock() + self._refresh_ahead
+        task = asyncio.ensure_future(
+            self._made(identity, self._namespaces(), renew_before=renew_before)
+        )
+
+        def done(finished: asyncio.Future[access.Principal]) -> None:
+            self._refreshing.discard(identity)
+            if not finished.cancelled():
+                finished.exception()  # a failed renewal: the next request asks itself
+
+        task.add_done_callback(done)
+
     async def allowed(self, identity: access.Identity, wanted: Access) -> bool:
         return (await self.decide(identity, wanted))[0]
 
-    async def decide(self, identity: access.Identity, wanted: Access) -> tuple[bool, float]:
-        """Whether the cluster allows ``identity`` the access, and until when that holds."""
+    async def decide(
+        self, identity: access.Identity, wanted: Access, *, renew_before: float = 0.0
+    ) -> tuple[bool, float]:
+        """Whether the cluster allows ``identity`` the access, and until when that holds
+        (a kept answer expiring before ``renew_before`` is asked again)."""
         key = (identity, wanted)
         hit = self._decisions.get(key)
-        if hit is not None:
+        if hit is not None and hit[1] >= renew_before:
             return hit
         generation = self.generation
 
