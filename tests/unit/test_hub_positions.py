@@ -12,9 +12,12 @@ import asyncio
 from typing import Any
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
+from event_registry.domain import readiness
 from event_registry.hub import positions
-from event_registry.hub.changes import EventTypeChanged
+from event_registry.hub.changes import BrokerChanged, EventTypeChanged, HubChange
 from event_registry.hub.hub import Behind, Hub
 from event_registry.store.caching import Cache, StoreChangeType
 
@@ -209,3 +212,150 @@ def test_stamps_pack_into_a_cursors_position_and_back() -> None:
         local=99,
     )
     assert positions.Stamp.unpack(stamp.pack()) == stamp
+
+
+# any history ------------------------------------------------------------------------------------
+
+Op = tuple[str, str, str]  # (kind, name, create / modify / delete)
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["EventType", "Broker"]),
+        st.sampled_from(["x", "y", "z"]),
+        st.sampled_from(["create", "modify", "delete"]),
+    ),
+    max_size=25,
+)
+
+
+def watch_events(ops: list[Op]) -> list[Event]:
+    """The watch events a cluster makes of ``ops`` (one resourceVersion counter for all)."""
+    existing: dict[tuple[str, str], int] = {}
+    events: list[Event] = []
+    for rv, (kind, name, op) in enumerate(ops, start=1):
+        present = (kind, name) in existing
+        if op == "delete" and not present:
+            continue
+        change_type: StoreChangeType = (
+            "DELETED" if op == "delete" else "MODIFIED" if present else "ADDED"
+        )
+        flips = existing.get((kind, name), 0) + (op == "modify")
+        if kind == "Broker":
+            raw = broker_raw(f"b-{name}", rv, ready=flips % 2 == 0)
+        else:
+            raw = event_type_raw(name, rv, broker=f"b-{'x' if name != 'z' else 'y'}")
+        events.append((kind, change_type, raw))
+        if op == "delete":
+            del existing[(kind, name)]
+        else:
+            existing[(kind, name)] = flips
+    return events
+
+
+State = dict[tuple[str, str], tuple[str, bool]]
+
+
+def state_of(replica: Replica, seq: int) -> State:
+    """Each object's resourceVersion (and an EventType's consumable) at position ``seq``."""
+    changes = replica.hub.after(0)
+    snapshot = changes[seq - 1].snapshot if seq else Cache().snapshot
+    state: State = {}
+    for brokers in snapshot.brokers.groups.values():
+        for broker in brokers.values():
+            state[("Broker", broker.meta.name)] = (broker.meta.resource_version, False)
+    for event_types in snapshot.event_types.groups.values():
+        for et in event_types.values():
+            consumable = readiness.consumable(et, snapshot.broker_of(et))
+            state[("EventType", et.meta.name)] = (et.meta.resource_version, consumable)
+    return state
+
+
+def replayed(state: State, changes: list[HubChange]) -> State:
+    """``state`` with ``changes`` applied as a client applies them; a change it already had
+    (a duplicate) fails."""
+    state = dict(state)
+    for change in changes:
+        kind = "Broker" if isinstance(change, BrokerChanged) else "EventType"
+        key = (kind, change.name)
+        if isinstance(change, EventTypeChanged) and change.cause == "Broker":
+            assert key in state, f"a readiness change of {key}, which the client never had"
+            state[key] = (state[key][0], change.new_consumable)
+        elif change.new is None:
+            assert key in state, f"{key} deleted twice"
+            del state[key]
+        else:
+            version = change.new.meta.resource_version
+            assert state.get(key, ("", False))[0] != version, f"{key}@{version} twice"
+            consumable = change.new_consumable if isinstance(change, EventTypeChanged) else False
+            state[key] = (version, consumable)
+    return state
+
+
+def interleaved(events: list[Event], swaps: list[int]) -> list[Event]:
+    """``events`` as another replica may receive them: a Broker's and an EventType's next to
+    each other swapped (two watch streams), each kind still in its order."""
+    events = list(events)
+    for index in swaps:
+        if index + 1 < len(events) and events[index][0] != events[index + 1][0]:
+            events[index], events[index + 1] = events[index + 1], events[index]
+    return events
+
+
+@given(
+    ops=OPS,
+    cut=st.integers(min_value=0, max_value=25),
+    swaps=st.lists(st.integers(min_value=0, max_value=24), max_size=4),
+)
+@settings(max_examples=300, deadline=None)
+def test_any_history_resumes_exactly_or_says_behind(
+    ops: list[Op], cut: int, swaps: list[int]
+) -> None:
+    """Same path: every cursor resumes, and what follows brings the client to the replica's
+    state with nothing twice. A replica that started late (a list of the state at ``cut``), or
+    that received the two kinds' events in another interleaving: each cursor resumes the same
+    way, or is Behind; never a wrong or repeated change."""
+    events = watch_events(ops)
+    cut = min(cut, len(events))
+    first, same, late, swapped = Replica(), Replica(), Replica(), Replica()
+    first.watch(*events)
+    same.watch(*events)
+    swapped.watch(*interleaved(events, swaps))
+    listed = Replica()
+    listed.watch(*events[:cut])
+    for kind in ("Broker", "EventType"):
+        late.cache.replace(
+            kind,
+            [
+                raw
+                for k, _, raw in events[:cut]
+                if k == kind and listed_has(listed, kind, raw["metadata"]["name"], raw)
+            ],
+        )
+    late.watch(*events[cut:])
+    for seq in range(first.hub.seq + 1):
+        cursor = first.hub.cursor(seq)
+        client = state_of(first, seq)
+        for replica, must in ((same, True), (late, False), (swapped, False)):
+            try:
+                position = replica.hub.position(cursor)
+            except Behind:
+                assert not must, f"position {seq} not found on a replica of the same path"
+                continue
+            if replica is late:
+                event("a late replica resumed a cursor")
+            if replica is swapped and swapped.hub.after(0) != first.hub.after(0):
+                event("a replica of another interleaving resumed a cursor")
+            final = state_of(replica, replica.hub.seq)
+            assert replayed(client, replica.hub.after(position)) == final
+
+
+def listed_has(listed: Replica, kind: str, name: str, raw: dict[str, Any]) -> bool:
+    """Whether ``raw`` is the version of the object a list at that point shows."""
+    snapshot = listed.cache.snapshot
+    current = (
+        snapshot.broker("default", name)
+        if kind == "Broker"
+        else snapshot.event_type("default", name)
+    )
+    return (
+        current is not None and current.meta.resource_version == raw["metadata"]["resourceVersion"]
+    )
