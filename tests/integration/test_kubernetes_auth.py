@@ -440,6 +440,38 @@ async def test_revoking_a_rolebinding_ends_a_live_subscription_and_nothing_follo
         await ws.close()
 
 
+async def test_a_token_that_stops_being_valid_closes_the_connection_4403(
+    registry: RegistryProcess,
+) -> None:
+    """Deleting a ServiceAccount revokes its tokens: the next check closes the connection."""
+    registry.kubectl("create", "serviceaccount", "dave", "-n", "default", check=True)
+    registry.kubectl(
+        "create",
+        "rolebinding",
+        "dave-view",
+        "--clusterrole=view",
+        "--serviceaccount=default:dave",
+        "-n",
+        "auth-a",
+        check=True,
+    )
+    token = registry.kubectl("create", "token", "dave", "-n", "default", check=True).stdout.strip()
+    ws = await open_live(registry, token)
+    try:
+        await subscribe(ws, "watching", "auth-a")
+        while True:
+            change = (await next_message(ws))["payload"]["data"]["eventTypeChanges"]
+            if change["kind"] == "INITIAL_SET_COMPLETE":
+                break
+        registry.kubectl("delete", "serviceaccount", "dave", "-n", "default", check=True)
+        with pytest.raises(ConnectionClosed) as closed:
+            await next_message(ws, timeout=ALLOWED_TTL + 5)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4403
+    finally:
+        await ws.close()
+
+
 # tokens that prove nothing ---------------------------------------------------------------
 
 
