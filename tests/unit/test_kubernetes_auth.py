@@ -17,11 +17,12 @@ from typing import Any, cast
 import pytest
 from multidict import CIMultiDict
 
+from event_registry import cli
 from event_registry.app.auth import AuthUnavailable
 from event_registry.app.auth.expiring import ExpiringCache
 from event_registry.app.auth.kubernetes import KubernetesAuthenticator, KubernetesAuthSettings
 from event_registry.app.live.connection import still_allowed
-from event_registry.cluster import errors
+from event_registry.cluster import errors, reviewing
 from event_registry.cluster.client import ClusterClient, impersonation_headers
 from event_registry.domain.access import Identity, Principal
 from event_registry.graphql.live import SUBSCRIPTIONS, operation
@@ -201,10 +202,12 @@ async def test_write_decisions_are_asked_for_the_real_verb() -> None:
     cluster, clock = ScriptedCluster(), Clock()
     cluster.grants.add(("alice", "create", "a"))
     auth = authenticator(cluster, ["a"], clock)
-    from event_registry.cluster.reviewing import Access
-
-    assert await auth.allowed(ALICE, Access("create", "eventing.knative.dev", "triggers", "a"))
-    assert not await auth.allowed(ALICE, Access("delete", "eventing.knative.dev", "triggers", "a"))
+    assert await auth.allowed(
+        ALICE, reviewing.Access("create", "eventing.knative.dev", "triggers", "a")
+    )
+    assert not await auth.allowed(
+        ALICE, reviewing.Access("delete", "eventing.knative.dev", "triggers", "a")
+    )
 
 
 def test_the_expiring_cache_is_bounded_least_recently_used_first() -> None:
@@ -272,3 +275,68 @@ async def test_a_steady_caller_is_renewed_in_the_background_before_it_expires() 
     cluster.delay = 60.0  # a review now would hang the request
     principal = await asyncio.wait_for(auth.authenticate("Bearer alice-token"), 1)
     assert readable_of(principal) == frozenset({"a", "b"})
+
+
+def test_a_subject_access_review_names_the_whole_identity() -> None:
+    identity = Identity("alice", "uid-a", ("team-a",), (("scopes", ("x",)),))
+    review = reviewing.access_review(
+        identity, reviewing.Access("create", "eventing.knative.dev", "triggers", "a")
+    )
+    assert review["apiVersion"] == "authorization.k8s.io/v1"
+    assert review["spec"] == {
+        "resourceAttributes": {
+            "verb": "create",
+            "group": "eventing.knative.dev",
+            "resource": "triggers",
+            "namespace": "a",
+        },
+        "user": "alice",
+        "groups": ["team-a"],
+        "uid": "uid-a",
+        "extra": {"scopes": ["x"]},
+    }
+
+
+def test_a_token_reviews_user_becomes_an_identity_whatever_its_shape() -> None:
+    user = {"username": "bob", "groups": ["g"], "extra": {"b": ["2"], "a": ["1"], "bad": "x"}}
+    assert reviewing.identity_of(user) == Identity(
+        "bob", "", ("g",), (("a", ("1",)), ("b", ("2",)))
+    )
+    assert reviewing.identity_of({"groups": "not a list"}) == Identity("")
+
+
+@pytest.mark.parametrize(
+    ("argv", "mode"),
+    [
+        ([], "open"),
+        (["--tokens-file", "t.yaml"], "tokens"),
+        (["--auth=kubernetes", "--authz-allowed-ttl", "3"], "kubernetes"),
+    ],
+)
+def test_the_auth_flags_choose_a_mode(argv: list[str], mode: str) -> None:
+    parser = cli._parser()
+    args = parser.parse_args(["serve", *argv])
+    settings = cli._auth_settings(parser, args)
+    assert settings.mode == mode
+    if mode == "kubernetes":
+        assert settings.kubernetes is not None
+        assert (settings.kubernetes.allowed_ttl, settings.kubernetes.denied_ttl) == (3.0, 5.0)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--auth=tokens"],
+        ["--auth=kubernetes", "--tokens-file", "t.yaml"],
+        ["--auth=kubernetes", "--authz-denied-ttl", "0"],
+    ],
+)
+def test_contradictory_auth_flags_stop_serve_with_exit_2(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = cli._parser()
+    args = parser.parse_args(["serve", *argv])
+    with pytest.raises(SystemExit) as stopped:
+        cli._auth_settings(parser, args)
+    assert stopped.value.code == 2
+    assert "--" in capsys.readouterr().err
