@@ -877,6 +877,7 @@ def test_readyz_reports_every_informer(registry: RegistryProcess) -> None:
         "synced": True,
         "informers": {"Namespace": True, "Broker": True, "EventType": True, "Trigger": True},
         "reasons": {},
+        "draining": False,
     }
 
 
