@@ -300,3 +300,26 @@ def test_a_taken_port_stops_the_parent_before_any_worker_starts(flag: str, tmp_p
     assert done.returncode == 2, done
     assert done.stderr == f"error: port {port} on 127.0.0.1 is in use; choose another with {flag}\n"
     assert done.stdout == ""
+
+
+def test_a_worker_that_cannot_start_stops_serve_with_status_1(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n")  # no current-context
+    args = ["serve", "--workers", "2", "--port", "0", "--kubeconfig", str(kubeconfig)]
+    args += ["--data-dir", str(tmp_path / "data"), "--log-level", "warning"]
+    done = subprocess.run(
+        [sys.executable, "-m", "event_registry", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 1, done
+    last = done.stderr.splitlines()[-1]
+    assert re.fullmatch(
+        r"error: worker [01] \(pid \d+\) exited with status 1 before every worker served "
+        r"\(its log is above\)",
+        last,
+    ), done.stderr[-2000:]
+    assert "registry:" not in done.stdout

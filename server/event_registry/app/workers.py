@@ -18,13 +18,15 @@ Guarantees:
   the workers, each connecting as ``serve`` would.
 - **One cursor key**: ``--cursor-key-file``, or ``<data dir>/cursor-key`` (64 hex digits,
   mode 0600, created when absent or unusable), so every worker seals and opens the same cursors.
-- **Supervision.** A worker that exits is started again after :data:`RESTART_DELAY` seconds,
-  doubling while it keeps exiting within :data:`STEADY` seconds of its start, at most
-  :data:`MAX_RESTART_DELAY`. SIGTERM or SIGINT to the parent: SIGTERM to every worker (each
-  drains and stops as ``serve`` does), SIGKILL to those still running :data:`STOP_MARGIN`
-  seconds after ``--drain-timeout``, then the embedded cluster stops. Workers run in sessions
-  of their own (a terminal's Ctrl-C reaches only the parent) and stop themselves when the
-  parent is gone (their stdin closes), so none outlives it.
+- **Supervision.** A worker that exits before every worker has served once stops it all
+  (exit status 1, as a lone ``serve`` that cannot start). Later, a worker that exits is
+  started again after :data:`RESTART_DELAY` seconds, doubling while it keeps exiting within
+  :data:`STEADY` seconds of its start, at most :data:`MAX_RESTART_DELAY`. SIGTERM or SIGINT
+  to the parent: SIGTERM to every worker (each drains and stops as ``serve`` does), SIGKILL to
+  those still running :data:`STOP_MARGIN` seconds after ``--drain-timeout``, then the
+  embedded cluster stops. Workers run in sessions of their own (a terminal's Ctrl-C reaches
+  only the parent) and stop themselves when the parent is gone (their stdin closes), so none
+  outlives it.
 - **Which worker answered**: every HTTP response carries :data:`WORKER_HEADER`
   (``<index>; pid=<pid>``); ``/metrics`` and ``/readyz`` are the answering worker's own.
 - **Logs**: the parent logs one line per worker when it serves and one when it exits; the
@@ -47,7 +49,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from ..hub import cursors
 from ..store.caching import Cache
@@ -136,7 +138,13 @@ async def supervise(settings: ServeSettings, log_options: LogOptions) -> None:
     """Run ``settings.workers`` workers on one port until SIGTERM or SIGINT."""
     connection = connection_for(settings)
     authenticator_for(settings)  # a bad tokens file fails once, here
-    key_file = cursor_key_file(settings)
+    try:
+        key_file = cursor_key_file(settings)
+    except OSError as error:
+        raise SystemExit(
+            f"error: cannot write a cursor key in {settings.data_dir} ({error.strerror}); "
+            "give one with --cursor-key-file"
+        ) from error
     log.info(
         "registry backend: %s; auth mode: %s; %d workers",
         connection.describe(),
@@ -167,7 +175,12 @@ async def supervise(settings: ServeSettings, log_options: LogOptions) -> None:
             stack.callback(loop.remove_signal_handler, signum)
         stack.push_async_callback(workers.stop, settings.drain_timeout + STOP_MARGIN)
         workers.start()
-        await stopping.wait()
+        stop = asyncio.create_task(stopping.wait())
+        ends: list[asyncio.Future[Any]] = [stop, workers.failed]
+        await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if workers.failed.done():
+            raise SystemExit(f"error: {workers.failed.result()} (its log is above)")
         log.info("stopping %d workers", settings.workers)
 
 
@@ -182,6 +195,9 @@ class Workers:
         self._announced = False
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self.failed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        """Set when a worker exits before every worker has served once: at start-up an exit
+        is a configuration error (a bad kubeconfig, say), not a crash to ride out."""
 
     @property
     def pids(self) -> dict[int, int]:
@@ -217,6 +233,11 @@ class Workers:
             await self._follow(orders.index, process)
             returncode = await process.wait()
             if self._stopping.is_set():
+                return
+            if not self._announced:
+                what = f"worker {orders.index} (pid {process.pid}) {describe_exit(returncode)}"
+                if not self.failed.done():
+                    self.failed.set_result(f"{what} before every worker served")
                 return
             delay = restart_delay(loop.time() - began, delay)
             log.warning(
