@@ -199,11 +199,6 @@ class Workers:
         """Set when a worker exits before every worker has served once: at start-up an exit
         is a configuration error (a bad kubeconfig, say), not a crash to ride out."""
 
-    @property
-    def pids(self) -> dict[int, int]:
-        """The running workers' process ids by index."""
-        return {index: p.pid for index, p in self._processes.items() if p.returncode is None}
-
     def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self._keep(orders), name=f"worker-{orders.index}")
