@@ -2,8 +2,9 @@
 
 The basics (a valid file, the shapes that are refused, Principal's permissions, OPEN and
 NOBODY) are in test_readiness_and_filtering.py; here: what each refusal says, the namespace
-names a file may grant, and the property the response cache relies on: two principals share
-a scope key exactly when they can read the same namespaces.
+names a file may grant, reading kind by kind (``kubernetes`` mode), and the property the
+response cache relies on: two principals share a scope key exactly when they can read the
+same kinds in the same namespaces.
 """
 
 from __future__ import annotations
@@ -230,3 +231,87 @@ def test_any_document_gives_principals_or_an_invalid_token_file(document: object
         assert all(isinstance(principal, Principal) for principal in principals.values())
         return
     assert re.match(r"expected a mapping|tokens\[\d+\]", refusal)
+
+
+# reading kind by kind ----------------------------------------------------------------------------
+
+
+def test_a_principal_reads_each_kind_where_it_was_granted() -> None:
+    principal = access.reading_per_kind(
+        "bob", {"EventType": frozenset({"a", "b"}), "Broker": None}, None
+    )
+    assert principal.readable is None  # Brokers everywhere: every namespace is visible
+    assert principal.can_read("a", "EventType")
+    assert not principal.can_read("c", "EventType")
+    assert principal.can_read("c", "Broker")
+    assert not principal.can_read("a", "Trigger")  # a kind left out: nowhere
+    assert principal.visible(["a", "b", "c"], "EventType") == ["a", "b"]
+    assert principal.visible(["a", "b", "c"], "Trigger") == []
+    assert principal.visible(["a", "b", "c"]) == ["a", "b", "c"]
+
+
+def test_a_namespace_is_visible_where_any_kind_is_readable() -> None:
+    principal = access.reading_per_kind(
+        "bob", {"EventType": frozenset({"a"}), "Trigger": frozenset({"b"})}, None
+    )
+    assert principal.readable == frozenset({"a", "b"})
+    assert principal.visible(["a", "b", "c"]) == ["a", "b"]
+
+
+def test_every_kind_alike_is_the_tokens_mode_principal() -> None:
+    same = frozenset({"a"})
+    alike = access.reading_per_kind(
+        "bob", {"EventType": same, "Broker": same, "Trigger": same}, None
+    )
+    assert alike == Principal("bob", same, None)
+    assert alike.scope_key == "a"
+    everywhere = access.reading_per_kind(
+        "bob", {"EventType": None, "Broker": None, "Trigger": None}, None
+    )
+    assert everywhere.scope_key == access.OPEN.scope_key == "*"
+
+
+def test_tokens_and_open_principals_read_every_kind_of_a_readable_namespace() -> None:
+    team_a = Principal("team-a", frozenset({"a"}), frozenset({"a"}))
+    for kind in access.KINDS:
+        assert team_a.can_read("a", kind)
+        assert not team_a.can_read("b", kind)
+        assert access.OPEN.can_read("b", kind)
+        assert not access.NOBODY.can_read("a", kind)
+
+
+READ_SETS = st.none() | st.frozensets(st.sampled_from(["a", "b", "c"]), max_size=3)
+PER_KIND = st.fixed_dictionaries(dict.fromkeys(access.KINDS, READ_SETS))
+
+
+@given(st.lists(PER_KIND, min_size=1, max_size=4))
+def test_scope_keys_tell_apart_exactly_the_principals_that_read_different_kinds(
+    grants: list[dict[access.Kind, frozenset[str] | None]],
+) -> None:
+    principals = [access.reading_per_kind("p", grant, None) for grant in grants]
+    for one, grant in zip(principals, grants, strict=True):
+        for kind in access.KINDS:
+            assert one.readable_of(kind) == grant[kind]
+        for other in principals:
+            same = all(one.readable_of(k) == other.readable_of(k) for k in access.KINDS)
+            assert (one.scope_key == other.scope_key) == same
+
+
+@given(PER_KIND, PER_KIND)
+def test_reads_within_is_kind_by_kind_inclusion(
+    mine: dict[access.Kind, frozenset[str] | None],
+    theirs: dict[access.Kind, frozenset[str] | None],
+) -> None:
+    one = access.reading_per_kind("p", mine, None)
+    other = access.reading_per_kind("p", theirs, None)
+    everywhere = ["a", "b", "c", "elsewhere"]
+    expected = all(
+        other.can_read(ns, kind)
+        for kind in access.KINDS
+        for ns in everywhere
+        if one.can_read(ns, kind)
+    )
+    assert one.reads_within(other) is expected
+    assert one.reads_within(other, frozenset({"a"})) is all(
+        other.can_read("a", kind) for kind in access.KINDS if one.can_read("a", kind)
+    )

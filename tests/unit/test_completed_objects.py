@@ -19,7 +19,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from event_registry.domain.access import OPEN, Principal
+from event_registry.domain.access import OPEN, Principal, reading_per_kind
 from event_registry.graphql.completed import CompletedObjects
 from event_registry.graphql.context import Context
 from event_registry.graphql.limits import QueryLimits
@@ -28,6 +28,12 @@ from event_registry.store.caching import Cache
 from tests.support.knative_fixtures import FIXTURE_FILES, build_cache, load
 
 DEFAULT_ONLY = Principal("default-reader", frozenset({"default"}), frozenset())
+NO_TRIGGERS = reading_per_kind("no-triggers", {"EventType": None, "Broker": None}, None)
+NO_BROKERS = reading_per_kind(
+    "no-brokers", {"EventType": frozenset({"default"}), "Trigger": frozenset({"default"})}, None
+)
+PRINCIPALS = (OPEN, DEFAULT_ONLY, NO_TRIGGERS, NO_BROKERS)
+"""Callers with different rights share one memo: none may get what another completed."""
 NO_COST_LIMIT = QueryLimits(max_query_cost=0)
 """The queries below nest lists on purpose (every dependency the memo tracks): what is
 checked is completion, not the query cost limit (see test_query_cost.py)."""
@@ -129,7 +135,7 @@ async def answer(
 
 async def same_with_and_without(cache: Cache, memo: CompletedObjects) -> None:
     for query in QUERIES:
-        for principal in (OPEN, DEFAULT_ONLY):
+        for principal in PRINCIPALS:
             assert await answer(query, cache, memo, principal) == await answer(
                 query, cache, None, principal
             ), query

@@ -24,7 +24,7 @@ from event_registry.app.auth.kubernetes import KubernetesAuthenticator, Kubernet
 from event_registry.app.live.connection import still_allowed
 from event_registry.cluster import errors, reviewing
 from event_registry.cluster.client import ClusterClient, impersonation_headers
-from event_registry.domain.access import Identity, Principal
+from event_registry.domain.access import Identity, Principal, reading_per_kind
 from event_registry.graphql.live import SUBSCRIPTIONS, operation
 
 ALICE = Identity("alice", "uid-a", ("team-a", "system:authenticated"))
@@ -39,14 +39,16 @@ class Clock:
 
 
 class ScriptedCluster:
-    """Answers reviews: ``tokens`` maps tokens to users, ``grants`` (user, namespace) pairs
-    allowed to list EventTypes ("" for cluster-wide)."""
+    """Answers reviews: ``tokens`` maps tokens to users, ``grants`` (user, verb, namespace)
+    allowed on every resource ("" for cluster-wide), ``resource_grants`` (user, verb,
+    resource, namespace) on one."""
 
     def __init__(self) -> None:
         self.tokens: dict[str, dict[str, Any]] = {
             "alice-token": {"username": "alice", "uid": "uid-a", "groups": ["team-a"]}
         }
         self.grants: set[tuple[str, str, str]] = set()
+        self.resource_grants: set[tuple[str, str, str, str]] = set()
         self.token_reviews = 0
         self.access_reviews = 0
         self.down = False
@@ -67,8 +69,11 @@ class ScriptedCluster:
         self.access_reviews += 1
         spec: Mapping[str, Any] = body["spec"]
         attributes = spec["resourceAttributes"]
-        key = (spec["user"], attributes["verb"], attributes["namespace"])
-        return {"status": {"allowed": key in self.grants}}
+        user, verb, namespace = spec["user"], attributes["verb"], attributes["namespace"]
+        allowed = (user, verb, namespace) in self.grants or (
+            (user, verb, attributes["resource"], namespace) in self.resource_grants
+        )
+        return {"status": {"allowed": allowed}}
 
 
 def readable_of(principal: Principal | None) -> frozenset[str] | None:
@@ -98,10 +103,11 @@ async def test_a_warm_caller_makes_no_review_at_all() -> None:
     assert principal is not None
     assert principal.readable == frozenset({"a", "c"})
     assert principal.identity == Identity("alice", "uid-a", ("team-a",))
-    assert (cluster.token_reviews, cluster.access_reviews) == (1, 4)  # cluster-wide + 3
+    # per kind (EventTypes, Brokers, Triggers): cluster-wide, then each of the 3 namespaces
+    assert (cluster.token_reviews, cluster.access_reviews) == (1, 12)
     for _ in range(100):
         assert await auth.authenticate("Bearer alice-token") == principal
-    assert (cluster.token_reviews, cluster.access_reviews) == (1, 4)
+    assert (cluster.token_reviews, cluster.access_reviews) == (1, 12)
 
 
 async def test_a_cluster_wide_grant_means_every_namespace_and_asks_nothing_more() -> None:
@@ -110,7 +116,7 @@ async def test_a_cluster_wide_grant_means_every_namespace_and_asks_nothing_more(
     auth = authenticator(cluster, [f"ns-{i}" for i in range(1000)], clock)
     principal = await auth.authenticate("Bearer alice-token")
     assert readable_of(principal) is None
-    assert cluster.access_reviews == 1
+    assert cluster.access_reviews == 3  # one per kind
 
 
 async def test_concurrent_cold_requests_share_their_reviews() -> None:
@@ -122,7 +128,7 @@ async def test_concurrent_cold_requests_share_their_reviews() -> None:
     principals = await asyncio.gather(*(auth.authenticate("Bearer alice-token") for _ in range(20)))
     assert {p.readable for p in principals if p is not None} == {frozenset({"ns-7"})}
     assert cluster.token_reviews == 1
-    assert cluster.access_reviews == 51
+    assert cluster.access_reviews == 3 * 51
 
 
 async def test_allowed_and_denied_answers_live_for_their_own_ttls() -> None:
@@ -139,7 +145,7 @@ async def test_allowed_and_denied_answers_live_for_their_own_ttls() -> None:
     clock.now += 0.2  # denied answers expired: "" and b are asked again, a is still allowed
     principal = await auth.authenticate("Bearer alice-token")
     assert readable_of(principal) == frozenset({"a", "b"})
-    assert cluster.access_reviews == reviews + 2
+    assert cluster.access_reviews == reviews + 3 * 2
     clock.now += 5.0  # now a's allowed answer and the token expired too
     principal = await auth.authenticate("Bearer alice-token")
     assert readable_of(principal) == frozenset({"b"})
@@ -270,11 +276,62 @@ async def test_a_steady_caller_is_renewed_in_the_background_before_it_expires() 
     assert readable_of(await auth.authenticate("Bearer alice-token")) == frozenset({"a"})
     for _ in range(10):  # the renewal runs in the background
         await asyncio.sleep(0)
-    assert cluster.access_reviews == reviews + 2  # "" and b: a still holds
+    assert cluster.access_reviews == reviews + 3 * 2  # "" and b per kind: a still holds
     clock.now += 1.0  # the old denied answers have expired: the renewed principal is used
     cluster.delay = 60.0  # a review now would hang the request
     principal = await asyncio.wait_for(auth.authenticate("Bearer alice-token"), 1)
     assert readable_of(principal) == frozenset({"a", "b"})
+
+
+async def test_each_kind_is_readable_where_the_cluster_allows_listing_it() -> None:
+    cluster, clock = ScriptedCluster(), Clock()
+    cluster.resource_grants |= {
+        ("alice", "list", "eventtypes", "a"),
+        ("alice", "list", "eventtypes", "b"),
+        ("alice", "list", "brokers", "b"),
+        ("alice", "list", "triggers", ""),
+    }
+    auth = authenticator(cluster, ["a", "b", "c"], clock)
+    principal = await auth.authenticate("Bearer alice-token")
+    assert principal is not None
+    assert principal.readable_of("EventType") == frozenset({"a", "b"})
+    assert principal.readable_of("Broker") == frozenset({"b"})
+    assert principal.readable_of("Trigger") is None
+    assert principal.readable is None  # Triggers everywhere: every namespace is visible
+    assert (principal.can_read("a", "Broker"), principal.can_read("c", "Trigger")) == (False, True)
+    assert cluster.access_reviews == 3 + 3 + 3  # Triggers allowed cluster-wide: no more asked
+    reviews = cluster.access_reviews
+    assert await auth.authenticate("Bearer alice-token") == principal
+    assert cluster.access_reviews == reviews
+
+
+async def test_callers_who_may_read_different_kinds_have_different_scope_keys() -> None:
+    cluster, clock = ScriptedCluster(), Clock()
+    cluster.tokens["bob-token"] = {"username": "bob"}
+    cluster.grants |= {("alice", "list", "a")}
+    cluster.resource_grants |= {
+        ("bob", "list", "eventtypes", "a"),
+        ("bob", "list", "brokers", "a"),
+    }
+    auth = authenticator(cluster, ["a", "b"], clock)
+    alice = await auth.authenticate("Bearer alice-token")
+    bob = await auth.authenticate("Bearer bob-token")
+    assert alice is not None
+    assert bob is not None
+    assert alice.readable == bob.readable == frozenset({"a"})
+    assert alice.scope_key == "a"  # every kind alike: the tokens-mode key
+    assert alice.scope_key != bob.scope_key
+
+
+def test_a_subscription_ends_when_a_kind_it_could_read_is_revoked() -> None:
+    everything = Principal("alice", frozenset({"a"}), None)
+    no_triggers = reading_per_kind(
+        "alice", {"EventType": frozenset({"a"}), "Broker": frozenset({"a"})}, None
+    )
+    assert not still_allowed(frozenset({"a"}), everything, no_triggers)
+    assert not still_allowed(None, everything, no_triggers)
+    assert still_allowed(frozenset({"a"}), no_triggers, everything)
+    assert not still_allowed(frozenset({"b"}), no_triggers, no_triggers)  # b is not visible
 
 
 def test_a_subject_access_review_names_the_whole_identity() -> None:

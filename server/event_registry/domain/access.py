@@ -1,13 +1,23 @@
-"""Who may see and change which namespaces.
+"""Who may see and change which namespaces, and which kinds of object in them.
 
 A :class:`Principal` is attached to every request. ``None`` namespace sets mean "all" (the
 open development mode). A namespace the principal may not read is indistinguishable from a
 missing one everywhere in the API; writing needs the ``write`` permission on the namespace.
 
+Reading is decided per kind (:data:`KINDS`: EventType, Broker, Trigger): an object of a kind
+the principal may not read in its namespace looks missing, as a hidden namespace does. In
+``open`` and ``tokens`` mode a readable namespace grants all three kinds (``by_kind`` is
+None). A namespace is *visible* (listed by ``namespaces``, resolved by ``node``) when the
+principal may read at least one kind in it, so every object it can see has its namespace.
+
 In ``kubernetes`` mode a principal also carries the caller's cluster :class:`Identity` (as a
-TokenReview reported it): its readable namespaces are what the cluster's RBAC allows it, and
-its writes are made as that identity (impersonation), so the cluster authorizes and audits
-them. Such a principal's ``writable`` is None: the cluster decides each write.
+TokenReview reported it): what it may read per kind is what the cluster's RBAC allows it
+(``list`` on each resource), and its writes are made as that identity (impersonation), so
+the cluster authorizes and audits them. Such a principal's ``writable`` is None: the cluster
+decides each write.
+
+:attr:`Principal.scope_key` is equal for two principals exactly when they may read the same
+kinds in the same namespaces (responses are cached and subscriptions grouped by it).
 """
 
 from __future__ import annotations
@@ -19,6 +29,8 @@ from typing import Literal
 from .writes import name_errors
 
 Permission = Literal["read", "write"]
+Kind = Literal["EventType", "Broker", "Trigger"]
+KINDS: tuple[Kind, ...] = ("EventType", "Broker", "Trigger")
 
 
 @dataclass(frozen=True)
@@ -32,30 +44,82 @@ class Identity:
     """``(key, values)`` pairs, sorted by key (hashable, so identities key caches)."""
 
 
+Namespaces = frozenset[str] | None
+"""A set of namespaces; None: every namespace."""
+
+
 @dataclass(frozen=True)
 class Principal:
     name: str
-    readable: frozenset[str] | None
-    """Namespaces this principal may read; None: every namespace."""
-    writable: frozenset[str] | None
+    readable: Namespaces
+    """Visible namespaces: those where it may read some kind; None: every namespace."""
+    writable: Namespaces
     identity: Identity | None = None
     """The caller's cluster identity (``kubernetes`` mode), whose rights writes are made with."""
+    by_kind: tuple[Namespaces, Namespaces, Namespaces] | None = None
+    """Per kind, in :data:`KINDS` order, where it may read that kind; None: ``readable`` for
+    every kind. Build it with :func:`reading_per_kind`."""
 
-    def can_read(self, namespace: str) -> bool:
-        return self.readable is None or namespace in self.readable
+    def can_read(self, namespace: str, kind: Kind | None = None) -> bool:
+        """Whether it may read ``kind`` in ``namespace`` (no kind: whether it is visible)."""
+        if kind is None or self.by_kind is None:
+            return self.readable is None or namespace in self.readable
+        allowed = self.by_kind[KINDS.index(kind)]
+        return allowed is None or namespace in allowed
 
     def can_write(self, namespace: str) -> bool:
         return self.writable is None or namespace in self.writable
 
-    def visible(self, namespaces: Iterable[str]) -> list[str]:
-        return [ns for ns in namespaces if self.can_read(ns)]
+    def visible(self, namespaces: Iterable[str], kind: Kind | None = None) -> list[str]:
+        return [ns for ns in namespaces if self.can_read(ns, kind)]
+
+    def readable_of(self, kind: Kind) -> Namespaces:
+        """Where it may read ``kind``; None: every namespace."""
+        return self.readable if self.by_kind is None else self.by_kind[KINDS.index(kind)]
+
+    def reads_within(self, other: Principal, namespaces: Namespaces = None) -> bool:
+        """Whether ``other`` may read everything this one may (in ``namespaces``; None: in
+        any), kind by kind."""
+        for kind in KINDS:
+            if namespaces is not None:
+                if any(
+                    self.can_read(ns, kind) and not other.can_read(ns, kind) for ns in namespaces
+                ):
+                    return False
+                continue
+            mine, theirs = self.readable_of(kind), other.readable_of(kind)
+            if theirs is not None and (mine is None or not mine <= theirs):
+                return False
+        return True
 
     @property
     def scope_key(self) -> str:
-        """Identical for principals that see exactly the same namespaces."""
-        if self.readable is None:
-            return "*"
-        return ",".join(sorted(self.readable))
+        """Identical exactly for principals that may read the same kinds in the same
+        namespaces."""
+        kinds = {self.readable_of(kind) for kind in KINDS}
+        if len(kinds) == 1:
+            return _key(self.readable_of(KINDS[0]))
+        return ";".join(f"{kind}={_key(self.readable_of(kind))}" for kind in KINDS)
+
+
+def _key(namespaces: Namespaces) -> str:
+    return "*" if namespaces is None else ",".join(sorted(namespaces))
+
+
+def reading_per_kind(
+    name: str,
+    readable: Mapping[Kind, Namespaces],
+    writable: Namespaces,
+    identity: Identity | None = None,
+) -> Principal:
+    """A principal that may read each kind where ``readable`` says (a kind left out: nowhere)."""
+    sets = tuple(readable.get(kind, frozenset()) for kind in KINDS)
+    visible: Namespaces = (
+        None if any(s is None for s in sets) else frozenset().union(*(s for s in sets if s))
+    )
+    if len(set(sets)) == 1:
+        return Principal(name, visible, writable, identity)
+    return Principal(name, visible, writable, identity, (sets[0], sets[1], sets[2]))
 
 
 OPEN = Principal("anonymous", None, None)

@@ -6,14 +6,16 @@ completed Broker, EventType or Trigger per *selection* (the shape of the fields 
 below it) as a serialized JSON fragment, and reuses it while the object's model is the same
 immutable instance and every index of its namespace that the selection's resolvers read (the
 namespace's Brokers, EventTypes or Triggers, as declared with :data:`READS`) is the same
-instance too. Snapshots share unchanged parts, so "the same instance" means "unchanged".
+instance too, and the caller may read the same of those kinds (:data:`SHOWN` or
+:data:`HIDDEN`), so callers with different rights never share a fragment that differs.
+Snapshots share unchanged parts, so "the same instance" means "unchanged".
 Fields below an object whose resolvers read nothing but the object (its conditions, labels,
 attributes, reference) are kept the same way on their own, so an object completed again
 because its Broker changed reuses them (see ``fast_execution``).
 
 Guarantees: a reused fragment is byte for byte what completing the object again would give
-(resolvers below a namespaced object read only its own namespace, which the caller can see
-since it sees the object; a resolver that reads the request context without declaring what
+(resolvers below a namespaced object read only its own namespace, and only the kinds the
+caller may read there; a resolver that reads the request context without declaring what
 it reads is taken to read every kind of its namespace); one entry per selection and object
 (a newer version of the object takes the older one's place), at most ``capacity`` entries
 (the oldest tenth is dropped when full); nothing here knows about HTTP or the cluster.
@@ -27,20 +29,34 @@ from typing import Any
 
 import orjson
 
+from ..domain import access
 from ..store.caching import KINDS
 from ..store.snapshots import Snapshot
 
 READS = "reads"
 """Field metadata key: the kinds of the object's namespace a resolver reads from the snapshot."""
 ALL_KINDS = frozenset(KINDS)
+SHOWN, HIDDEN = object(), object()
+"""In a :data:`Token`, before each kind read kind by kind: whether the caller may read it
+(what is derived from a hidden kind, such as an EventType's ``consumable``, still follows
+its changes)."""
+
+_CHECKED: dict[str, access.Kind] = {kind: kind for kind in access.KINDS}
+"""The cache's kinds that are read kind by kind (all but Namespace)."""
 
 Token = tuple[object, ...]
 
 
-def token(snapshot: Snapshot, namespace: str, kinds: tuple[str, ...]) -> Token:
-    """The identities of what ``kinds`` of ``namespace`` look like in ``snapshot``."""
+def token(
+    snapshot: Snapshot, namespace: str, kinds: tuple[str, ...], principal: access.Principal
+) -> Token:
+    """The identities of what ``kinds`` of ``namespace`` look like in ``snapshot`` to
+    ``principal``."""
     parts: list[object] = []
     for kind in kinds:
+        checked = _CHECKED.get(kind)
+        if checked is not None:
+            parts.append(SHOWN if principal.can_read(namespace, checked) else HIDDEN)
         if kind == "Broker":
             parts.append(snapshot.brokers.groups.get((namespace, "")))
         elif kind == "EventType":

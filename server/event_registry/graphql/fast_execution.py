@@ -286,7 +286,7 @@ class FastExecutionContext(_Executor):
             snapshot = context.snapshot  # read now: a subscription sets it per event
             known = tokens.get((namespace, kinds))
             if known is None or known[0] is not snapshot:
-                token = completed.token(snapshot, namespace, kinds)
+                token = completed.token(snapshot, namespace, kinds, context.principal)
                 known = tokens[namespace, kinds] = (snapshot, token)
             current = known[1]
             name = (namespace, model.meta.name)

@@ -370,7 +370,7 @@ class Mutation:
         if denied is not None:
             return denied
         event_type = info.context.cache.snapshot.event_type(namespace, name)
-        if event_type is None:
+        if event_type is None or not info.context.principal.can_read(namespace, "EventType"):
             return NotFound(
                 message=f'EventType "{name}" not found',
                 kind="EventType",
@@ -404,7 +404,11 @@ class Mutation:
             )
             existing = found if isinstance(found, models.Trigger) else None
             info.context.snapshot = info.context.cache.snapshot
-        if existing is not None and _same_subscription(existing, request):
+        if (
+            existing is not None
+            and _same_subscription(existing, request)
+            and info.context.principal.can_read(namespace, "Trigger")
+        ):
             return TriggerCreated(trigger=Trigger(model=existing), created=False)
         return AlreadyExists(
             message=f'a different Trigger named "{request.name}" exists',

@@ -1,14 +1,17 @@
 """The Query root: namespaces, Brokers, EventTypes, Triggers and ``node``, all scoped.
 
-Every entry point filters by the caller's readable namespaces first; a namespace the caller
-may not read behaves exactly like one that does not exist.
+Every entry point filters by the caller's readable namespaces first, for the kind it lists
+(``brokers`` where the caller may list Brokers, and so on); a namespace the caller may not
+read behaves exactly like one that does not exist. ``namespaces`` lists those where the
+caller may read at least one kind, so every object the caller can see has its namespace
+listed (its lists and counts then show only the kinds the caller may read).
 """
 
 from __future__ import annotations
 
 import strawberry
 
-from ..domain import filtering, models
+from ..domain import access, filtering, models
 from . import connections, ids
 from .context import Info
 from .cost import COST, Estimate, Paged
@@ -39,12 +42,13 @@ class EventTypeFilter:
         )
 
 
-def _namespaces(info: Info, namespace: str | None) -> list[str]:
+def _namespaces(info: Info, namespace: str | None, kind: access.Kind | None) -> list[str]:
+    """The namespaces to list ``kind`` in (None: the visible namespaces)."""
     principal = info.context.principal
     snapshot = info.context.snapshot
     if namespace is not None:
-        return [namespace] if principal.can_read(namespace) else []
-    return sorted(principal.visible(snapshot.namespaces.keys()))
+        return [namespace] if principal.can_read(namespace, kind) else []
+    return sorted(principal.visible(snapshot.namespaces.keys(), kind))
 
 
 def select_event_types(
@@ -52,7 +56,7 @@ def select_event_types(
 ) -> list[models.EventType]:
     snapshot = info.context.snapshot
     result: list[models.EventType] = []
-    for name in _namespaces(info, namespace):
+    for name in _namespaces(info, namespace, "EventType"):
         if selection.type is not None:
             candidates = snapshot.event_types_of_type(name, selection.type)
         elif selection.broker is not None:
@@ -80,7 +84,7 @@ class Query:
         snapshot = info.context.snapshot
         return [
             Namespace(model=snapshot.namespaces[name])
-            for name in _namespaces(info, None)
+            for name in _namespaces(info, None, None)
             if name in snapshot.namespaces
         ]
 
@@ -92,7 +96,9 @@ class Query:
     def brokers(self, info: Info, namespace: str | None = None) -> list[Broker]:
         snapshot = info.context.snapshot
         return [
-            Broker(model=b) for ns in _namespaces(info, namespace) for b in snapshot.brokers_in(ns)
+            Broker(model=b)
+            for ns in _namespaces(info, namespace, "Broker")
+            for b in snapshot.brokers_in(ns)
         ]
 
     @strawberry.field
@@ -125,7 +131,7 @@ class Query:
     ) -> list[Trigger]:
         snapshot = info.context.snapshot
         found: list[Trigger] = []
-        for ns in _namespaces(info, namespace):
+        for ns in _namespaces(info, namespace, "Trigger"):
             triggers = (
                 snapshot.triggers_of_broker(ns, broker) if broker else snapshot.triggers_in(ns)
             )

@@ -3,7 +3,10 @@
 Each subscription reads the hub's shared log from its own position. Payload objects are
 resolved against the snapshot recorded with their change (set on the context before each
 yield; Strawberry executes one payload at a time), so an event shows the registry as it was
-right after that change. Only namespaces the caller may read are delivered.
+right after that change. Only changes of a kind the caller may read in their namespace are
+delivered (EventType changes where it may list EventTypes, Broker changes where it may list
+Brokers); a readiness change caused by a Broker the caller may not read says so (cause
+Broker) with the EventType's own reason, not the Broker's.
 
 ``includeExisting`` first sends the matching EventTypes (EXISTING), then one
 INITIAL_SET_COMPLETE marker, then live changes — the snapshot and the log position are taken
@@ -32,7 +35,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from ..domain import filtering, readiness
+from ..domain import access, filtering, readiness
 from ..hub.changes import BrokerChanged, EventTypeChanged, HubChange
 from ..hub.hub import Behind, Hub, InvalidCursor
 from .context import Context, Info
@@ -128,10 +131,10 @@ async def _start(hub: Hub, since: str | None) -> tuple[int, bool]:
         raise InvalidSubscription(str(error)) from error
 
 
-def _visible(info: Info, namespace: str | None, event_namespace: str) -> bool:
+def _visible(info: Info, namespace: str | None, event_namespace: str, kind: access.Kind) -> bool:
     if namespace is not None and event_namespace != namespace:
         return False
-    return info.context.principal.can_read(event_namespace)
+    return info.context.principal.can_read(event_namespace, kind)
 
 
 def _membership(
@@ -195,7 +198,7 @@ class Subscription:
         async for change in _changes(info, hub, position):
             if not isinstance(change, EventTypeChanged):
                 continue
-            if not _visible(info, namespace, change.namespace):
+            if not _visible(info, namespace, change.namespace, "EventType"):
                 continue
             before, after = _membership(change, selection)
             if not before and not after:
@@ -236,7 +239,7 @@ class Subscription:
         async for change in _changes(info, hub, position):
             if not isinstance(change, EventTypeChanged):
                 continue
-            if not _visible(info, namespace, change.namespace):
+            if not _visible(info, namespace, change.namespace, "EventType"):
                 continue
             old_ready = readiness.ready(change.old.status) if change.old else None
             new_ready = readiness.ready(change.new.status) if change.new else None
@@ -253,7 +256,7 @@ class Subscription:
             elif before and not after and change.new is not None:
                 transition = FilterTransition.LEFT
             reason = readiness.reason(change.latest.status)
-            if change.cause == "Broker":
+            if change.cause == "Broker" and _visible(info, None, change.namespace, "Broker"):
                 broker = change.snapshot.broker_of(change.latest)
                 reason = (
                     readiness.reason(broker.status) if broker else "BrokerDoesNotExist"
@@ -290,7 +293,7 @@ class Subscription:
         async for change in _changes(info, hub, hub.seq):
             if not isinstance(change, BrokerChanged):
                 continue
-            if not _visible(info, namespace, change.namespace):
+            if not _visible(info, namespace, change.namespace, "Broker"):
                 continue
             model = change.new or change.old
             yield BrokerChange(

@@ -2,8 +2,17 @@
 
 Each type holds its domain model (``strawberry.Private``) and resolves fields from it and from
 the request's snapshot; nothing here talks to the cluster. Broker, EventType, Trigger and
-Namespace are federation entities; their ``resolve_reference`` applies the same namespace
-visibility as every query, so ``_entities`` cannot reveal a hidden namespace.
+Namespace are federation entities; their ``resolve_reference`` applies the same visibility
+as every query, so ``_entities`` cannot reveal a hidden namespace or object.
+
+Visibility is per kind (see :mod:`~..domain.access`): every field that leads from one object
+to objects of another kind (an EventType's ``broker`` and ``consumers``, a Broker's
+``eventTypes`` and ``triggers``, a Trigger's ``broker`` and ``eventTypes``, a Namespace's
+lists and counts) shows them only when the caller may read that kind in the namespace, and
+otherwise answers as if there were none (null, empty, 0). What is derived from a hidden
+Broker stays: an EventType's ``consumable`` (and its filter) says whether its Broker exists
+and is Ready, as Knative's own EventType status (BrokerExists, BrokerReady) tells anyone who
+may read the EventType; the Broker itself, its reasons and its URL are not shown.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.scalars import JSON
 
-from ..domain import matching, models, readiness, writes
+from ..domain import access, matching, models, readiness, writes
 from ..domain import producers as producing
 from . import ids
 from .completed import READS
@@ -43,6 +52,10 @@ _EVENT_TYPES_PER_TRIGGER = {COST: Estimate(100)}
 _TRIGGERS_PER_BROKER = {COST: Estimate(100)}
 _EVENT_TYPES_PER_NAMESPACE = {COST: Estimate(1_000)}
 _TRIGGERS_PER_NAMESPACE = {COST: Estimate(1_000)}
+
+
+def _may_read(info: Info, namespace: str, kind: access.Kind) -> bool:
+    return info.context.principal.can_read(namespace, kind)
 
 
 @strawberry.interface(description="An object with a global ID (Relay).")
@@ -186,6 +199,8 @@ class Broker(Node, NamespacedObject, Reconciled):
     def event_types(self, info: Info) -> list[EventType]:
         snapshot = info.context.snapshot
         meta = self.model.meta
+        if not _may_read(info, meta.namespace, "EventType"):
+            return []
         return [
             EventType(model=et) for et in snapshot.event_types_of_broker(meta.namespace, meta.name)
         ]
@@ -197,11 +212,13 @@ class Broker(Node, NamespacedObject, Reconciled):
     def triggers(self, info: Info) -> list[Trigger]:
         snapshot = info.context.snapshot
         meta = self.model.meta
+        if not _may_read(info, meta.namespace, "Trigger"):
+            return []
         return [Trigger(model=t) for t in snapshot.triggers_of_broker(meta.namespace, meta.name)]
 
     @classmethod
     def resolve_reference(cls, info: Info, namespace: str, name: str) -> Broker | None:
-        if not info.context.principal.can_read(namespace):
+        if not _may_read(info, namespace, "Broker"):
             return None
         found = info.context.snapshot.broker(namespace, name)
         return Broker(model=found) if found else None
@@ -256,9 +273,12 @@ class EventType(Node, NamespacedObject, Reconciled):
         return self.model.broker
 
     @strawberry.field(
-        description="The Broker carrying this type, if it exists.", metadata=_READS_BROKERS
+        description="The Broker carrying this type, if it exists (and the caller may read it).",
+        metadata=_READS_BROKERS,
     )
     def broker(self, info: Info) -> Broker | None:
+        if not _may_read(info, self.model.meta.namespace, "Broker"):
+            return None
         found = info.context.snapshot.broker_of(self.model)
         return Broker(model=found) if found else None
 
@@ -272,14 +292,18 @@ class EventType(Node, NamespacedObject, Reconciled):
         ]
 
     @strawberry.field(
-        description="Ready, and its Broker exists and is Ready.", metadata=_READS_BROKERS
+        description=(
+            "Ready, and its Broker exists and is Ready (told even to a caller who may not read"
+            " the Broker, as Knative's EventType status tells it)."
+        ),
+        metadata=_READS_BROKERS,
     )
     def consumable(self, info: Info) -> bool:
         return readiness.consumable(self.model, info.context.snapshot.broker_of(self.model))
 
     def _matches(self, info: Info) -> list[tuple[models.Trigger, matching.Match]]:
         broker = self.model.broker
-        if not broker:
+        if not broker or not _may_read(info, self.model.meta.namespace, "Trigger"):
             return []
         triggers = info.context.snapshot.triggers_of_broker(self.model.meta.namespace, broker)
         return [(t, matching.consumes(t, self.model)) for t in triggers]
@@ -338,7 +362,7 @@ class EventType(Node, NamespacedObject, Reconciled):
 
     @classmethod
     def resolve_reference(cls, info: Info, namespace: str, name: str) -> EventType | None:
-        if not info.context.principal.can_read(namespace):
+        if not _may_read(info, namespace, "EventType"):
             return None
         found = info.context.snapshot.event_type(namespace, name)
         return EventType(model=found) if found else None
@@ -370,6 +394,8 @@ class Trigger(Node, NamespacedObject, Reconciled):
 
     @strawberry.field(metadata=_READS_BROKERS)
     def broker(self, info: Info) -> Broker | None:
+        if not _may_read(info, self.model.meta.namespace, "Broker"):
+            return None
         found = info.context.snapshot.broker(self.model.meta.namespace, self.model.broker)
         return Broker(model=found) if found else None
 
@@ -405,6 +431,8 @@ class Trigger(Node, NamespacedObject, Reconciled):
         metadata={**_READS_EVENT_TYPES, **_EVENT_TYPES_PER_TRIGGER},
     )
     def event_types(self, info: Info) -> list[EventType]:
+        if not _may_read(info, self.model.meta.namespace, "EventType"):
+            return []
         snapshot = info.context.snapshot
         candidates = snapshot.event_types_of_broker(self.model.meta.namespace, self.model.broker)
         return [
@@ -415,7 +443,7 @@ class Trigger(Node, NamespacedObject, Reconciled):
 
     @classmethod
     def resolve_reference(cls, info: Info, namespace: str, name: str) -> Trigger | None:
-        if not info.context.principal.can_read(namespace):
+        if not _may_read(info, namespace, "Trigger"):
             return None
         found = info.context.snapshot.trigger(namespace, name)
         return Trigger(model=found) if found else None
@@ -456,30 +484,43 @@ class Namespace(Node):
 
     @strawberry.field(metadata=_BROKERS_PER_NAMESPACE)
     def brokers(self, info: Info) -> list[Broker]:
-        return [Broker(model=b) for b in info.context.snapshot.brokers_in(self.model.name)]
+        return [Broker(model=b) for b in self._brokers(info)]
 
     @strawberry.field(metadata=_EVENT_TYPES_PER_NAMESPACE)
     def event_types(self, info: Info) -> list[EventType]:
-        return [EventType(model=e) for e in info.context.snapshot.event_types_in(self.model.name)]
+        return [EventType(model=e) for e in self._event_types(info)]
 
     @strawberry.field(metadata=_TRIGGERS_PER_NAMESPACE)
     def triggers(self, info: Info) -> list[Trigger]:
-        return [Trigger(model=t) for t in info.context.snapshot.triggers_in(self.model.name)]
+        return [Trigger(model=t) for t in self._triggers(info)]
 
-    @strawberry.field
+    @strawberry.field(description="Counts of what the caller may read in this namespace.")
     def counts(self, info: Info) -> NamespaceCounts:
         snapshot = info.context.snapshot
-        name = self.model.name
-        event_types = snapshot.event_types_in(name)
+        event_types = self._event_types(info)
         return NamespaceCounts(
-            brokers=len(snapshot.brokers_in(name)),
+            brokers=len(self._brokers(info)),
             event_types=len(event_types),
             ready_event_types=sum(1 for e in event_types if readiness.ready(e.status)),
             consumable_event_types=sum(
                 1 for e in event_types if readiness.consumable(e, snapshot.broker_of(e))
             ),
-            triggers=len(snapshot.triggers_in(name)),
+            triggers=len(self._triggers(info)),
         )
+
+    def _brokers(self, info: Info) -> list[models.Broker]:
+        name = self.model.name
+        return info.context.snapshot.brokers_in(name) if _may_read(info, name, "Broker") else []
+
+    def _event_types(self, info: Info) -> list[models.EventType]:
+        name = self.model.name
+        if not _may_read(info, name, "EventType"):
+            return []
+        return info.context.snapshot.event_types_in(name)
+
+    def _triggers(self, info: Info) -> list[models.Trigger]:
+        name = self.model.name
+        return info.context.snapshot.triggers_in(name) if _may_read(info, name, "Trigger") else []
 
     @classmethod
     def resolve_reference(cls, info: Info, name: str) -> Namespace | None:

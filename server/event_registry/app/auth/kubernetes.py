@@ -1,8 +1,9 @@
 """``--auth=kubernetes``: the cluster says who a caller is and what it may do.
 
 As a delegating proxy (kube-rbac-proxy) does it: the bearer token goes to a TokenReview; a
-namespace is readable when a SubjectAccessReview allows the caller to ``list`` EventTypes
-there (asked cluster-wide first: allowed there means every namespace); a write is allowed
+kind (EventTypes, Brokers, Triggers) is readable in a namespace when a SubjectAccessReview
+allows the caller to ``list`` that resource there (each asked cluster-wide first: allowed
+there means every namespace; see :func:`~...domain.access.reading_per_kind`); a write is allowed
 when one allows its verb on its resource in its namespace, and is then made *as the caller*
 (impersonation, :mod:`.writing`), so the cluster's RBAC and audit log decide and record it.
 
@@ -13,9 +14,10 @@ Guarantees:
   ``max_entries`` of each kind (least recently used go first), so a warm caller makes no
   call to the cluster at all, and a caller's principal is kept as long as every decision
   it was made of and the set of namespaces are unchanged;
-- a cold caller over N namespaces costs one cluster-wide review, then (when that is denied)
-  N reviews made concurrently, at most ``max_concurrent_reviews`` at a time; concurrent
-  requests needing the same answer share one review;
+- a cold caller over N namespaces costs three cluster-wide reviews (one per kind), then
+  N reviews for each kind denied cluster-wide, made concurrently, at most
+  ``max_concurrent_reviews`` at a time; concurrent requests needing the same answer share
+  one review;
 - a caller's principal used in the last quarter of its shortest TTL is renewed in the
   background (only the decisions about to expire are asked again), so a steady caller never
   waits for a review; its requests meanwhile get the answers that still hold;
@@ -39,7 +41,7 @@ from ...cluster import errors, reviewing
 from ...cluster.client import ClusterClient
 from ...cluster.reviewing import Access
 from ...domain import access
-from ...knative.vocabulary import EVENT_TYPE
+from ...knative.vocabulary import BROKER, EVENT_TYPE, TRIGGER, KindName
 from .expiring import ExpiringCache
 from .modes import AuthUnavailable
 from .static import bearer_token
@@ -60,9 +62,17 @@ class KubernetesAuthSettings:
     """Reviews one cold caller's namespaces are asked with at once."""
 
 
-def reading(namespace: str) -> Access:
-    """What makes a namespace readable: listing its EventTypes ("" for every namespace)."""
-    return Access("list", EVENT_TYPE.group, EVENT_TYPE.plural, namespace)
+_RESOURCES: dict[access.Kind, KindName] = {
+    "EventType": EVENT_TYPE,
+    "Broker": BROKER,
+    "Trigger": TRIGGER,
+}
+
+
+def reading(namespace: str, kind: access.Kind = "EventType") -> Access:
+    """What makes ``kind`` readable in a namespace: listing it there ("" for every one)."""
+    resource = _RESOURCES[kind]
+    return Access("list", resource.group, resource.plural, namespace)
 
 
 @dataclass(frozen=True)
@@ -139,7 +149,7 @@ class KubernetesAuthenticator:
         return await self._once(("token", key), review)
 
     async def principal_of(self, identity: access.Identity) -> access.Principal:
-        """The principal of ``identity``: the namespaces it may read, now."""
+        """The principal of ``identity``: where it may read each kind, now."""
         namespaces = self._namespaces()
         hit = self._principals.get(identity)
         if hit is not None:
@@ -156,22 +166,44 @@ class KubernetesAuthenticator:
         """Decide ``identity``'s principal over ``namespaces`` and keep it; decisions that hold
         until ``renew_before`` or later are reused, the others asked again."""
         generation = self.generation
-        everywhere, deadline = await self.decide(identity, reading(""), renew_before=renew_before)
-        readable: frozenset[str] | None = None
-        if not everywhere:
-            names = list(namespaces)
-            answers = await asyncio.gather(
-                *(self.decide(identity, reading(n), renew_before=renew_before) for n in names)
+        decided = await asyncio.gather(
+            *(
+                self._readable(identity, kind, namespaces, renew_before=renew_before)
+                for kind in access.KINDS
             )
-            readable = frozenset(
-                n for n, (allowed, _) in zip(names, answers, strict=True) if allowed
-            )
-            deadline = min([deadline, *(d for _, d in answers)])
-        principal = access.Principal(identity.username, readable, None, identity)
+        )
+        principal = access.reading_per_kind(
+            identity.username,
+            {kind: readable for kind, (readable, _) in zip(access.KINDS, decided, strict=True)},
+            None,
+            identity,
+        )
+        deadline = min(until for _, until in decided)
         ttl = deadline - self._clock()
         if generation == self.generation and ttl > 0:
             self._principals.put(identity, _Made(principal, namespaces, generation), ttl)
         return principal
+
+    async def _readable(
+        self,
+        identity: access.Identity,
+        kind: access.Kind,
+        namespaces: Collection[str],
+        *,
+        renew_before: float,
+    ) -> tuple[frozenset[str] | None, float]:
+        """Where ``identity`` may list ``kind`` (None: everywhere), and until when that holds."""
+        everywhere, deadline = await self.decide(
+            identity, reading("", kind), renew_before=renew_before
+        )
+        if everywhere:
+            return None, deadline
+        names = list(namespaces)
+        answers = await asyncio.gather(
+            *(self.decide(identity, reading(n, kind), renew_before=renew_before) for n in names)
+        )
+        readable = frozenset(n for n, (allowed, _) in zip(names, answers, strict=True) if allowed)
+        return readable, min([deadline, *(d for _, d in answers)])
 
     def _refresh_soon(self, identity: access.Identity) -> None:
         """Renew a principal about to expire in the background, so its caller never waits

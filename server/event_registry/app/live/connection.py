@@ -551,9 +551,8 @@ def still_allowed(
     watched: frozenset[str] | None, previous: access.Principal, current: access.Principal
 ) -> bool:
     """Whether a subscription made with ``previous``'s rights shows ``current`` nothing more
-    than it may read (it delivers changes of ``watched`` namespaces; None: of any)."""
-    if watched is not None:
-        return all(current.can_read(namespace) for namespace in watched)
-    if current.readable is None:
-        return True
-    return previous.readable is not None and previous.readable <= current.readable
+    than it may read, kind by kind (it delivers changes of ``watched`` namespaces; None: of
+    any)."""
+    if watched is not None and not all(current.can_read(namespace) for namespace in watched):
+        return False
+    return previous.reads_within(current, watched)
