@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pytest
 
-from event_registry_client import errors
+from event_registry_client import errors, results
 from event_registry_client.backoff import Backoff
 from event_registry_client.changes import (
     ChangeKind,
@@ -214,6 +214,7 @@ def test_tables_align_columns_three_spaces_apart() -> None:
         (errors.UnauthorizedError("x"), 4),
         (errors.ForbiddenError("x"), 4),
         (errors.UnreachableError("x"), 5),
+        (errors.UnavailableError("x"), 5),
         (errors.InvalidInputError("x"), 6),
         (errors.ConflictError("x"), 7),
         (errors.GraphQLError(["x"]), 1),
@@ -222,6 +223,19 @@ def test_tables_align_columns_three_spaces_apart() -> None:
 )
 def test_exit_codes(error: errors.RegistryError, code: int) -> None:
     assert exits.code_for(error) == code
+
+
+def test_an_unavailable_result_is_a_retryable_error_naming_the_wait() -> None:
+    message = "the cluster did not answer the write (Unreachable (0): refused); retry"
+    raw = {"__typename": "Unavailable", "message": message, "retryAfterSeconds": 2}
+    failure = results.failure_from_json(raw)
+    assert failure == results.Unavailable(message, 2)
+    assert results.delete_result(raw) == failure
+    with pytest.raises(errors.UnavailableError) as raised:
+        results.unwrap(failure)
+    assert str(raised.value) == f"{message} (retry after 2s)"
+    assert raised.value.retry_after_seconds == 2
+    assert exits.code_for(raised.value) == exits.UNREACHABLE
 
 
 def test_refs_name_kind_and_name_with_an_optional_api_version() -> None:

@@ -1,5 +1,5 @@
 """The cluster layer's one error tree, and the write port's translation of it into domain
-refusals (cluster/errors.py, cluster/writing.py): pure, no server."""
+refusals and unanswered writes (cluster/errors.py, cluster/writing.py): pure, no server."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from event_registry.cluster import errors
-from event_registry.cluster.writing import rejected
+from event_registry.cluster.writing import rejected, unanswered
 from event_registry.domain import writes
 
 
@@ -122,3 +122,38 @@ def test_each_refusal_is_the_domain_error_saying_what_happened(
 )
 def test_a_failure_of_the_cluster_is_no_refusal_of_the_write(error: errors.ClusterError) -> None:
     assert rejected(error) is None
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        errors.Unavailable(0, "Unreachable", "connection refused"),
+        errors.Unavailable(0, "Disconnected", "timed out"),
+        errors.from_status(500, status(500, "InternalError", "etcd is sad")),
+        errors.from_status(503, status(503, "ServiceUnavailable", "shutting down")),
+        errors.from_status(504, "gateway timeout"),
+        errors.from_status(429, status(429, "TooManyRequests", "slow down")),
+    ],
+)
+def test_a_write_the_cluster_did_not_answer_is_unanswered_and_may_be_retried(
+    error: errors.ClusterError,
+) -> None:
+    found = unanswered(error)
+    assert isinstance(found, writes.Unanswered)
+    assert str(error) in found.message
+    assert found.message.endswith("retry")
+    assert found.retry_after_seconds >= 1
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        errors.Unauthorized(401, "Unauthorized", "who are you"),
+        errors.from_status(403, status(403, "Forbidden")),
+        errors.from_status(409, status(409, "AlreadyExists")),
+        errors.from_status(422, status(422, "Invalid")),
+        errors.Expired(410, "Expired", "too old"),
+    ],
+)
+def test_an_answer_is_not_unanswered(error: errors.ClusterError) -> None:
+    assert unanswered(error) is None

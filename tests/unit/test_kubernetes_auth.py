@@ -21,9 +21,11 @@ from event_registry import cli
 from event_registry.app.auth import AuthUnavailable
 from event_registry.app.auth.expiring import ExpiringCache
 from event_registry.app.auth.kubernetes import KubernetesAuthenticator, KubernetesAuthSettings
+from event_registry.app.auth.writing import CallerWrites
 from event_registry.app.live.connection import still_allowed
 from event_registry.cluster import errors, reviewing
 from event_registry.cluster.client import ClusterClient, impersonation_headers
+from event_registry.domain import writes
 from event_registry.domain.access import Identity, Principal, reading_per_kind
 from event_registry.graphql.live import SUBSCRIPTIONS, operation
 
@@ -214,6 +216,15 @@ async def test_write_decisions_are_asked_for_the_real_verb() -> None:
     assert not await auth.allowed(
         ALICE, reviewing.Access("delete", "eventing.knative.dev", "triggers", "a")
     )
+
+
+async def test_a_write_whose_review_the_cluster_cannot_answer_is_unanswered() -> None:
+    cluster, clock = ScriptedCluster(), Clock()
+    auth = authenticator(cluster, ["a"], clock)
+    port = CallerWrites(auth, ALICE, cast(ClusterClient, cluster), timeout=1.0)
+    cluster.down = True
+    with pytest.raises(writes.Unanswered, match="could not review"):
+        await port.delete("Trigger", "a", "t")
 
 
 def test_the_expiring_cache_is_bounded_least_recently_used_first() -> None:

@@ -26,6 +26,7 @@ from .errors import (
     ServerError,
     SubscriptionError,
     UnauthorizedError,
+    UnavailableError,
     UnreachableError,
 )
 from .models import (
@@ -50,6 +51,7 @@ from .results import (
     Forbidden,
     NotFound,
     TriggerCreated,
+    Unavailable,
     ValidationFailed,
     unwrap,
 )
@@ -96,6 +98,8 @@ __all__ = [
     "Trigger",
     "TriggerCreated",
     "UnauthorizedError",
+    "Unavailable",
+    "UnavailableError",
     "UnreachableError",
     "ValidationFailed",
     "unwrap",

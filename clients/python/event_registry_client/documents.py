@@ -55,11 +55,13 @@ FAILURES = f"""
   ... on NotFound {{ message kind namespace missingName: name }}
   ... on Forbidden {{ message namespace }}
   ... on Conflict {{ message }}
+  ... on Unavailable {{ message retryAfterSeconds }}
 """
 DELETE_FAILURES = """
   ... on NotFound { message kind namespace missingName: name }
   ... on Forbidden { message namespace }
   ... on Conflict { message }
+  ... on Unavailable { message retryAfterSeconds }
 """
 
 NAMESPACES = """

@@ -10,6 +10,8 @@ these errors where a script wants one.
 
     RegistryError
     ├── UnreachableError        no connection (refused, DNS, timeout)
+    │   └── UnavailableError    the server's cluster did not answer a write (an Unavailable
+    │                           result): retry
     ├── UnauthorizedError       401 / WebSocket 4401, 4403: no or wrong token
     ├── ForbiddenError          the token may not write there (a Forbidden result)
     ├── NotFoundError           the object or namespace does not exist (or is not visible)
@@ -32,6 +34,15 @@ class RegistryError(Exception):
 
 class UnreachableError(RegistryError):
     """The server could not be reached (connection refused, DNS, timeout)."""
+
+
+class UnavailableError(UnreachableError):
+    """The server answered, but its cluster did not answer the write (an Unavailable
+    result); retrying after ``retry_after_seconds`` may succeed."""
+
+    def __init__(self, message: str, retry_after_seconds: int = 1) -> None:
+        super().__init__(f"{message} (retry after {retry_after_seconds}s)")
+        self.retry_after_seconds = retry_after_seconds
 
 
 class UnauthorizedError(RegistryError):

@@ -1,8 +1,9 @@
 """Mutation results: the schema's result unions as typed Python unions.
 
 Every mutation answers one member of its union, picked by ``__typename``; expected failures
-(invalid input, not found, already exists, forbidden, conflict) are values, as the server
-returns them. :func:`unwrap` turns a failure into the matching
+(invalid input, not found, already exists, forbidden, conflict, and unavailable: the
+server's cluster did not answer the write) are values, as the server returns them.
+:func:`unwrap` turns a failure into the matching
 :class:`~event_registry_client.errors.RegistryError` for code that prefers exceptions (the
 sync facade's ``*_or_raise`` helpers, ``kreg``).
 """
@@ -78,11 +79,19 @@ class Conflict:
     message: str
 
 
-Failure = ValidationFailed | AlreadyExists | NotFound | Forbidden | Conflict
+@dataclass(frozen=True)
+class Unavailable:
+    """The server's cluster did not answer the write: retry (after ``retry_after_seconds``)."""
+
+    message: str
+    retry_after_seconds: int
+
+
+Failure = ValidationFailed | AlreadyExists | NotFound | Forbidden | Conflict | Unavailable
 RegisterEventTypeResult = EventTypeRegistered | Failure
 CreateTriggerResult = TriggerCreated | Failure
 CreateBrokerResult = BrokerCreated | Failure
-DeleteResult = Deleted | NotFound | Forbidden | Conflict
+DeleteResult = Deleted | NotFound | Forbidden | Conflict | Unavailable
 
 
 def failure_from_json(raw: Json) -> Failure:
@@ -110,6 +119,8 @@ def failure_from_json(raw: Json) -> Failure:
         return Forbidden(str(raw["message"]), str(raw["namespace"]))
     if typename == "Conflict":
         return Conflict(str(raw["message"]))
+    if typename == "Unavailable":
+        return Unavailable(str(raw["message"]), int(raw["retryAfterSeconds"]))
     raise errors.ServerError(f"unexpected mutation result {typename!r}")
 
 
@@ -152,11 +163,15 @@ def error_for(failure: Failure) -> errors.RegistryError:
         return errors.NotFoundError(failure.message)
     if isinstance(failure, Forbidden):
         return errors.ForbiddenError(failure.message)
+    if isinstance(failure, Unavailable):
+        return errors.UnavailableError(failure.message, failure.retry_after_seconds)
     return errors.ConflictError(failure.message)
 
 
 def unwrap(result: S | Failure) -> S:
     """The success member, or its failure raised as a RegistryError."""
-    if isinstance(result, ValidationFailed | AlreadyExists | NotFound | Forbidden | Conflict):
+    if isinstance(
+        result, ValidationFailed | AlreadyExists | NotFound | Forbidden | Conflict | Unavailable
+    ):
         raise error_for(result)
     return result

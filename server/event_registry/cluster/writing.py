@@ -7,8 +7,11 @@
 - a refusal is translated here, once, into the domain error saying what happened
   (:class:`~event_registry.domain.writes.WriteRejected`'s variants: NotFound, AlreadyExists,
   Conflict, Forbidden, Invalid with its field causes); no HTTP code leaves this module;
-- any other failure (the cluster unreachable, an internal error of the API server) is
-  raised as the client's :class:`~.errors.ClusterError`: it is not the writer's doing.
+- no answer (the cluster unreachable or timing out, a 5xx or 429 of the API server) is the
+  domain's :class:`~event_registry.domain.writes.Unanswered`: not the writer's doing, and
+  worth retrying;
+- any other failure (the registry's own credentials refused, a status no write expects) is
+  raised as the client's :class:`~.errors.ClusterError`.
 """
 
 from __future__ import annotations
@@ -60,6 +63,15 @@ def rejected(error: errors.ClusterError) -> writes.WriteRejected | None:
     return None
 
 
+def unanswered(error: errors.ClusterError) -> writes.Unanswered | None:
+    """The domain error for a write the cluster did not answer, or None."""
+    if not isinstance(error, errors.Unavailable) and error.code < 500 and error.code != 429:
+        return None
+    return writes.Unanswered(
+        f"the cluster did not answer the write ({error}); it may not have been made: retry"
+    )
+
+
 class ClusterWrites:
     def __init__(self, client: ClusterClient, *, timeout: float = 10.0) -> None:
         self._client = client
@@ -70,16 +82,16 @@ class ClusterWrites:
         try:
             return await self._client.create(RESOURCES[kind], namespace, manifest)
         except errors.ClusterError as error:
-            refusal = rejected(error)
-            if refusal is None:
+            translated = rejected(error) or unanswered(error)
+            if translated is None:
                 raise
-            raise refusal from error
+            raise translated from error
 
     async def delete(self, kind: Kind, namespace: str, name: str) -> None:
         try:
             await self._client.delete(RESOURCES[kind], namespace, name)
         except errors.ClusterError as error:
-            refusal = rejected(error)
-            if refusal is None:
+            translated = rejected(error) or unanswered(error)
+            if translated is None:
                 raise
-            raise refusal from error
+            raise translated from error

@@ -76,6 +76,17 @@ class Invalid(WriteRejected):
         self.causes = causes or (FieldError("input", "Invalid", message),)
 
 
+class Unanswered(Exception):
+    """The cluster did not answer a write: unreachable, timed out, overloaded (429) or failing
+    (5xx). Not the writer's doing and no refusal: the same write may succeed later. Whether
+    it was made is unknown when the answer was lost on the way back."""
+
+    def __init__(self, message: str, retry_after_seconds: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after_seconds = retry_after_seconds
+
+
 # field checks --------------------------------------------------------------------------
 
 

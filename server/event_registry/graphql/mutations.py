@@ -6,9 +6,13 @@ is looked at) → authorize (a namespace the caller cannot read, or that does no
 (:class:`~.writing.WritePort`) → wait until the cache has observed the write → answer from
 the cache, so a query right after the mutation sees its effect. Deleting authorizes, writes
 and waits the same way. ``subscribeToEventType`` authorizes first, since it reads the
-EventType it subscribes to, then validates the Trigger it derives. A refusal by the cluster
-arrives as a domain :class:`~..domain.writes.WriteRejected` variant and becomes the typed
-result of the same name. A failed mutation writes nothing.
+EventType it subscribes to (a caller who may not read EventTypes there gets NotFound), then
+validates the Trigger it derives; an identical Trigger found is shown only to a caller who
+may read Triggers there (others get AlreadyExists, as the cluster's create tells anyone).
+A refusal by the cluster arrives as a domain :class:`~..domain.writes.WriteRejected` variant
+and becomes the typed result of the same name; a write the cluster did not answer
+(:class:`~..domain.writes.Unanswered`) is ``Unavailable``. A failed mutation writes nothing
+(except, for ``Unavailable``, a write whose answer was lost on its way back).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from .results import (
     Forbidden,
     NotFound,
     TriggerCreated,
+    Unavailable,
     ValidationFailed,
 )
 from .types import Broker, EventType, Trigger
@@ -219,6 +224,10 @@ def _rejected(error: writes.WriteRejected, kind: str, namespace: str, name: str)
     raise error
 
 
+def _unavailable(error: writes.Unanswered) -> Unavailable:
+    return Unavailable(message=error.message, retry_after_seconds=error.retry_after_seconds)
+
+
 async def _create(
     info: Info, kind: Kind, namespace: str, manifest: dict[str, Any]
 ) -> tuple[Any, results.Failure | None]:
@@ -229,6 +238,8 @@ async def _create(
         stored = await services.create(kind, namespace, manifest)
     except writes.WriteRejected as error:
         return None, _rejected(error, kind, namespace, name)
+    except writes.Unanswered as error:
+        return None, _unavailable(error)
     meta = stored.get("metadata") or {}
     name, version = meta.get("name", name), meta.get("resourceVersion")
     model = await info.context.cache.wait_for(kind, namespace, name, version, services.timeout)
@@ -266,6 +277,8 @@ async def _delete(info: Info, kind: Kind, namespace: str, name: str) -> results.
         await services.delete(kind, namespace, name)
     except writes.WriteRejected as error:
         return _rejected(error, kind, namespace, name)  # type: ignore[return-value]
+    except writes.Unanswered as error:
+        return _unavailable(error)
     await info.context.cache.wait_for(kind, namespace, name, None, services.timeout)
     info.context.snapshot = info.context.cache.snapshot
     return Deleted(kind=kind, namespace=namespace, name=name)

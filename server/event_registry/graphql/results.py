@@ -1,8 +1,9 @@
 """Typed results of mutations: success members and the expected failures.
 
 Expected failures are data, not errors: ``ValidationFailed`` (with field-level detail),
-``AlreadyExists``, ``NotFound``, ``Forbidden`` and ``Conflict``. Only bugs and outages end up
-in the response's ``errors``.
+``AlreadyExists``, ``NotFound``, ``Forbidden``, ``Conflict``, and ``Unavailable`` when the
+cluster did not answer the write (unreachable, timed out, 5xx or 429: retry). Only bugs end
+up in the response's ``errors``.
 """
 
 from __future__ import annotations
@@ -87,20 +88,52 @@ class Deleted:
     name: str
 
 
-Failure = ValidationFailed | AlreadyExists | NotFound | Forbidden | Conflict
+@strawberry.type(
+    description=(
+        "The cluster did not answer the write (unreachable, timed out, overloaded or failing):"
+        " not the input's fault; retry. When the answer was lost on its way back the write may"
+        " have been made: a retry may then find it (AlreadyExists, or NotFound for a delete)."
+    )
+)
+class Unavailable:
+    message: str
+    retry_after_seconds: int = strawberry.field(
+        description="A hint: seconds to wait before retrying."
+    )
+
+
+Failure = ValidationFailed | AlreadyExists | NotFound | Forbidden | Conflict | Unavailable
 
 RegisterEventTypeResult = Annotated[
-    EventTypeRegistered | ValidationFailed | AlreadyExists | NotFound | Forbidden | Conflict,
+    EventTypeRegistered
+    | ValidationFailed
+    | AlreadyExists
+    | NotFound
+    | Forbidden
+    | Conflict
+    | Unavailable,
     strawberry.union("RegisterEventTypeResult"),
 ]
 CreateTriggerResult = Annotated[
-    TriggerCreated | ValidationFailed | AlreadyExists | NotFound | Forbidden | Conflict,
+    TriggerCreated
+    | ValidationFailed
+    | AlreadyExists
+    | NotFound
+    | Forbidden
+    | Conflict
+    | Unavailable,
     strawberry.union("CreateTriggerResult"),
 ]
 CreateBrokerResult = Annotated[
-    BrokerCreated | ValidationFailed | AlreadyExists | NotFound | Forbidden | Conflict,
+    BrokerCreated
+    | ValidationFailed
+    | AlreadyExists
+    | NotFound
+    | Forbidden
+    | Conflict
+    | Unavailable,
     strawberry.union("CreateBrokerResult"),
 ]
 DeleteResult = Annotated[
-    Deleted | NotFound | Forbidden | Conflict, strawberry.union("DeleteResult")
+    Deleted | NotFound | Forbidden | Conflict | Unavailable, strawberry.union("DeleteResult")
 ]

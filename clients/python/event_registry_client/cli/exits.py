@@ -6,7 +6,8 @@
 2      usage: an unknown command, option or value (click's own code)
 3      not found: the object or namespace does not exist (or the token may not read it)
 4      unauthorized or forbidden: no or a wrong token, or no write permission
-5      unreachable: no connection to the server, or no answer in time
+5      unreachable: no connection to the server, or no answer in time; or the server's
+       cluster did not answer a write (Unavailable): retry
 6      invalid input: the server's ValidationFailed, with each field's cause
 7      conflict: the object already exists, or a concurrent change got in the way
 =====  ==========================================================================

@@ -5,7 +5,8 @@ namespace (cached as every decision, see :mod:`.kubernetes`); a denied one is th
 :class:`~...domain.writes.Forbidden` without any request. An allowed one is sent with the
 caller's identity in ``Impersonate-*`` headers, so the cluster authorizes it again with the
 caller's rights (a 403 there is the same Forbidden) and its audit log names the caller, not
-the registry.
+the registry. A review the cluster cannot answer is the domain's
+:class:`~...domain.writes.Unanswered` (retry), as a write it cannot answer is.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ...cluster.writing import RESOURCES, ClusterWrites
 from ...domain import access, writes
 from ...store.caching import Kind
 from .kubernetes import KubernetesAuthenticator
+from .modes import AuthUnavailable
 
 
 class CallerWrites:
@@ -48,7 +50,11 @@ class CallerWrites:
     async def _authorize(self, verb: str, kind: Kind, namespace: str) -> None:
         resource = RESOURCES[kind]
         wanted = Access(verb, resource.group, resource.plural, namespace)
-        if not await self._authenticator.allowed(self._identity, wanted):
+        try:
+            allowed = await self._authenticator.allowed(self._identity, wanted)
+        except AuthUnavailable as error:
+            raise writes.Unanswered(str(error)) from error
+        if not allowed:
             qualified = f"{resource.plural}.{resource.group}" if resource.group else resource.plural
             raise writes.Forbidden(
                 f'{qualified} is forbidden: User "{self._identity.username}" cannot {verb} '
