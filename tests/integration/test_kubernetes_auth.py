@@ -1,11 +1,13 @@
 """``serve --auth=kubernetes`` end to end: the cluster's identities and RBAC decide.
 
 One registry for the module (a real ``event-registry serve`` whose embedded control plane
-runs with access control on), short decision TTLs. Two ServiceAccounts with different
-RoleBindings call it with tokens from ``kubectl create token``; for every namespace and every
-GraphQL path (lists, namespaces, node, _entities, create and delete of each kind, a live
-subscription) the outcome must be what ``kubectl auth can-i`` (PyPI kubectl) answers for the
-same identity. Also: revoking a RoleBinding ends a live subscription (the client is told,
+runs with access control on), short decision TTLs. Three ServiceAccounts with different
+RoleBindings call it with tokens from ``kubectl create token`` (one of them with Roles that
+grant some kinds and not others: Triggers only, Brokers and Triggers, EventTypes and
+Brokers); for every namespace, every kind and every GraphQL path (lists, namespaces, node,
+_entities, the fields leading from one kind to another, create and delete of each kind, a
+live subscription) the outcome must be what ``kubectl auth can-i`` (PyPI kubectl) answers for
+the same identity. Also: revoking a RoleBinding ends a live subscription (the client is told,
 nothing follows); forged and expired tokens get 401 / 4401 and nothing else; an impersonated
 write is in the control plane's audit log under the caller's name; the registry's own account
 may write nothing itself.
@@ -41,11 +43,25 @@ from tests.support.registry import (
 )
 
 NAMESPACES = ("auth-a", "auth-b", "auth-c")
-USERS = ("alice", "bob")
+USERS = ("alice", "bob", "erin")
+READERS = {
+    # ClusterRole: the resources it may get, list and watch
+    "triggers-reader": ["triggers.eventing.knative.dev"],
+    "brokers-triggers-reader": ["brokers.eventing.knative.dev", "triggers.eventing.knative.dev"],
+    "eventtypes-brokers-reader": [
+        "eventtypes.eventing.knative.dev",
+        "brokers.eventing.knative.dev",
+    ],
+}
 GRANTS = {
     # user: (ClusterRole, namespace) bindings
     "alice": [("view", "auth-a"), ("edit", "auth-b")],
     "bob": [("edit", "auth-a")],
+    "erin": [
+        ("triggers-reader", "auth-a"),
+        ("brokers-triggers-reader", "auth-b"),
+        ("eventtypes-brokers-reader", "auth-c"),
+    ],
 }
 ALLOWED_TTL = 2.0
 KINDS = {  # GraphQL kind → kubectl resource
@@ -99,6 +115,15 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryProce
             ),
             *(trigger(f"tr-{ns}", ns) for ns in NAMESPACES),
         )
+        for role, resources in READERS.items():
+            running.kubectl(
+                "create",
+                "clusterrole",
+                role,
+                "--verb=get,list,watch",
+                *(f"--resource={resource}" for resource in resources),
+                check=True,
+            )
         for user, bindings in GRANTS.items():
             running.kubectl("create", "serviceaccount", user, "-n", "default", check=True)
             for role, namespace in bindings:
@@ -169,6 +194,18 @@ def query(registry: RegistryProcess, caller: Caller, text: str, **variables: Any
 # reads -----------------------------------------------------------------------------------
 
 
+READS = """query($ns: String!, $eventType: String!, $trigger: ID!) {
+  eventTypes(namespace: $ns) { nodes { name broker { name } consumers { name } } }
+  brokers(namespace: $ns) { name eventTypes { name } triggers { name } }
+  triggers(namespace: $ns) { name broker { name } }
+  eventType(namespace: $ns, name: $eventType) { name }
+  broker(namespace: $ns, name: "default") { name }
+  trigger: node(id: $trigger) { id }
+  namespace(name: $ns) { brokers { name } eventTypes { name } triggers { name }
+                         counts { brokers eventTypes triggers } }
+}"""
+
+
 @pytest.mark.parametrize("user", USERS)
 def test_every_read_path_agrees_with_kubectl_auth_can_i(
     registry: RegistryProcess, callers: dict[str, Caller], ids: dict[str, dict[str, str]], user: str
@@ -176,40 +213,52 @@ def test_every_read_path_agrees_with_kubectl_auth_can_i(
     caller = callers[user]
     listed = {ns["name"] for ns in query(registry, caller, "{ namespaces { name } }")["namespaces"]}
     for namespace in NAMESPACES:
-        may = caller.can_i("list", "eventtypes.eventing.knative.dev", namespace)
-        assert caller.can_i("list", "brokers.eventing.knative.dev", namespace) == may
-        assert caller.can_i("list", "triggers.eventing.knative.dev", namespace) == may
+        may = {kind: caller.can_i("list", resource, namespace) for kind, resource in KINDS.items()}
+        where = (user, namespace, may)
         data = query(
             registry,
             caller,
-            """query($ns: String!) {
-                 eventTypes(namespace: $ns) { nodes { name } }
-                 brokers(namespace: $ns) { name }
-                 triggers(namespace: $ns) { name }
-                 eventType(namespace: $ns, name: "et-"""
-            + namespace
-            + """") { name }
-               }""",
+            READS,
             ns=namespace,
+            eventType=f"et-{namespace}",
+            trigger=ids[namespace]["Trigger"],
         )
-        seen = (
-            [n["name"] for n in data["eventTypes"]["nodes"]],
-            [b["name"] for b in data["brokers"]],
-            [t["name"] for t in data["triggers"]],
+        event_types, brokers, triggers = (
+            data["eventTypes"]["nodes"],
+            data["brokers"],
+            data["triggers"],
         )
-        if may:
-            assert seen == ([f"et-{namespace}"], ["default"], [f"tr-{namespace}"]), (
-                user,
-                namespace,
-            )
-            assert data["eventType"] == {"name": f"et-{namespace}"}
-        else:
-            assert seen == ([], [], []), (user, namespace)
-            assert data["eventType"] is None
-        assert (namespace in listed) == may, (user, namespace, listed)
+        assert [n["name"] for n in event_types] == ([f"et-{namespace}"] if may["EventType"] else [])
+        assert [b["name"] for b in brokers] == (["default"] if may["Broker"] else []), where
+        assert [t["name"] for t in triggers] == ([f"tr-{namespace}"] if may["Trigger"] else [])
+        assert (data["eventType"] is not None) == may["EventType"], where
+        assert (data["broker"] is not None) == may["Broker"], where
+        assert (data["trigger"] is not None) == may["Trigger"], where
+        # from one kind to another: each shown only where its own kind may be listed
+        for node in event_types:
+            assert (node["broker"] is not None) == may["Broker"], where
+            assert bool(node["consumers"]) == may["Trigger"], where
+        for node in brokers:
+            assert bool(node["eventTypes"]) == may["EventType"], where
+            assert bool(node["triggers"]) == may["Trigger"], where
+        for node in triggers:
+            assert (node["broker"] is not None) == may["Broker"], where
+        # a namespace is there when any of its kinds may be listed, and shows only those
+        visible = any(may.values())
+        assert (namespace in listed) == visible, (where, listed)
+        assert (data["namespace"] is not None) == visible, where
+        if data["namespace"] is not None:
+            counts = data["namespace"]["counts"]
+            for kind, field in (
+                ("EventType", "eventTypes"),
+                ("Broker", "brokers"),
+                ("Trigger", "triggers"),
+            ):
+                assert bool(data["namespace"][field]) == may[kind], (where, kind)
+                assert bool(counts[field]) == may[kind], (where, kind)
         for kind, node_id in ids[namespace].items():
             node = query(registry, caller, "query($id: ID!) { node(id: $id) { id } }", id=node_id)
-            assert (node["node"] is not None) == may, (user, namespace, kind)
+            assert (node["node"] is not None) == may[kind], (where, kind)
         representations = [
             {"__typename": kind, "namespace": namespace, "name": name}
             for kind, name in (
@@ -224,9 +273,22 @@ def test_every_read_path_agrees_with_kubectl_auth_can_i(
             "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }",
             r=representations,
         )["_entities"]
-        assert entities == (
-            [{"__typename": r["__typename"]} for r in representations] if may else [None] * 3
-        )
+        assert entities == [
+            {"__typename": r["__typename"]} if may[r["__typename"]] else None
+            for r in representations
+        ], where
+
+
+def test_the_matrix_has_callers_who_may_list_some_kinds_and_not_others(
+    callers: dict[str, Caller],
+) -> None:
+    """The cells the per-kind checks are about exist (kubectl says so, not this test)."""
+    cells = {
+        tuple(callers["erin"].can_i("list", resource, ns) for resource in KINDS.values())
+        for ns in NAMESPACES
+    }
+    # (Trigger, EventType, Broker)
+    assert cells == {(True, False, False), (True, False, True), (False, True, True)}
 
 
 # writes ----------------------------------------------------------------------------------
@@ -265,7 +327,7 @@ def test_every_write_agrees_with_kubectl_auth_can_i(
         "Broker": "createBroker",
     }[kind]
     for namespace in NAMESPACES:
-        readable = caller.can_i("list", "eventtypes.eventing.knative.dev", namespace)
+        readable = any(caller.can_i("list", resource, namespace) for resource in KINDS.values())
         may_create = caller.can_i("create", KINDS[kind], namespace)
         may_delete = caller.can_i("delete", KINDS[kind], namespace)
         name = f"matrix-{user}-{next(_names)}"
