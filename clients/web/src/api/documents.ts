@@ -71,5 +71,6 @@ mutation Subscribe($namespace: String!, $name: String!, $subscriber: SubscriberI
     ... on NotFound { message }
     ... on Forbidden { message }
     ... on Conflict { message }
+    ... on Unavailable { message }
   }
 }`;

@@ -104,4 +104,7 @@ export interface FieldError {
 export type SubscribeResult =
   | { __typename: "TriggerCreated"; created: boolean; trigger: { name: string; namespace: string } }
   | { __typename: "ValidationFailed"; message: string; errors: FieldError[] }
-  | { __typename: "AlreadyExists" | "NotFound" | "Forbidden" | "Conflict"; message: string };
+  | {
+      __typename: "AlreadyExists" | "NotFound" | "Forbidden" | "Conflict" | "Unavailable";
+      message: string;
+    };
