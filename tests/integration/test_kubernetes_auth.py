@@ -461,6 +461,52 @@ async def test_a_subscription_per_namespace_agrees_with_kubectl_auth_can_i(
         await ws.close()
 
 
+BROKER_SUBSCRIPTION = """subscription($ns: String) {
+  brokerChanges(namespace: $ns) { kind broker { name eventTypes { name } triggers { name } } }
+}"""
+
+
+@pytest.mark.parametrize("user", USERS)
+async def test_broker_changes_agree_with_kubectl_auth_can_i_for_brokers(
+    registry: RegistryProcess, callers: dict[str, Caller], user: str
+) -> None:
+    """Delivered where the caller may watch Brokers; the EventTypes and Triggers each shows
+    only where those may be listed too."""
+    caller = callers[user]
+    may = {
+        ns: {kind: caller.can_i("watch", resource, ns) for kind, resource in KINDS.items()}
+        for ns in NAMESPACES
+    }
+    ws = await open_live(registry, caller.token)
+    try:
+        for namespace in NAMESPACES:
+            payload = {"query": BROKER_SUBSCRIPTION, "variables": {"ns": namespace}}
+            await ws.send(json.dumps({"id": namespace, "type": "subscribe", "payload": payload}))
+        await asyncio.sleep(0.5)  # subscribed before the change (no initial set to wait for)
+        flipped = f"flipped-{user}-{next(_names)}"
+        registry.apply(*(broker("default", ns, labels={"flipped": flipped}) for ns in NAMESPACES))
+        expected = {ns for ns in NAMESPACES if may[ns]["Broker"]}
+        delivered: set[str] = set()
+        while delivered != expected:
+            message = await next_message(ws)
+            namespace = message["id"]
+            assert namespace in expected, (user, message)
+            change = message["payload"]["data"]["brokerChanges"]
+            if change["broker"]["name"] != "default":
+                continue  # another test's Broker
+            assert bool(change["broker"]["eventTypes"]) == may[namespace]["EventType"], message
+            assert bool(change["broker"]["triggers"]) == may[namespace]["Trigger"], message
+            delivered.add(namespace)
+        while True:  # and nothing of the namespaces it may not watch Brokers in
+            try:
+                message = await next_message(ws, timeout=1.0)
+            except TimeoutError:
+                break
+            assert message["id"] in expected, message
+    finally:
+        await ws.close()
+
+
 async def test_revoking_a_rolebinding_ends_a_live_subscription_and_nothing_follows(
     registry: RegistryProcess,
 ) -> None:
