@@ -10,7 +10,8 @@ every namespace is decided on its own: the most a caller costs). Measured:
   between the two registries (so both see the same machine load); p50 and p99 of each and the
   p50 difference, the overhead of a warm caller (target: under 1 ms);
 - **cold**: the first query of a caller never seen (a fresh ServiceAccount token): one
-  TokenReview, one cluster-wide SubjectAccessReview and one per namespace, made concurrently.
+  TokenReview, then for each kind (EventTypes, Brokers, Triggers) one cluster-wide
+  SubjectAccessReview and one per namespace, made concurrently.
 
 Run: ``.venv/bin/python -m bench.auth`` (1,000 namespaces; ``--quick``: 100 and fewer
 requests); ``--output PATH`` writes the JSON (default ``bench/results/auth.json`` on a full run,
