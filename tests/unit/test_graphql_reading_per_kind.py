@@ -7,11 +7,14 @@ Each path (the list queries, ``namespace``, ``node``, ``_entities``, and every f
 from one kind to another) is asked of both and of the open caller, on the fast and the plain
 executor: what a caller may not read answers as if it did not exist, what it may read is
 exactly what the open caller gets, and ``consumable`` (derived from the Broker, as Knative's
-own EventType status is) is the same for all.
+own EventType status is) is the same for all. Subscriptions: brokerChanges delivers only
+where Brokers may be read; a readiness change caused by a hidden Broker keeps its reason.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import orjson
@@ -23,6 +26,7 @@ from event_registry.graphql.completed import CompletedObjects
 from event_registry.graphql.context import Context
 from event_registry.graphql.limits import QueryLimits
 from event_registry.graphql.schema import build_schema
+from event_registry.hub.hub import Hub
 from event_registry.store.caching import Cache
 from tests.support.knative_fixtures import build_cache
 
@@ -201,4 +205,102 @@ async def test_objects_by_key_node_and_entities_are_null_where_their_kind_is_hid
         "brokerNode": None,
         "eventTypeNode": None,
         "_entities": [None, None, {"__typename": "Trigger"}],
+    }
+
+
+# subscriptions ------------------------------------------------------------------------------
+
+
+def broker_raw(namespace: str, rv: int, ready: str, reason: str = "") -> dict[str, Any]:
+    condition = {"type": "Ready", "status": ready, "reason": reason}
+    return {
+        "apiVersion": "eventing.knative.dev/v1",
+        "kind": "Broker",
+        "metadata": {"name": "default", "namespace": namespace, "resourceVersion": str(rv)},
+        "spec": {},
+        "status": {"conditions": [condition]},
+    }
+
+
+def event_type_raw(namespace: str, rv: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "eventing.knative.dev/v1beta2",
+        "kind": "EventType",
+        "metadata": {"name": "et", "namespace": namespace, "resourceVersion": str(rv)},
+        "spec": {"type": "com.example.et", "source": "/s", "broker": "default"},
+        "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+    }
+
+
+def live_registry() -> tuple[Cache, Hub]:
+    cache = Cache()
+    hub = Hub(cache)
+    for rv, namespace in enumerate(("team", "other"), start=1):
+        cache.apply("Broker", "ADDED", broker_raw(namespace, rv, "True"))
+        cache.apply("EventType", "ADDED", event_type_raw(namespace, rv + 10))
+    return cache, hub
+
+
+async def first_payload(
+    cache: Cache, hub: Hub, principal: Principal, query: str, change: Callable[[], None]
+) -> Any:
+    context = Context(principal=principal, snapshot=cache.snapshot, cache=cache, hub=hub)
+    stream = await SCHEMAS["fast"].subscribe(query, context_value=context)
+    assert isinstance(stream, AsyncGenerator)
+    try:
+        async with asyncio.timeout(30):  # a missing payload fails instead of hanging
+            pending = asyncio.ensure_future(anext(stream))
+            await asyncio.sleep(0)  # subscribed (its position taken) before the change
+            change()
+            item = await pending
+    finally:
+        await stream.aclose()
+    assert item.errors is None, item.errors
+    return item.data
+
+
+READINESS = """subscription { eventTypeReadinessChanged(namespace: "team") {
+    eventType { name broker { name } } consumable cause reason } }"""
+
+
+@pytest.mark.parametrize(
+    ("principal", "broker", "reason"),
+    [
+        (OPEN, {"name": "default"}, "IngressNotReady"),
+        (EVENT_TYPES_ONLY, None, None),  # the EventType's own reason (it is Ready)
+    ],
+    ids=["open", "event-types-only"],
+)
+async def test_a_readiness_change_caused_by_a_hidden_broker_hides_the_brokers_reason(
+    principal: Principal, broker: dict[str, str] | None, reason: str | None
+) -> None:
+    cache, hub = live_registry()
+
+    def flip() -> None:
+        cache.apply("Broker", "MODIFIED", broker_raw("team", 100, "False", "IngressNotReady"))
+
+    data = await first_payload(cache, hub, principal, READINESS, flip)
+    assert data["eventTypeReadinessChanged"] == {
+        "eventType": {"name": "et", "broker": broker},
+        "consumable": False,
+        "cause": "Broker",
+        "reason": reason,
+    }
+
+
+async def test_broker_changes_are_delivered_only_where_brokers_may_be_read() -> None:
+    brokers_in_other = reading_per_kind(
+        "other-brokers", {"EventType": None, "Broker": frozenset({"other"})}, None
+    )
+    cache, hub = live_registry()
+
+    def flip_both() -> None:
+        cache.apply("Broker", "MODIFIED", broker_raw("team", 100, "False", "Flipped"))
+        cache.apply("Broker", "MODIFIED", broker_raw("other", 101, "False", "Flipped"))
+
+    query = "subscription { brokerChanges { kind broker { namespace name reason } } }"
+    data = await first_payload(cache, hub, brokers_in_other, query, flip_both)
+    assert data["brokerChanges"] == {
+        "kind": "UPDATED",
+        "broker": {"namespace": "other", "name": "default", "reason": "Flipped"},
     }
