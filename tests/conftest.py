@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import processes
+from tests.support import conformance, processes
 from tests.support.controlplane import (
     KNATIVE_CRDS,
     KNATIVE_CRDS_VARIABLE,
@@ -25,7 +25,12 @@ _names = itertools.count()
 _not_run = pytest.StashKey[int]()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    conformance.add_option(parser)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    conformance.start()
     if os.environ.get(KNATIVE_CRDS_VARIABLE) and not knative_crds_present():
         raise pytest.UsageError(
             f"{KNATIVE_CRDS_VARIABLE}={KNATIVE_CRDS} holds no Knative CRD manifests "
@@ -33,7 +38,11 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    # what the tests send to the control plane must be in docs/conformance.md (checked last)
+    conformance.append_check(session, items)
     if knative_crds_present():
         return
     dropped = [item for item in items if item.get_closest_marker("knative_crds")]
@@ -51,6 +60,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             f"{KNATIVE_CRDS}; set {KNATIVE_CRDS_VARIABLE} to a folder with knative/eventing's "
             "config/core/resources CRDs to run it"
         )
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    conformance.note_report(report)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -17,6 +17,7 @@ import time
 import pytest
 import yaml
 
+from tests.support import conformance
 from tests.support.controlplane import KUBECTL, ControlPlaneProcess, knative_crd, manifest
 
 ET = "eventtypes.v1beta2.eventing.knative.dev"
@@ -255,6 +256,8 @@ def test_watch_prints_rows_as_changes_happen(
     assert received[1] == ["ADDED", "w"]
     assert received[-1] == ["DELETED", "w"]
     assert ["MODIFIED", "w"] in received[2:-1]
+    # run outside run_kubectl (it streams), so the conformance table is told here
+    conformance.record_kubectl(("get", ET, "-n", namespace, "-w", "--output-watch-events"), 0)
 
 
 def test_namespace_and_configmap_through_protobuf(controlplane: ControlPlaneProcess) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from event_registry.controlplane.knative import definitions
-from tests.support import processes
+from tests.support import conformance, processes
 
 REPO = Path(__file__).resolve().parents[2]
 KNATIVE_CRDS_VARIABLE = "KNATIVE_CRDS_DIR"
@@ -139,6 +139,7 @@ def run_kubectl(
         timeout=timeout,
         check=False,
     )
+    conformance.record_kubectl(args, result.returncode)
     if check and result.returncode != 0:
         raise AssertionError(
             f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stderr}"
