@@ -13,8 +13,13 @@ event, the wall-clock time (``time.time()``) at which the bytes carrying it arri
 parsing. Once subscribed, a client reads the server's frames itself (unmasked and
 unfragmented, as a server sends them; WebSocket pings still answered through ``websockets``)
 and decodes them with orjson: at 10,000 subscribers the generator's own parsing would
-otherwise take longer than the server's delivery and be what the latencies measure. Both processes
-run on one machine, so these times compare with the send times the driver records.
+otherwise take longer than the server's delivery and be what the latencies measure. Every
+subscriber of the query receives the same bytes, so a read made only of whole text frames is
+parsed once per armed change: its outcome (frames, events of the armed change) is remembered
+by the exact bytes, and a client receiving a byte-identical read counts those events without
+parsing them again (other reads, and any frame other than ``next``, are parsed every time).
+Both processes run on one machine, so these times compare with the send times the driver
+records.
 
 A *stalled* client stops reading its socket once subscribed (``transport.pause_reading()``)
 while keeping the connection; its receive buffer is made small before connecting, so the
@@ -41,7 +46,7 @@ import socket
 import struct
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import orjson
@@ -56,6 +61,8 @@ PROTOCOL = Subprotocol("graphql-transport-ws")
 STALLED_RCVBUF = 4096  # bytes; the kernel doubles it
 LIFETIME = 1800.0  # seconds: the generator exits by itself after this, whatever happens
 FIELD = "eventTypeReadinessChanged"
+MEMO_READS = 1024  # distinct reads remembered at most (all subscribers share a few per change)
+TEXT, PING, CLOSE = Opcode.TEXT.value, Opcode.PING.value, Opcode.CLOSE.value
 
 
 class Client(asyncio.Protocol):
@@ -111,7 +118,22 @@ class Client(asyncio.Protocol):
 
     def _frames(self, data: bytes, received: float) -> None:
         """Once subscribed: read the server's (unmasked, unfragmented) frames directly."""
-        buffer = self.pending + data if self.pending else data
+        if not self.pending:
+            known = self.load.reads.get(data)
+            if known is not None:
+                self.frames += known.frames
+                self.load.record_names(self, known.names, received)
+                return
+            read = Read()
+            self._parse(data, received, read)
+            if read.frames and read.whole and not self.pending:
+                self.load.remember(data, read)
+            return
+        self._parse(self.pending + data, received, None)
+
+    def _parse(self, buffer: bytes, received: float, read: Read | None) -> None:
+        """Every whole frame of ``buffer``; what is left waits in ``pending``. ``read`` (if
+        given) learns whether the buffer held only ``next`` frames, and their events."""
         position, size = 0, len(buffer)
         while size - position >= 2:
             first, second = buffer[position], buffer[position + 1]
@@ -130,16 +152,25 @@ class Client(asyncio.Protocol):
             payload = buffer[position + head : end]
             opcode = first & 0x0F
             position = end
+            if read is not None and opcode != TEXT:
+                read.whole = False
             if second & 0x80 or not first & 0x80:
+                if read is not None:
+                    read.whole = False
                 self.errors.append("server frame masked or fragmented")
-            elif opcode == Opcode.TEXT.value:
+            elif opcode == TEXT:
                 self.frames += 1
-                self._message(orjson.loads(payload), received)
-            elif opcode == Opcode.PING.value:
+                message = orjson.loads(payload)
+                if read is not None:
+                    read.frames += 1
+                    if message.get("type") != "next":
+                        read.whole = False
+                self._message(message, received, read)
+            elif opcode == PING:
                 with contextlib.suppress(InvalidState):
                     self.protocol.send_pong(payload)
                 self._flush()
-            elif opcode == Opcode.CLOSE.value:
+            elif opcode == CLOSE:
                 close = Close.parse(payload) if payload else None
                 self.close_code = close.code if close else 1005
                 self.close_reason = close.reason if close else ""
@@ -175,12 +206,15 @@ class Client(asyncio.Protocol):
             return
         self.send({"type": "connection_init", "payload": {}})
 
-    def _message(self, message: dict[str, Any], received: float) -> None:
+    def _message(self, message: dict[str, Any], received: float, read: Read | None = None) -> None:
         kind = message.get("type")
         if kind == "next":
             change = ((message.get("payload") or {}).get("data") or {}).get(FIELD)
-            if change is not None:
-                self.load.record(self, change, received)
+            name = None if change is None else self.load.armed_name(change)
+            if name is not None:
+                if read is not None:
+                    read.names.append(name)
+                self.load.record_names(self, (name,), received)
         elif kind == "ping":
             self.send({"type": "pong"})
         elif kind == "connection_ack":
@@ -208,6 +242,18 @@ class Client(asyncio.Protocol):
         self.transport.abort()
 
 
+class Read:
+    """What one read of whole frames held: how many, the armed change's EventType names in
+    order, and whether every frame was a ``next`` message (only then may it be remembered)."""
+
+    __slots__ = ("frames", "names", "whole")
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.names: list[str] = []
+        self.whole = True
+
+
 class Load:
     """Every client of the current phase and the change being recorded."""
 
@@ -221,18 +267,34 @@ class Load:
         self.healthy = 0
         self.armed_at_cpu = 0.0
         self.armed_at = 0.0
+        self.reads: dict[bytes, Read] = {}
+        """Reads already parsed while this change is armed, by their bytes."""
 
-    def record(self, client: Client, change: dict[str, Any], received: float) -> None:
+    def armed_name(self, change: dict[str, Any]) -> str | None:
+        """The EventType name of ``change`` if it is one of the armed change's events."""
         if change.get("consumable") is not self.expect_consumable:
-            return
+            return None
         name = (change.get("eventType") or {}).get("name") or ""
-        if not name.startswith(self.prefix) or name in client.times:
-            return
-        client.times[name] = received
-        if len(client.times) == self.expected and not client.stalled:
+        return name if name.startswith(self.prefix) else None
+
+    def record_names(self, client: Client, names: Sequence[str], received: float) -> None:
+        """``client`` received these events of the armed change at ``received`` (a name it
+        already has keeps its first time)."""
+        times = client.times
+        before = len(times)
+        for name in names:
+            if name not in times:
+                times[name] = received
+        if before < self.expected <= len(times) and not client.stalled:
             self.complete += 1
             if self.complete >= self.healthy:
                 self.all_complete.set()
+
+    def remember(self, data: bytes, read: Read) -> None:
+        """Remember what a read of whole ``next`` frames held, by its exact bytes."""
+        if len(self.reads) >= MEMO_READS:
+            self.reads.clear()
+        self.reads[data] = read
 
     # commands ---------------------------------------------------------------------------------
 
@@ -297,6 +359,7 @@ class Load:
         self.all_complete = asyncio.Event()
         live = [c for c in self.clients if c.subscribed and not c.closed.done()]
         self.healthy = sum(1 for c in live if not c.stalled)
+        self.reads = {}
         for client in self.clients:
             client.times = {}
         self.armed_at_cpu, self.armed_at = time.process_time(), time.monotonic()
