@@ -289,3 +289,55 @@ def test_openapi_v3_refers_every_kind_to_the_shared_schemas(
             expected = "ListMeta" if name.endswith("List") else "ObjectMeta"
             assert target == f"io.k8s.apimachinery.pkg.apis.meta.v1.{expected}", (path, name)
             assert target in schemas
+
+
+def deployment(namespace: str, image: str) -> dict[str, object]:
+    labels = {"app": "web"}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": namespace},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "containers": [{"name": "c", "image": image}, {"name": "d", "image": "x"}]
+                },
+            },
+        },
+    }
+
+
+def test_client_side_apply_merges_containers_and_ports_by_key(
+    controlplane: ControlPlaneProcess, namespace: str
+) -> None:
+    for image in ("nginx:1", "nginx:2"):
+        applied = controlplane.kubectl(
+            "apply", "-f", "-", input=manifest(deployment(namespace, image))
+        )
+        assert applied.returncode == 0, applied.stderr
+        assert applied.stderr == ""  # no OpenAPI warning, as on a cluster
+    stored = json.loads(
+        controlplane.kubectl("get", "deploy", "web", "-n", namespace, "-o", "json").stdout
+    )
+    assert stored["spec"]["template"]["spec"]["containers"] == [
+        {"name": "c", "image": "nginx:2"},
+        {"name": "d", "image": "x"},
+    ]
+    service: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "ports", "namespace": namespace},
+        "spec": {"ports": [{"name": "a", "port": 80}, {"name": "b", "port": 443}]},
+    }
+    controlplane.kubectl("apply", "-f", "-", input=manifest(service), check=True)
+    service["spec"]["ports"][1] = {"name": "b", "port": 8443}
+    controlplane.kubectl("apply", "-f", "-", input=manifest(service), check=True)
+    ports = json.loads(
+        controlplane.kubectl("get", "svc", "ports", "-n", namespace, "-o", "json").stdout
+    )["spec"]["ports"]
+    assert [(p["name"], p["port"], p["targetPort"]) for p in ports] == [
+        ("a", 80, 80),
+        ("b", 8443, 8443),
+    ]

@@ -269,3 +269,32 @@ def test_core_discovery_lists_kinds_as_kube_apiserver(api: ApiServer) -> None:
     deployments = next(e for e in apps["resources"] if e["name"] == "deployments")
     assert deployments["storageVersionHash"] == "8aSe+NMegvE="
     assert deployments["shortNames"] == ["deploy"]
+
+
+# ------------------------------------------------------------------------------ strategic merge
+
+
+def test_strategic_merge_patches_merge_pod_template_containers_by_name(api: ApiServer) -> None:
+    deployments = api.catalog.lookup("apps", "v1", "deployments")
+    assert deployments is not None
+    containers = [{"name": "c", "image": "a", "env": [{"name": "X", "value": "1"}]}, {"name": "d"}]
+    body = {"metadata": {"name": "web"}, "spec": {"template": {"spec": {"containers": containers}}}}
+    api.create(Target(deployments, "v1", "default"), body)
+    patch = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "$setElementOrder/containers": [{"name": "c"}, {"name": "d"}],
+                    "containers": [
+                        {"name": "c", "image": "b", "env": [{"name": "Y", "value": "2"}]}
+                    ],
+                }
+            }
+        }
+    }
+    patched = api.patch(
+        Target(deployments, "v1", "default", "web"), "application/strategic-merge-patch+json", patch
+    ).object
+    first, second = patched["spec"]["template"]["spec"]["containers"]
+    assert (first["name"], first["image"], second) == ("c", "b", {"name": "d"})
+    assert sorted(e["name"] for e in first["env"]) == ["X", "Y"]  # merged by name

@@ -127,9 +127,12 @@ SERVICES = dataclasses.replace(
                 ports=_described(
                     {
                         **_array_of(_SERVICE_PORT),
-                        # as kube-apiserver's schema declares them (server-side apply merges)
+                        # as kube-apiserver's schema declares them (server-side apply)
                         "x-kubernetes-list-type": "map",
                         "x-kubernetes-list-map-keys": ["port", "protocol"],
+                        # strategic merge: what machinery/patching.py merges by
+                        "x-kubernetes-patch-merge-key": "port",
+                        "x-kubernetes-patch-strategy": "merge",
                     },
                     "The ports the Service exposes.",
                 ),

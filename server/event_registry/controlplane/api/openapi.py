@@ -111,7 +111,7 @@ def _operations(resource: Resource, version: str) -> dict[str, Any]:
     list_schema = _schema_name(resource, version, resource.list_kind)
     tag = f"{resource.group or 'core'}_{version}"
     patch_types = list(_PATCH_TYPES)
-    if resource.strategic_merge_patch:
+    if resource.strategic_merge_patch and not resource.open_schema:
         patch_types.insert(2, "application/strategic-merge-patch+json")
 
     def operation(

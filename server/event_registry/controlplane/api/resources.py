@@ -69,6 +69,10 @@ class Resource:
     """A virtual kind (TokenReview, SubjectAccessReview, ...): POST answers, nothing is stored."""
     collection_deletable: bool = True
     """Whether DELETE on the collection is served (``deletecollection``); Namespaces: no."""
+    open_schema: bool = False
+    """A built-in kind whose spec and status are kept as sent (:mod:`.workloads`): its OpenAPI
+    schema has no field structure, so it does not advertise strategic merge patches (kubectl
+    then builds them from its own types, as it would without OpenAPI)."""
     stored_as: str = ""
     """The storage key of another resource whose objects this one serves, converted
     (events.k8s.io Events are the core Events); "" for a resource with objects of its own."""
@@ -137,6 +141,7 @@ def stored_builtin(
     status: bool = False,
     short_names: tuple[str, ...] = (),
     categories: tuple[str, ...] = (),
+    open_schema: bool = False,
 ) -> Resource:
     """A built-in kind stored as sent (one version ``v1``, no generation tracking unless a
     spec/status split makes it meaningful), named as kube-apiserver names it."""
@@ -150,6 +155,7 @@ def stored_builtin(
         categories=categories,
         builtin=True,
         generation_tracked=status,
+        open_schema=open_schema,
         versions=(
             Version(
                 name="v1", storage=True, status_subresource=status, schema=schema, columns=columns

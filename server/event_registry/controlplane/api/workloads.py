@@ -107,6 +107,7 @@ def _workload(
         columns=(*columns, _AGE),
         short_names=short_names,
         categories=categories,
+        open_schema=True,
     )
 
 

@@ -7,11 +7,12 @@
 * ``application/json-patch+json``: RFC 6902 JSON patch, applied with :mod:`jsonpatch`. The patch
   must be a JSON array of operations.
 * ``application/strategic-merge-patch+json``: Kubernetes strategic merge patch, accepted only for
-  built-in kinds (``strategic=True``; Namespace and ConfigMap here). It implements what kubectl
+  built-in kinds (``strategic=True``). It implements what kubectl
   sends for those kinds: merge-patch semantics for maps; the directives ``$patch``
   (``replace``/``delete``), ``$retainKeys``, ``$setElementOrder/<field>`` and
   ``$deleteFromPrimitiveList/<field>``; and per-field list strategies taken from the data table
-  :data:`LIST_STRATEGIES` (lists not named there are replaced).
+  :data:`LIST_STRATEGIES` (lists not named there are replaced; Service ports and the pod
+  spec lists of Pods and pod templates merge by k8s.io/api's merge keys).
 * ``application/apply-patch+yaml``: server-side apply is not a patch of a document; the API
   server handles it (``api/serverside.py``) and :func:`apply_patch` refuses it (415).
 
@@ -79,6 +80,35 @@ class ListStrategy(NamedTuple):
 
 _REPLACE: Final = ListStrategy("replace")
 
+_POD_SPEC_KEYS: Final[Mapping[tuple[str, ...], str]] = {
+    ("containers",): "name",
+    ("initContainers",): "name",
+    ("ephemeralContainers",): "name",
+    ("volumes",): "name",
+    ("imagePullSecrets",): "name",
+    ("hostAliases",): "ip",
+    ("topologySpreadConstraints",): "topologyKey",
+    ("resourceClaims",): "name",
+    ("schedulingGates",): "name",
+    **{
+        (containers, field): key
+        for containers in ("containers", "initContainers", "ephemeralContainers")
+        for field, key in (
+            ("ports", "containerPort"),
+            ("env", "name"),
+            ("volumeMounts", "mountPath"),
+            ("volumeDevices", "devicePath"),
+            ("resizePolicy", "resourceName"),
+        )
+    },
+}
+"""The merge keys of k8s.io/api's PodSpec lists, relative to a pod spec."""
+_POD_SPECS: Final = (
+    ("spec",),  # Pod
+    ("spec", "template", "spec"),  # ReplicationController, Deployment, ..., Job
+    ("spec", "jobTemplate", "spec", "template", "spec"),  # CronJob
+)
+
 #: Strategic-merge list strategies by field path from the object root (list elements add no
 #: path segment). Every list not named here is replaced.
 LIST_STRATEGIES: Final[Mapping[tuple[str, ...], ListStrategy]] = {
@@ -86,6 +116,12 @@ LIST_STRATEGIES: Final[Mapping[tuple[str, ...], ListStrategy]] = {
     ("spec", "finalizers"): ListStrategy("merge"),
     ("metadata", "ownerReferences"): ListStrategy("merge", "uid"),
     ("metadata", "managedFields"): _REPLACE,
+    ("spec", "ports"): ListStrategy("merge", "port"),  # Service
+    **{
+        (*pod_spec, *field): ListStrategy("merge", key)
+        for pod_spec in _POD_SPECS
+        for field, key in _POD_SPEC_KEYS.items()
+    },
 }
 
 _PATCH_DIRECTIVE: Final = "$patch"
