@@ -388,7 +388,7 @@ def test_the_auth_flags_choose_a_mode(argv: list[str], mode: str) -> None:
     assert settings.mode == mode
     if mode == "kubernetes":
         assert settings.kubernetes is not None
-        assert (settings.kubernetes.allowed_ttl, settings.kubernetes.denied_ttl) == (3.0, 5.0)
+        assert (settings.kubernetes.allowed_ttl, settings.kubernetes.denied_ttl) == (3.0, 30.0)
 
 
 @pytest.mark.parametrize(

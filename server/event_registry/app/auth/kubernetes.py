@@ -51,11 +51,14 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class KubernetesAuthSettings:
-    allowed_ttl: float = 10.0
+    allowed_ttl: float = 30.0
     """Seconds an allowed answer (and an authenticated token) is reused; also how often a
-    live subscription's caller is checked again."""
-    denied_ttl: float = 5.0
-    """Seconds a denied answer (and an unknown token) is reused."""
+    live subscription's caller is checked again. RBAC changes do not wait for it: the
+    registry watches Roles and bindings and forgets every decision when one changes."""
+    denied_ttl: float = 30.0
+    """Seconds a denied answer (and an unknown token) is reused (kube-apiserver's webhook
+    authorizer keeps denials 30 s). A caller denied cluster-wide is asked per namespace, so
+    this bounds how often its renewal re-asks every namespace."""
     max_entries: int = 100_000
     """Tokens, decisions and principals kept, each (least recently used go first)."""
     max_concurrent_reviews: int = 32
