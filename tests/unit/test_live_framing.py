@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
-from event_registry.app.live.framing import header, text_frames
+from event_registry.app.live.framing import cached_header, header, run_frames, text_frames
 
 
 def reference(payload: bytes) -> bytes:
@@ -41,3 +41,22 @@ def test_a_batch_parses_back_into_the_same_messages(texts: list[str]) -> None:
         assert frame.fin
         parsed.append(bytes(frame.data).decode())
     assert parsed == texts
+
+
+@given(
+    st.binary(max_size=200),
+    st.lists(st.text(max_size=300), max_size=12),
+    st.binary(max_size=3),
+)
+def test_a_run_is_framed_as_its_messages_would_be(
+    prefix: bytes, texts: list[str], suffix: bytes
+) -> None:
+    payloads = [text.encode() for text in texts]
+    expected = text_frames([prefix + payload + suffix for payload in payloads])
+    assert run_frames(prefix, payloads, suffix) == expected
+
+
+@pytest.mark.parametrize("length", [0, 125, 126, 65_535, 65_536])
+def test_a_remembered_header_is_the_header(length: int) -> None:
+    assert cached_header(length) == header(length)
+    assert cached_header(length) == header(length)

@@ -5,7 +5,8 @@ a keyed frame queued while ``coalesce_after`` or more are pending first drops th
 pending frame with that key; more than ``limit`` pending marks the box overflowed. The
 outbox queues whole runs (one per burst) and frames them when taken; it must be
 indistinguishable from the model for any sequence of puts, takes and discards (a discard
-drops every pending frame of one owner).
+drops every pending frame of one owner). Taken as encoded frames (``take_frames``), the
+same frames come out as the wire encoding of what ``take`` would answer.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections.abc import Hashable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from event_registry.app.live.outbox import Item, Outbox
+from event_registry.app.live.framing import text_frames
+from event_registry.app.live.outbox import Burst, Item, Outbox
 
 
 class Model:
@@ -66,7 +68,9 @@ operations = st.lists(
         st.tuples(st.just("control"), st.just(""), st.just([])),
         st.tuples(st.just("discard"), st.sampled_from(["a", "b"]), st.just([])),
         st.tuples(
-            st.just("take"), st.just(""), st.lists(st.integers(1, 9), min_size=1, max_size=1)
+            st.sampled_from(["take", "take_frames"]),
+            st.just(""),
+            st.lists(st.integers(1, 9), min_size=1, max_size=1),
         ),
     ),
     max_size=60,
@@ -83,7 +87,7 @@ def test_the_outbox_behaves_like_the_one_frame_model(
     for serial, (kind, owner, values) in enumerate(ops):
         if kind == "run":
             items = run_of(owner, values, serial)
-            outbox.put_run(b"<", b">", items, owner)
+            outbox.put_run(b"<", b">", Burst(items) if owner == "a" else items, owner)
             for payload, key in items:
                 model.put(b"<" + payload + b">", (owner, key), owner)
         elif kind == "control":
@@ -93,6 +97,9 @@ def test_the_outbox_behaves_like_the_one_frame_model(
         elif kind == "discard":
             outbox.discard(owner)
             model.discard(owner)
+        elif kind == "take_frames":
+            expected = model.take(values[0])
+            assert outbox.take_frames(values[0]) == (text_frames(expected), len(expected))
         else:
             assert outbox.take(values[0]) == model.take(values[0])
         assert len(outbox) == len(model.frames)
@@ -127,3 +134,15 @@ def test_more_pending_frames_than_the_limit_overflow_and_stay_overflowed() -> No
     assert outbox.overflowed
     outbox.take(10)
     assert outbox.overflowed
+
+
+def test_a_shared_burst_is_framed_for_each_prefix_as_its_own_frames() -> None:
+    burst = Burst([(b'{"n":1}', "x"), (b'{"n":2}', None)])
+    first, second, other = Outbox(10), Outbox(10), Outbox(10)
+    for outbox, prefix in ((first, b"<1:"), (second, b"<1:"), (other, b"<22:")):
+        outbox.put_run(prefix, b">", burst, "s")
+    one = text_frames([b'<1:{"n":1}>', b'<1:{"n":2}>'])
+    assert first.take_frames(10) == (one, 2)
+    assert other.take_frames(10) == (text_frames([b'<22:{"n":1}>', b'<22:{"n":2}>']), 2)
+    burst.forget_frames()
+    assert second.take_frames(10) == (one, 2)

@@ -3,7 +3,8 @@
 Subscription fan-out sends many small messages to many connections; through ASGI each one is
 an awaited ``send`` that frames and writes it alone. This protocol adds one ASGI extension,
 :data:`EXTENSION`, whose ``writer`` writes a batch of text messages as frames in one transport
-write (see :class:`FrameWriter`). Everything else is uvicorn's ``websockets-sansio``
+write, or frames the application already encoded (:mod:`.framing`) when no extension was
+negotiated (see :class:`FrameWriter`). Everything else is uvicorn's ``websockets-sansio``
 implementation unchanged, and the application falls back to plain ``websocket.send`` when a
 server lacks the extension.
 
@@ -70,6 +71,11 @@ class FrameWriter(Protocol):
 
     def write_texts(self, payloads: Sequence[bytes]) -> bool: ...
 
+    @property
+    def frames_as_encoded(self) -> bool: ...
+
+    def write_frames(self, frames: bytes) -> bool: ...
+
 
 def uvicorn_protocol() -> type[Any] | None:
     """uvicorn's sans-I/O WebSocket protocol class, if this uvicorn still has it."""
@@ -91,16 +97,19 @@ class BatchingWebSocketProtocol(_UvicornProtocol):
         self.scope["extensions"][EXTENSION] = {"writer": self}
         await super().run_asgi()
 
-    def write_texts(self, payloads: Sequence[bytes]) -> bool:
-        """Write UTF-8 ``payloads`` as text frames in one transport write; False if closed."""
-        if (
+    def _open(self) -> bool:
+        return not (
             self.disconnected
             or self.close_sent
             or not self.handshake_complete
             or self.initial_response is not None
             or self.conn.state is not State.OPEN
             or self.transport.is_closing()
-        ):
+        )
+
+    def write_texts(self, payloads: Sequence[bytes]) -> bool:
+        """Write UTF-8 ``payloads`` as text frames in one transport write; False if closed."""
+        if not self._open():
             return False
         if self.conn.extensions:
             for payload in payloads:
@@ -108,6 +117,20 @@ class BatchingWebSocketProtocol(_UvicornProtocol):
             self.transport.write(b"".join(self.conn.data_to_send()))
         else:
             self.transport.write(text_frames(payloads))
+        return True
+
+    @property
+    def frames_as_encoded(self) -> bool:
+        """Whether text frames encoded by :mod:`.framing` may be written as they are (no
+        extension was negotiated); else only :meth:`write_texts` writes."""
+        return not self.conn.extensions
+
+    def write_frames(self, frames: bytes) -> bool:
+        """Write text frames encoded by :mod:`.framing` (only when ``frames_as_encoded``) in
+        one transport write; False if closed."""
+        if not self._open():
+            return False
+        self.transport.write(frames)
         return True
 
 

@@ -134,6 +134,7 @@ class LiveConnection:
         self._writer: batching.FrameWriter | None = extension.get("writer") if send else None
         self._last_sent = 0.0
         self._flush_scheduled = False
+        self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._keepalive: asyncio.TimerHandle | None = None
         self._sender: asyncio.Task[None] | None = None
@@ -305,7 +306,7 @@ class LiveConnection:
         """After a put: flush on the next loop iteration; close a client too far behind."""
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+            self._loop.call_soon(self._flush)
         if self.outbox.overflowed:
             self._slow = True
             self.tally.too_slow_closes += 1
@@ -337,9 +338,9 @@ class LiveConnection:
             return
         outbox = self.outbox
         while len(outbox) and writer.writable.is_set():
-            if not writer.write_texts(outbox.take(SEND_BATCH)):
+            if not write_batch(writer, outbox):
                 return
-            self._last_sent = asyncio.get_running_loop().time()
+            self._last_sent = self._loop.time()
         if len(outbox):
             self._wake.set()  # the transport is full: the sender waits until it drains
 
@@ -358,7 +359,7 @@ class LiveConnection:
                 if writer is not None:
                     if not writer.writable.is_set():
                         await writer.writable.wait()
-                    if not writer.write_texts(outbox.take(SEND_BATCH)):
+                    if not write_batch(writer, outbox):
                         return
                 else:
                     for frame in outbox.take(SEND_BATCH):
@@ -545,6 +546,14 @@ class LiveConnection:
         if subscription.group is not None:
             self.fanout.leave(subscription.group, subscription)
             subscription.group = None
+
+
+def write_batch(writer: batching.FrameWriter, outbox: Outbox) -> bool:
+    """Write the next ``SEND_BATCH`` frames of ``outbox`` in one write (encoded here when the
+    writer takes frames as encoded); False if the connection is closed."""
+    if writer.frames_as_encoded:
+        return writer.write_frames(outbox.take_frames(SEND_BATCH)[0])
+    return writer.write_texts(outbox.take(SEND_BATCH))
 
 
 def still_allowed(

@@ -3,8 +3,11 @@
 Subscriptions with the same document, operation, variables and visible namespaces produce
 the same payloads, so they join one :class:`Group`: the group runs the subscription once,
 serializes each payload once, and hands it to every member without waiting for any of them
-(members buffer it in their own bounded outbox). Subscriptions that start from
-per-subscriber state get a group of their own: the key is the schema's to compute
+(members buffer it in their own bounded outbox). A burst is handed out as one shared
+:class:`~.outbox.Burst`: members whose frames would be byte for byte the same (same protocol
+and subscription id) share one wire encoding of it, kept only until the members' own flushes
+of that loop iteration have run. Subscriptions that start from per-subscriber state get a
+group of their own: the key is the schema's to compute
 (:class:`~event_registry.graphql.live.GroupKey`), this module only compares keys. A payload
 whose JSON exceeds the response size limit is replaced by one carrying only an error that
 names the limit (checked once per payload, where it is serialized); the subscription goes on.
@@ -24,7 +27,7 @@ from strawberry.types import ExecutionResult
 
 from ...graphql.limits import DEFAULT_QUERY_LIMITS, bounded
 from ...graphql.live import GroupKey
-from .outbox import Item
+from .outbox import Burst, Item
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,7 @@ class Group:
         self._subscribe = subscribe
         self._coalescing_key = coalescing_key
         self._fanout = fanout
-        self._burst: list[Item] = []
+        self._burst = Burst()
         self._joined_during_burst: dict[Member, int] = {}
         self._task = asyncio.create_task(self._run(), name="subscription-group")
 
@@ -75,13 +78,16 @@ class Group:
             self._joined_during_burst[member] = len(self._burst)
 
     def _flush(self) -> None:
-        burst, self._burst = self._burst, []
+        burst, self._burst = self._burst, Burst()
         late, self._joined_during_burst = self._joined_during_burst, {}
         if not burst:
             return
         for member in list(self.members):
             start = late.get(member, 0)
             member.deliver(burst[start:] if start else burst)
+        # After the members' own flushes (scheduled as they were handed the burst): a client
+        # that could not take it now frames it again later rather than keep every encoding.
+        asyncio.get_running_loop().call_soon(burst.forget_frames)
 
     def _end(self, errors: list[dict[str, Any]] | None) -> None:
         self._flush()

@@ -11,7 +11,8 @@ Guarantees:
 - a *run* (the payloads one subscription produced in a burst, shared by every subscriber of
   the same query) is queued as one entry, and framed (prefix + payload + suffix) only when
   taken: fanning a burst out to many clients costs each of them one append, not one per
-  frame. Coalescing needs per-frame entries, so the queue switches to them when it reaches
+  frame; ``take_frames`` answers the same frames already encoded for the wire, in one join.
+  Coalescing needs per-frame entries, so the queue switches to them when it reaches
   ``coalesce_after`` pending frames and back once drained;
 - ``discard(owner)`` drops every pending frame of one owner (a subscription whose caller
   lost access: nothing of it may leave after that), in either representation.
@@ -22,11 +23,45 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict, deque
 from collections.abc import Hashable, Sequence
+from operator import itemgetter
+
+from .framing import run_frames, text_frames
 
 Item = tuple[bytes, Hashable | None]
 """A payload and the key of the object it is about (None: never coalesced)."""
 
 _Run = tuple[bytes, bytes, Sequence[Item], Hashable]
+_payload = itemgetter(0)
+FRAMED_KEPT = 16
+"""Most encodings a :class:`Burst` keeps (one per distinct prefix and suffix)."""
+
+
+class Burst(list[Item]):
+    """A run shared by many outboxes (one subscription group's burst): the first outbox to
+    frame it whole for a prefix and suffix keeps the encoding for the others, until
+    :meth:`forget_frames`; after that nothing more is kept (subscribers of one query often
+    share a subscription id, so their frames are byte for byte the same)."""
+
+    __slots__ = ("_framed",)
+
+    def __init__(self, items: Sequence[Item] = ()) -> None:
+        super().__init__(items)
+        self._framed: dict[tuple[bytes, bytes], bytes] | None = {}
+
+    def framed(self, prefix: bytes, suffix: bytes) -> bytes:
+        """``run_frames`` of this burst's payloads with ``prefix`` and ``suffix``."""
+        kept = self._framed
+        found = None if kept is None else kept.get((prefix, suffix))
+        if found is None:
+            found = run_frames(prefix, list(map(_payload, self)), suffix)
+            if kept is not None and len(kept) < FRAMED_KEPT:
+                kept[prefix, suffix] = found
+        return found
+
+    def forget_frames(self) -> None:
+        """Drop the kept encodings and keep no more (the burst may stay queued for slow
+        clients: they hold references to its payloads, not copies of them)."""
+        self._framed = None
 
 
 class Outbox:
@@ -88,24 +123,53 @@ class Outbox:
 
     def take(self, most: int) -> list[bytes]:
         """The oldest pending frames, at most ``most`` of them, in order."""
-        taken: list[bytes] = []
         if self._keyed:
-            keyed, slot_of = self._keyed, self._slot_of
-            for _ in range(min(most, len(keyed))):
-                slot, (key, _, prefix, payload, suffix) = keyed.popitem(last=False)
-                if key is not None and slot_of.get(key) == slot:
-                    del slot_of[key]
-                taken.append(prefix + payload + suffix)
-        else:
-            runs = self._runs
-            while runs and len(taken) < most:
-                prefix, suffix, items, owner = runs.popleft()
-                room = most - len(taken)
-                if len(items) > room:
-                    runs.appendleft((prefix, suffix, items[room:], owner))
-                    items = items[:room]
-                taken.extend(prefix + payload + suffix for payload, _ in items)
+            return self._take_keyed(most)
+        taken: list[bytes] = []
+        for prefix, suffix, items in self._take_runs(most):
+            taken += [prefix + payload + suffix for payload, _ in items]
+        return taken
+
+    def take_frames(self, most: int) -> tuple[bytes, int]:
+        """What :meth:`take` would answer, encoded as WebSocket text frames in one bytes
+        (:mod:`.framing`), and how many frames that is."""
+        if self._keyed:
+            taken = self._take_keyed(most)
+            return text_frames(taken), len(taken)
+        parts: list[bytes] = []
+        count = 0
+        for prefix, suffix, items in self._take_runs(most):
+            if isinstance(items, Burst):
+                parts.append(items.framed(prefix, suffix))
+            else:
+                parts.append(run_frames(prefix, list(map(_payload, items)), suffix))
+            count += len(items)
+        return (parts[0] if len(parts) == 1 else b"".join(parts)), count
+
+    def _take_keyed(self, most: int) -> list[bytes]:
+        taken: list[bytes] = []
+        keyed, slot_of = self._keyed, self._slot_of
+        for _ in range(min(most, len(keyed))):
+            slot, (key, _, prefix, payload, suffix) = keyed.popitem(last=False)
+            if key is not None and slot_of.get(key) == slot:
+                del slot_of[key]
+            taken.append(prefix + payload + suffix)
         self._count -= len(taken)
+        return taken
+
+    def _take_runs(self, most: int) -> list[tuple[bytes, bytes, Sequence[Item]]]:
+        """The oldest runs (the last one cut short) holding at most ``most`` frames, removed."""
+        taken: list[tuple[bytes, bytes, Sequence[Item]]] = []
+        runs = self._runs
+        room = most
+        while runs and room > 0:
+            prefix, suffix, items, owner = runs.popleft()
+            if len(items) > room:
+                runs.appendleft((prefix, suffix, items[room:], owner))
+                items = items[:room]
+            taken.append((prefix, suffix, items))
+            room -= len(items)
+        self._count -= most - room
         return taken
 
     def discard(self, owner: Hashable) -> None:
