@@ -207,8 +207,9 @@ embedded control planes with {result["namespaces"]:,} namespaces (a Broker and 3
 each); the kubernetes one's caller is a ServiceAccount with `view` bound in
 {result["readable_namespaces"]:,} of them, so every namespace is decided on its own. Warm: the
 same query sequentially on one kept-alive connection, {warm["open"]["n"]:,} requests per mode
-in alternating rounds. Cold: the first query of a caller never seen (a TokenReview, then one
-cluster-wide and {result["namespaces"]:,} namespace SubjectAccessReviews, 32 at a time).
+in alternating rounds. Cold: the first query of a caller never seen (a TokenReview, then for
+each of the three kinds one cluster-wide and {result["namespaces"]:,} namespace SubjectAccessReviews, 32 at a
+time).
 
 Measured {info["date"]} on this machine ({info["usable_cpus"]} cores shared with other work,
 load average {info["loadavg_at_start"][0]:.1f} at start), Python {info["python"]}.
