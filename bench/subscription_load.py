@@ -62,6 +62,7 @@ STALLED_RCVBUF = 4096  # bytes; the kernel doubles it
 LIFETIME = 1800.0  # seconds: the generator exits by itself after this, whatever happens
 FIELD = "eventTypeReadinessChanged"
 MEMO_READS = 1024  # distinct reads remembered at most (all subscribers share a few per change)
+MEMO_READ_BYTES = 65536  # larger reads (a stalled client's backlog) are never remembered
 TEXT, PING, CLOSE = Opcode.TEXT.value, Opcode.PING.value, Opcode.CLOSE.value
 
 
@@ -126,7 +127,7 @@ class Client(asyncio.Protocol):
                 return
             read = Read()
             self._parse(data, received, read)
-            if read.frames and read.whole and not self.pending:
+            if read.frames and read.whole and not self.pending and len(data) <= MEMO_READ_BYTES:
                 self.load.remember(data, read)
             return
         self._parse(self.pending + data, received, None)
