@@ -128,6 +128,39 @@ async def test_discovery_maps_kinds_to_resources_and_knows_what_is_not_served(
     assert await client.discover("nothing.example.com/v1") is None
 
 
+async def test_the_preferred_version_of_a_kind_costs_no_request_once_known(
+    client: ClusterClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mapper = client.rest_mapper
+    # eventing.knative.dev prefers v1, which serves Brokers but not EventTypes
+    assert (
+        await mapper.preferred_version("eventing.knative.dev", "EventType")
+        == "eventing.knative.dev/v1beta3"
+    )
+    assert (
+        await mapper.preferred_version("eventing.knative.dev", "Broker")
+        == "eventing.knative.dev/v1"
+    )
+    assert await mapper.preferred_version("eventing.knative.dev", "Nothing") is None
+    paths: list[str] = []
+    request = client.request
+
+    async def counted(method: str, path: str, *args: object, **kwargs: object) -> object:
+        paths.append(path)
+        return await request(method, path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(client, "request", counted)
+    for _ in range(3):
+        assert (
+            await mapper.preferred_version("eventing.knative.dev", "EventType")
+            == "eventing.knative.dev/v1beta3"
+        )
+        assert await mapper.preferred_version("", "Namespace") == "v1"
+    assert paths == []
+    assert await mapper.preferred_version("eventing.knative.dev", "Nothing") is None
+    assert paths, "a kind no cached version serves is looked up again"
+
+
 async def test_a_watch_from_a_compacted_resource_version_is_expired(
     client: ClusterClient,
 ) -> None:

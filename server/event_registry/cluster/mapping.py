@@ -11,7 +11,9 @@ requests. Guarantees:
   (404) resolves to None and is not cached;
 - :meth:`RestMapper.preferred_version` is the version kubectl's mapper resolves a kind to (the
   group's preferred version when it serves the kind, else the first listed one that does),
-  read from the group's ``APIGroup`` document, cached per group;
+  read from the group's ``APIGroup`` document, cached per group; once a version serving the
+  kind is cached it makes no request (a cached list that lacks the kind is read again only
+  when no cached version serves it);
 - any other failure raises the client's :class:`~.errors.ClusterError`.
 """
 
@@ -53,11 +55,14 @@ class RestMapper:
         self._known: dict[str, dict[str, ResourceRef]] = {}
         self._group_versions: dict[str, list[str]] = {}
 
-    async def resolve(self, api_version: str, kind: str) -> ResourceRef | None:
-        """The resource serving ``kind`` in ``api_version``, or None when it is not served."""
+    async def resolve(
+        self, api_version: str, kind: str, *, refresh: bool = True
+    ) -> ResourceRef | None:
+        """The resource serving ``kind`` in ``api_version``, or None when it is not served
+        (``refresh=False``: a kind missing from a cached list is not read again)."""
         known = self._known.get(api_version)
-        if known is not None and kind in known:
-            return known[kind]
+        if known is not None and (kind in known or not refresh):
+            return known.get(kind)
         document = await self._client.discover(api_version)
         if document is None:
             self._known.pop(api_version, None)
@@ -78,9 +83,10 @@ class RestMapper:
                 return None
             versions = _versions_by_priority(document)
             self._group_versions[group] = versions
-        for api_version in versions:
-            if await self.resolve(api_version, kind) is not None:
-                return api_version
+        for refresh in (False, True):  # from what is cached first: no request once warm
+            for api_version in versions:
+                if await self.resolve(api_version, kind, refresh=refresh) is not None:
+                    return api_version
         return None
 
 
