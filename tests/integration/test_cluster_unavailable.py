@@ -155,3 +155,24 @@ def test_every_mutation_the_cluster_does_not_answer_is_unavailable_and_the_regis
     assert answer["createBroker"]["__typename"] == "BrokerCreated", answer
     got = plane.kubectl("get", "brokers.eventing.knative.dev", name, "-n", NAMESPACE)
     assert got.returncode == 0, got
+
+
+def test_a_write_refused_for_the_registrys_own_credentials_is_unavailable_not_masked(
+    setup_with_objects: Setup,
+) -> None:
+    """401: the registry's credentials, not the caller's doing; typed, and no write made."""
+    registry, proxy = setup_with_objects.registry, setup_with_objects.proxy
+    proxy.set_mode(401)
+    name = f"unauthorized-{next(_names)}"
+    for field, call in mutations(name).items():
+        result = registry.query(f"mutation {{ {field}: {call} {{ {RESULT} }} }}")
+        assert "errors" not in result, (field, result)
+        answer = result["data"][field]
+        assert answer["__typename"] == "Unavailable", (field, answer)
+        assert answer["message"].startswith("the cluster refused the registry's own credentials"), (
+            answer
+        )
+        assert "(401)" in answer["message"], answer
+        assert answer["retryAfterSeconds"] == 30
+    assert registry.running
+    assert registry.get("/healthz").status == 200

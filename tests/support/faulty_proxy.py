@@ -21,7 +21,12 @@ import yaml
 Mode = str | int
 """``"forward"``, ``"close"``, or an HTTP status to answer with."""
 
-REASONS = {429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable"}
+REASONS = {
+    401: "Unauthorized",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+}
 
 
 class FaultyProxy:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from event_registry.cluster import errors
-from event_registry.cluster.writing import rejected, unanswered
+from event_registry.cluster.writing import rejected, translated, unanswered
 from event_registry.domain import writes
 
 
@@ -157,3 +157,26 @@ def test_a_write_the_cluster_did_not_answer_is_unanswered_and_may_be_retried(
 )
 def test_an_answer_is_not_unanswered(error: errors.ClusterError) -> None:
     assert unanswered(error) is None
+
+
+@pytest.mark.parametrize(
+    ("error", "start"),
+    [
+        (
+            errors.Unauthorized(401, "Unauthorized", "token expired"),
+            "the cluster refused the registry's own credentials",
+        ),
+        (errors.Expired(410, "Expired", "too old"), "the cluster answered the write unexpectedly"),
+        (errors.ClusterError(418, "Teapot", "short and stout"), "the cluster answered"),
+    ],
+)
+def test_every_failed_write_has_a_domain_answer(error: errors.ClusterError, start: str) -> None:
+    found = translated(error)
+    assert isinstance(found, writes.Unanswered)
+    assert found.message.startswith(start), found.message
+    assert str(error) in found.message
+    assert found.retry_after_seconds == 30
+    assert isinstance(
+        translated(errors.from_status(409, status(409, "AlreadyExists"))), writes.AlreadyExists
+    )
+    assert isinstance(translated(errors.Unavailable(0, "Unreachable", "down")), writes.Unanswered)

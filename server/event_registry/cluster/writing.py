@@ -11,17 +11,21 @@
   domain's :class:`~event_registry.domain.writes.Unanswered`: not the writer's doing, and
   worth retrying;
 - any other failure (the registry's own credentials refused, a status no write expects) is
-  raised as the client's :class:`~.errors.ClusterError`.
+  :class:`~event_registry.domain.writes.Unanswered` too, saying so, and logged for the
+  registry's operator: the caller did nothing wrong, and no write fails without a typed answer.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ..domain import writes
 from ..store.caching import Kind
 from . import errors, kinds
 from .client import ClusterClient
+
+logger = logging.getLogger(__name__)
 
 RESOURCES: dict[Kind, kinds.ResourceRef] = {
     "EventType": kinds.event_types(),
@@ -72,6 +76,24 @@ def unanswered(error: errors.ClusterError) -> writes.Unanswered | None:
     )
 
 
+def unexpected(error: errors.ClusterError) -> writes.Unanswered:
+    """The domain error for any other failure: the registry, not its caller, must act."""
+    logger.warning("a write failed with an answer no write expects: %s", error)
+    if isinstance(error, errors.Unauthorized):
+        why = "the cluster refused the registry's own credentials"
+    else:
+        why = "the cluster answered the write unexpectedly"
+    return writes.Unanswered(
+        f"{why} ({error}); the write was not made: the registry's operator must look into it",
+        retry_after_seconds=30,
+    )
+
+
+def translated(error: errors.ClusterError) -> writes.WriteRejected | writes.Unanswered:
+    """What a failed write is in the domain's words; every failure has an answer."""
+    return rejected(error) or unanswered(error) or unexpected(error)
+
+
 class ClusterWrites:
     def __init__(self, client: ClusterClient, *, timeout: float = 10.0) -> None:
         self._client = client
@@ -82,16 +104,10 @@ class ClusterWrites:
         try:
             return await self._client.create(RESOURCES[kind], namespace, manifest)
         except errors.ClusterError as error:
-            translated = rejected(error) or unanswered(error)
-            if translated is None:
-                raise
-            raise translated from error
+            raise translated(error) from error
 
     async def delete(self, kind: Kind, namespace: str, name: str) -> None:
         try:
             await self._client.delete(RESOURCES[kind], namespace, name)
         except errors.ClusterError as error:
-            translated = rejected(error) or unanswered(error)
-            if translated is None:
-                raise
-            raise translated from error
+            raise translated(error) from error
