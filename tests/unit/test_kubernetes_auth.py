@@ -133,6 +133,29 @@ async def test_concurrent_cold_requests_share_their_reviews() -> None:
     assert cluster.access_reviews == 3 * 51
 
 
+async def test_a_flood_of_unknown_tokens_keeps_at_most_the_bound_of_reviews_in_flight() -> None:
+    cluster, clock = ScriptedCluster(), Clock()
+    cluster.delay = 0.01
+    in_flight, most = 0, 0
+    answer = cluster.request
+
+    async def counted(method: str, path: str, **kwargs: Any) -> Any:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        try:
+            return await answer(method, path, **kwargs)
+        finally:
+            in_flight -= 1
+
+    cluster.request = counted  # type: ignore[method-assign]
+    auth = authenticator(cluster, ["a"], clock, max_concurrent_reviews=4)
+    refused = await asyncio.gather(*(auth.authenticate(f"Bearer forged-{i}") for i in range(40)))
+    assert refused == [None] * 40
+    assert cluster.token_reviews == 40
+    assert most == 4
+
+
 async def test_allowed_and_denied_answers_live_for_their_own_ttls() -> None:
     cluster, clock = ScriptedCluster(), Clock()
     cluster.grants.add(("alice", "list", "a"))

@@ -16,8 +16,9 @@ Guarantees:
   it was made of and the set of namespaces are unchanged;
 - a cold caller over N namespaces costs three cluster-wide reviews (one per kind), then
   N reviews for each kind denied cluster-wide, made concurrently, at most
-  ``max_concurrent_reviews`` at a time; concurrent requests needing the same answer share
-  one review;
+  ``max_concurrent_reviews`` at a time (a bound shared with TokenReviews, so a flood of
+  unknown tokens cannot fan out to the cluster either); concurrent requests needing the same
+  answer share one review;
 - a caller's principal used in the last quarter of its shortest TTL is renewed in the
   background (only the decisions about to expire are asked again), so a steady caller never
   waits for a review; its requests meanwhile get the answers that still hold;
@@ -62,7 +63,8 @@ class KubernetesAuthSettings:
     max_entries: int = 100_000
     """Tokens, decisions and principals kept, each (least recently used go first)."""
     max_concurrent_reviews: int = 32
-    """Reviews one cold caller's namespaces are asked with at once."""
+    """Reviews (TokenReviews and SubjectAccessReviews, every caller's together) in flight at
+    once: neither a cold caller's namespaces nor a flood of unknown tokens fans out further."""
 
 
 _RESOURCES: dict[access.Kind, KindName] = {
@@ -144,7 +146,8 @@ class KubernetesAuthenticator:
             return hit[0]
 
         async def review() -> access.Identity | None:
-            identity = await reviewing.review_token(self._client, token)
+            async with self._concurrency():  # unknown tokens cannot fan out to the cluster
+                identity = await reviewing.review_token(self._client, token)
             ttl = self.settings.allowed_ttl if identity else self.settings.denied_ttl
             self._tokens.put(key, identity, ttl)
             return identity
