@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import shutil
 import urllib.error
+import urllib.parse
 import urllib.request
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
@@ -756,3 +758,66 @@ def test_the_garbage_collector_takes_what_it_removes_from_every_manager(
     obj = get_json(controlplane, "configmap", "dependent", "-n", namespace)
     assert "ownerReferences" not in obj["metadata"]
     assert managers(obj)[("kubectl", "Apply", "")] == {"f:data": {"f:b": {}}}
+
+
+def raw_request(
+    controlplane: ControlPlaneProcess, path: str, body: bytes, content_type: str, *, chunked: bool
+) -> tuple[int, dict[str, Any]]:
+    """A PATCH with exactly these bytes (chunked: no Content-Length, as a streaming client)."""
+    url = urllib.parse.urlsplit(controlplane.url)
+    connection = HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
+    try:
+        chunks = (body[i : i + 65536] for i in range(0, len(body), 65536))
+        connection.request(
+            "PATCH",
+            f"{path}?fieldManager=raw",
+            body=chunks if chunked else body,
+            headers={"Content-Type": content_type},
+            encode_chunked=chunked,
+        )
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_body_over_3_mib_is_413_and_changes_nothing(
+    controlplane: ControlPlaneProcess, namespace: str, chunked: bool
+) -> None:
+    path = f"/api/v1/namespaces/{namespace}/configmaps/huge"
+    document = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "huge"}}
+    body = json.dumps({**document, "data": {"blob": "x" * (3 * 1024 * 1024)}}).encode()
+    status, answer = raw_request(controlplane, path, body, APPLY, chunked=chunked)
+    assert status == 413, answer
+    assert (answer["kind"], answer["reason"]) == ("Status", "RequestEntityTooLarge")
+    assert answer["message"] == "Request entity too large: limit is 3145728"
+    got = controlplane.kubectl("get", "configmap", "huge", "-n", namespace)
+    assert got.returncode != 0, got
+    assert "NotFound" in got.stderr, got
+
+
+def test_yaml_aliases_in_a_body_are_refused_before_they_expand(
+    controlplane: ControlPlaneProcess, namespace: str
+) -> None:
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    levels += [
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]" for i in range(8)
+    ]
+    body = "\n".join(
+        [
+            "apiVersion: v1",
+            "kind: ConfigMap",
+            "metadata: {name: laughs}",
+            "lol:",
+            *(f"  {line}" for line in levels),
+        ]
+    ).encode()
+    path = f"/api/v1/namespaces/{namespace}/configmaps/laughs"
+    status, answer = raw_request(controlplane, path, body, APPLY, chunked=False)
+    assert status == 400, answer
+    assert answer["reason"] == "BadRequest"
+    assert "YAML aliases are not accepted" in answer["message"]
+    plain = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: laughs}\ndata: {a: b}\n"
+    status, answer = raw_request(controlplane, path, plain, APPLY, chunked=False)
+    assert status == 201, answer

@@ -32,7 +32,7 @@ from ..api.openapi import OpenApi
 from ..api.watching import Broadcaster, WatchEvent, WatchOptions, watch
 from ..auth import attributes as request_attributes
 from ..auth.control import AccessControl, Caller
-from ..machinery import errors, paths, protobuf
+from ..machinery import errors, paths, protobuf, yaml_text
 from . import managers, tables
 
 log = logging.getLogger(__name__)
@@ -111,8 +111,28 @@ def _dry_run(request: Request) -> bool:
     return bool(values)
 
 
+MAX_BODY = 3 * 1024 * 1024
+"""Bytes a request body may hold, as kube-apiserver's ``MaxRequestBodyBytes`` (3 MiB)."""
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, refused with 413 once it is longer than :data:`MAX_BODY` (from its
+    Content-Length when it says so, before anything is read)."""
+    too_large = errors.RequestEntityTooLarge(f"Request entity too large: limit is {MAX_BODY}")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _body(request: Request, *, allow_empty: bool = False) -> Any:
-    raw = await request.body()
+    raw = await _read_body(request)
     if not raw:
         if allow_empty:
             return None
@@ -122,7 +142,7 @@ async def _body(request: Request, *, allow_empty: bool = False) -> Any:
         if content_type == protobuf.PROTOBUF_CONTENT_TYPE:
             return protobuf.decode_object(raw)
         if content_type in ("application/yaml", "application/apply-patch+yaml"):
-            return yaml.safe_load(raw)
+            return yaml_text.load(raw)
         return json.loads(raw)
     except (ValueError, yaml.YAMLError) as error:
         raise errors.BadRequest(f"the request body could not be decoded: {error}") from error

@@ -39,6 +39,7 @@ import yaml
 
 from ...knative.vocabulary import DEFAULT_BROKER_CLASS, SYSTEM_NAMESPACE
 from ..api.resources import CONFIGMAPS
+from ..machinery import yaml_text
 from ..storage.sqlite import Storage
 
 __all__ = [
@@ -114,7 +115,7 @@ def parse(data: Mapping[str, Any]) -> BrokerDefaults:
     if not isinstance(text, str) or not text.strip():
         return BUILT_IN
     try:
-        parsed = yaml.safe_load(text)
+        parsed = yaml_text.load(text)
     except yaml.YAMLError:
         return BUILT_IN
     document = _mapping(parsed)

@@ -137,6 +137,12 @@ class UnsupportedMediaType(ApiError):
     code, reason = 415, "UnsupportedMediaType"
 
 
+class RequestEntityTooLarge(ApiError):
+    """The request body is larger than the server accepts (413)."""
+
+    code, reason = 413, "RequestEntityTooLarge"
+
+
 class Invalid(ApiError):
     """The object failed validation (422); ``causes`` name the fields."""
 
