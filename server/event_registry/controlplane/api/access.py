@@ -15,38 +15,32 @@ from collections.abc import Mapping
 from typing import Any
 
 from .resources import PrinterColumn, Resource, Version
+from .schema_words import STRING, STRING_MAP, STRINGS, object_of
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 
-_STRING = {"type": "string"}
-_STRINGS = {"type": "array", "items": _STRING}
-_STRING_MAP = {"type": "object", "additionalProperties": _STRING}
 _AGE = PrinterColumn("Age", "date", ".metadata.creationTimestamp")
 
 
-def _object(**properties: Any) -> dict[str, Any]:
-    return {"type": "object", "properties": properties}
-
-
-_POLICY_RULE = _object(
-    verbs=_STRINGS,
-    apiGroups=_STRINGS,
-    resources=_STRINGS,
-    resourceNames=_STRINGS,
-    nonResourceURLs=_STRINGS,
+_POLICY_RULE = object_of(
+    verbs=STRINGS,
+    apiGroups=STRINGS,
+    resources=STRINGS,
+    resourceNames=STRINGS,
+    nonResourceURLs=STRINGS,
 )
 _RULES = {"type": "array", "items": _POLICY_RULE}
-_LABEL_SELECTOR = _object(
-    matchLabels=_STRING_MAP,
+_LABEL_SELECTOR = object_of(
+    matchLabels=STRING_MAP,
     matchExpressions={
         "type": "array",
-        "items": _object(key=_STRING, operator=_STRING, values=_STRINGS),
+        "items": object_of(key=STRING, operator=STRING, values=STRINGS),
     },
 )
-_ROLE_REF = _object(apiGroup=_STRING, kind=_STRING, name=_STRING)
+_ROLE_REF = object_of(apiGroup=STRING, kind=STRING, name=STRING)
 _SUBJECTS = {
     "type": "array",
-    "items": _object(kind=_STRING, apiGroup=_STRING, name=_STRING, namespace=_STRING),
+    "items": object_of(kind=STRING, apiGroup=STRING, name=STRING, namespace=STRING),
 }
 
 
@@ -112,9 +106,9 @@ SERVICE_ACCOUNTS = _builtin(
     version=Version(
         name="v1",
         storage=True,
-        schema=_object(
-            secrets={"type": "array", "items": _object(name=_STRING, namespace=_STRING)},
-            imagePullSecrets={"type": "array", "items": _object(name=_STRING)},
+        schema=object_of(
+            secrets={"type": "array", "items": object_of(name=STRING, namespace=STRING)},
+            imagePullSecrets={"type": "array", "items": object_of(name=STRING)},
             automountServiceAccountToken={"type": "boolean"},
         ),
         columns=(
@@ -131,7 +125,7 @@ ROLES = _builtin(
     "roles",
     "Role",
     namespaced=True,
-    version=Version(name="v1", storage=True, schema=_object(rules=_RULES), columns=_ROLE_COLUMNS),
+    version=Version(name="v1", storage=True, schema=object_of(rules=_RULES), columns=_ROLE_COLUMNS),
     name_rule="path-segment",
 )
 CLUSTER_ROLES = _builtin(
@@ -143,9 +137,9 @@ CLUSTER_ROLES = _builtin(
     version=Version(
         name="v1",
         storage=True,
-        schema=_object(
+        schema=object_of(
             rules=_RULES,
-            aggregationRule=_object(
+            aggregationRule=object_of(
                 clusterRoleSelectors={"type": "array", "items": _LABEL_SELECTOR}
             ),
         ),
@@ -161,7 +155,7 @@ ROLE_BINDINGS = _builtin(
     version=Version(
         name="v1",
         storage=True,
-        schema=_object(roleRef=_ROLE_REF, subjects=_SUBJECTS),
+        schema=object_of(roleRef=_ROLE_REF, subjects=_SUBJECTS),
         columns=_BINDING_COLUMNS,
     ),
 )
@@ -174,7 +168,7 @@ CLUSTER_ROLE_BINDINGS = _builtin(
     version=Version(
         name="v1",
         storage=True,
-        schema=_object(roleRef=_ROLE_REF, subjects=_SUBJECTS),
+        schema=object_of(roleRef=_ROLE_REF, subjects=_SUBJECTS),
         columns=_BINDING_COLUMNS,
     ),
 )

@@ -17,30 +17,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from .resources import PrinterColumn, stored_builtin
+from .schema_words import (
+    ANY_OBJECT,
+    BOOLEAN,
+    INT_OR_STRING,
+    INTEGER,
+    STRING,
+    STRING_MAP,
+    STRINGS,
+    array_of,
+    described,
+    object_of,
+)
 
-_STRING = {"type": "string"}
-_STRINGS = {"type": "array", "items": _STRING}
-_STRING_MAP = {"type": "object", "additionalProperties": _STRING}
-_INTEGER = {"type": "integer"}
-_BOOLEAN = {"type": "boolean"}
-_ANY = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-_INT_OR_STRING = {"x-kubernetes-int-or-string": True}
 _AGE = PrinterColumn("Age", "date", ".metadata.creationTimestamp")
-
-
-def _object(description: str = "", /, **properties: Any) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if description:
-        schema["description"] = description
-    return schema
-
-
-def _described(schema: Mapping[str, Any], description: str) -> dict[str, Any]:
-    return {**schema, "description": description}
-
-
-def _array_of(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {"type": "array", "items": item}
 
 
 SECRETS = stored_builtin(
@@ -48,22 +38,22 @@ SECRETS = stored_builtin(
     "secrets",
     "Secret",
     namespaced=True,
-    schema=_object(
+    schema=object_of(
         "Holds secret data of a certain type, base64 encoded.",
-        type=_described(_STRING, "How data is used (Opaque by default); cannot change."),
+        type=described(STRING, "How data is used (Opaque by default); cannot change."),
         # base64 is checked by admission (a 400 as kube's decoder answers, not a 422)
-        data=_described(
-            _STRING_MAP,
+        data=described(
+            STRING_MAP,
             "The secret data, each value base64 encoded; keys are config keys "
             "([-._a-zA-Z0-9]+). At most 1 MiB in all.",
         ),
-        stringData=_described(
-            _STRING_MAP,
+        stringData=described(
+            STRING_MAP,
             "Write-only: plain-text values merged into data on write (replacing the same "
             "keys); never returned.",
         ),
-        immutable=_described(
-            _BOOLEAN, "If true, data cannot be changed any more (only the object deleted)."
+        immutable=described(
+            BOOLEAN, "If true, data cannot be changed any more (only the object deleted)."
         ),
     ),
     columns=(
@@ -73,14 +63,14 @@ SECRETS = stored_builtin(
     ),
 )
 
-_SERVICE_PORT = _object(
-    name=_STRING,
+_SERVICE_PORT = object_of(
+    name=STRING,
     # kube's schema default, which also completes the port's server-side apply key
-    protocol={**_STRING, "default": "TCP"},
-    appProtocol=_STRING,
-    port=_INTEGER,
-    targetPort=_INT_OR_STRING,
-    nodePort=_INTEGER,
+    protocol={**STRING, "default": "TCP"},
+    appProtocol=STRING,
+    port=INTEGER,
+    targetPort=INT_OR_STRING,
+    nodePort=INTEGER,
 )
 
 
@@ -119,14 +109,14 @@ SERVICES = dataclasses.replace(
         status=True,
         short_names=("svc",),
         categories=("all",),
-        schema=_object(
+        schema=object_of(
             "A named abstraction of an application running on a set of pods; on the embedded "
             "control plane nothing routes to its cluster IP.",
-            spec=_object(
+            spec=object_of(
                 "The Service's behaviour: ports, selector, type and cluster IP.",
-                ports=_described(
+                ports=described(
                     {
-                        **_array_of(_SERVICE_PORT),
+                        **array_of(_SERVICE_PORT),
                         # as kube-apiserver's schema declares them (server-side apply)
                         "x-kubernetes-list-type": "map",
                         "x-kubernetes-list-map-keys": ["port", "protocol"],
@@ -136,37 +126,37 @@ SERVICES = dataclasses.replace(
                     },
                     "The ports the Service exposes.",
                 ),
-                selector=_described(
-                    {**_STRING_MAP, "x-kubernetes-map-type": "atomic"},
+                selector=described(
+                    {**STRING_MAP, "x-kubernetes-map-type": "atomic"},
                     "Pods with these labels receive the Service's traffic.",
                 ),
-                clusterIP=_described(
-                    _STRING, "Allocated from 10.96.0.0/12 unless None (headless); immutable."
+                clusterIP=described(
+                    STRING, "Allocated from 10.96.0.0/12 unless None (headless); immutable."
                 ),
-                clusterIPs=_STRINGS,
-                type=_described(
-                    _STRING, "ClusterIP (default), NodePort, LoadBalancer or ExternalName."
+                clusterIPs=STRINGS,
+                type=described(
+                    STRING, "ClusterIP (default), NodePort, LoadBalancer or ExternalName."
                 ),
-                externalIPs=_STRINGS,
-                sessionAffinity=_STRING,
-                sessionAffinityConfig=_ANY,
-                loadBalancerIP=_STRING,
-                loadBalancerSourceRanges=_STRINGS,
-                loadBalancerClass=_STRING,
-                externalName=_STRING,
-                externalTrafficPolicy=_STRING,
-                internalTrafficPolicy=_STRING,
-                healthCheckNodePort=_INTEGER,
-                publishNotReadyAddresses=_BOOLEAN,
-                ipFamilies=_STRINGS,
-                ipFamilyPolicy=_STRING,
-                allocateLoadBalancerNodePorts=_BOOLEAN,
-                trafficDistribution=_STRING,
+                externalIPs=STRINGS,
+                sessionAffinity=STRING,
+                sessionAffinityConfig=ANY_OBJECT,
+                loadBalancerIP=STRING,
+                loadBalancerSourceRanges=STRINGS,
+                loadBalancerClass=STRING,
+                externalName=STRING,
+                externalTrafficPolicy=STRING,
+                internalTrafficPolicy=STRING,
+                healthCheckNodePort=INTEGER,
+                publishNotReadyAddresses=BOOLEAN,
+                ipFamilies=STRINGS,
+                ipFamilyPolicy=STRING,
+                allocateLoadBalancerNodePorts=BOOLEAN,
+                trafficDistribution=STRING,
             ),
-            status=_object(
+            status=object_of(
                 "The observed state: load balancer ingress points and conditions.",
-                loadBalancer=_ANY,
-                conditions=_array_of(_ANY),
+                loadBalancer=ANY_OBJECT,
+                conditions=array_of(ANY_OBJECT),
             ),
         ),
         columns=(
@@ -200,7 +190,7 @@ def _endpoints(obj: Mapping[str, Any]) -> object:
     return shown + (f" + {len(found) - 3} more..." if len(found) > 3 else "")
 
 
-_ENDPOINT_ADDRESS = _object(ip=_STRING, hostname=_STRING, nodeName=_STRING, targetRef=_ANY)
+_ENDPOINT_ADDRESS = object_of(ip=STRING, hostname=STRING, nodeName=STRING, targetRef=ANY_OBJECT)
 
 ENDPOINTS = dataclasses.replace(
     stored_builtin(
@@ -209,15 +199,15 @@ ENDPOINTS = dataclasses.replace(
         "Endpoints",
         namespaced=True,
         short_names=("ep",),
-        schema=_object(
+        schema=object_of(
             "The addresses and ports that implement a Service (deprecated in favour of "
             "discovery.k8s.io/v1 EndpointSlice).",
-            subsets=_array_of(
-                _object(
-                    addresses=_array_of(_ENDPOINT_ADDRESS),
-                    notReadyAddresses=_array_of(_ENDPOINT_ADDRESS),
-                    ports=_array_of(
-                        _object(name=_STRING, port=_INTEGER, protocol=_STRING, appProtocol=_STRING)
+            subsets=array_of(
+                object_of(
+                    addresses=array_of(_ENDPOINT_ADDRESS),
+                    notReadyAddresses=array_of(_ENDPOINT_ADDRESS),
+                    ports=array_of(
+                        object_of(name=STRING, port=INTEGER, protocol=STRING, appProtocol=STRING)
                     ),
                 )
             ),
@@ -247,24 +237,22 @@ ENDPOINT_SLICES = stored_builtin(
     "endpointslices",
     "EndpointSlice",
     namespaced=True,
-    schema=_object(
+    schema=object_of(
         "A subset of the endpoints implementing a Service, labelled "
         "kubernetes.io/service-name with the Service's name.",
-        addressType=_described(_STRING, "IPv4, IPv6 or FQDN."),
-        endpoints=_array_of(
-            _object(
-                addresses=_STRINGS,
-                conditions=_object(ready=_BOOLEAN, serving=_BOOLEAN, terminating=_BOOLEAN),
-                hostname=_STRING,
-                nodeName=_STRING,
-                zone=_STRING,
-                targetRef=_ANY,
-                hints=_ANY,
+        addressType=described(STRING, "IPv4, IPv6 or FQDN."),
+        endpoints=array_of(
+            object_of(
+                addresses=STRINGS,
+                conditions=object_of(ready=BOOLEAN, serving=BOOLEAN, terminating=BOOLEAN),
+                hostname=STRING,
+                nodeName=STRING,
+                zone=STRING,
+                targetRef=ANY_OBJECT,
+                hints=ANY_OBJECT,
             )
         ),
-        ports=_array_of(
-            _object(name=_STRING, port=_INTEGER, protocol=_STRING, appProtocol=_STRING)
-        ),
+        ports=array_of(object_of(name=STRING, port=INTEGER, protocol=STRING, appProtocol=STRING)),
     ),
     columns=(
         PrinterColumn("AddressType", "string", ".addressType"),

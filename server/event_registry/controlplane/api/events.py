@@ -32,6 +32,7 @@ from typing import Any
 from ..machinery import cells
 from ..machinery.field_labels import FieldLabels
 from .resources import PrinterColumn, Resource, Version
+from .schema_words import INTEGER, STRING, TIME, described, object_of
 
 EVENTS_GROUP = "events.k8s.io"
 CORE_API_VERSION = "v1"
@@ -216,77 +217,65 @@ _COLUMNS = (
 
 # schemas -----------------------------------------------------------------------------------
 
-_STRING = {"type": "string"}
-_TIME = {"type": "string", "format": "date-time", "nullable": True}
-_INTEGER = {"type": "integer"}
-
-
-def _object_schema(description: str, /, **properties: Any) -> dict[str, Any]:
-    return {"type": "object", "description": description, "properties": properties}
-
-
-def _said(schema: Mapping[str, Any], description: str) -> dict[str, Any]:
-    return {**schema, "description": description}
-
 
 _REFERENCE_FIELDS = {
-    "kind": _said(_STRING, "The object's kind (EventType, Broker, ...)."),
-    "namespace": _said(_STRING, "The object's namespace."),
-    "name": _said(_STRING, "The object's name."),
-    "uid": _said(_STRING, "The object's uid: which incarnation of the name."),
-    "apiVersion": _said(_STRING, "The API version the object was read in."),
-    "resourceVersion": _said(_STRING, "The object's resourceVersion when it was reported on."),
-    "fieldPath": _said(_STRING, "The part of the object meant, when not all of it."),
+    "kind": described(STRING, "The object's kind (EventType, Broker, ...)."),
+    "namespace": described(STRING, "The object's namespace."),
+    "name": described(STRING, "The object's name."),
+    "uid": described(STRING, "The object's uid: which incarnation of the name."),
+    "apiVersion": described(STRING, "The API version the object was read in."),
+    "resourceVersion": described(STRING, "The object's resourceVersion when it was reported on."),
+    "fieldPath": described(STRING, "The part of the object meant, when not all of it."),
 }
 
 
 def _reference(description: str) -> dict[str, Any]:
-    return _object_schema(description, **_REFERENCE_FIELDS)
+    return object_of(description, **_REFERENCE_FIELDS)
 
 
-_SOURCE = _object_schema(
+_SOURCE = object_of(
     "Who reported the Event (the older pair of reportingComponent and reportingInstance).",
-    component=_said(_STRING, "The reporting component."),
-    host=_said(_STRING, "The host (instance) it ran on."),
+    component=described(STRING, "The reporting component."),
+    host=described(STRING, "The host (instance) it ran on."),
 )
-_SERIES = _object_schema(
+_SERIES = object_of(
     "A run of the same Event: how many so far and when the last one was seen.",
-    count=_said(_INTEGER, "Occurrences in the series so far."),
-    lastObservedTime=_said(_TIME, "When the latest occurrence was seen."),
+    count=described(INTEGER, "Occurrences in the series so far."),
+    lastObservedTime=described(TIME, "When the latest occurrence was seen."),
 )
 _SHARED_SCHEMA = {
-    "reason": _said(_STRING, "Why the Event happened: one UpperCamelCase word for machines."),
-    "type": _said(_STRING, "Normal, or Warning for something that needs attention."),
-    "eventTime": _said(_TIME, "When the Event was first seen, to the microsecond."),
+    "reason": described(STRING, "Why the Event happened: one UpperCamelCase word for machines."),
+    "type": described(STRING, "Normal, or Warning for something that needs attention."),
+    "eventTime": described(TIME, "When the Event was first seen, to the microsecond."),
     "series": {**_SERIES, "nullable": True},
-    "action": _said(_STRING, "What was done, or failed to be done, about the object."),
+    "action": described(STRING, "What was done, or failed to be done, about the object."),
     "related": {**_reference("A second object the Event concerns, if any."), "nullable": True},
-    "reportingInstance": _said(_STRING, "Which instance of the reporter (its host or pod)."),
+    "reportingInstance": described(STRING, "Which instance of the reporter (its host or pod)."),
 }
 _EVENT = "Something that happened to an object, reported by a controller."
-CORE_SCHEMA = _object_schema(
+CORE_SCHEMA = object_of(
     _EVENT + " The same Events are served as events.k8s.io/v1.",
     involvedObject=_reference("The object the Event is about."),
-    message=_said(_STRING, "What happened, for people to read."),
+    message=described(STRING, "What happened, for people to read."),
     source=_SOURCE,
-    firstTimestamp=_said(_TIME, "When the Event was first recorded."),
-    lastTimestamp=_said(_TIME, "When the Event was last recorded."),
-    count=_said(_INTEGER, "How many times the Event was recorded."),
-    reportingComponent=_said(
-        _STRING, "The controller that reported it (eventing.knative.dev/event-registry)."
+    firstTimestamp=described(TIME, "When the Event was first recorded."),
+    lastTimestamp=described(TIME, "When the Event was last recorded."),
+    count=described(INTEGER, "How many times the Event was recorded."),
+    reportingComponent=described(
+        STRING, "The controller that reported it (eventing.knative.dev/event-registry)."
     ),
     **_SHARED_SCHEMA,
 )
-EVENTS_SCHEMA = _object_schema(
+EVENTS_SCHEMA = object_of(
     _EVENT + " The same Events are served in core v1.",
     regarding=_reference("The object the Event is about (core v1: involvedObject)."),
-    note=_said(_STRING, "What happened, for people to read (core v1: message)."),
+    note=described(STRING, "What happened, for people to read (core v1: message)."),
     deprecatedSource=_SOURCE,
-    deprecatedFirstTimestamp=_said(_TIME, "core v1's firstTimestamp, kept for old readers."),
-    deprecatedLastTimestamp=_said(_TIME, "core v1's lastTimestamp, kept for old readers."),
-    deprecatedCount=_said(_INTEGER, "core v1's count, kept for old readers."),
-    reportingController=_said(
-        _STRING, "The controller that reported it (core v1: reportingComponent)."
+    deprecatedFirstTimestamp=described(TIME, "core v1's firstTimestamp, kept for old readers."),
+    deprecatedLastTimestamp=described(TIME, "core v1's lastTimestamp, kept for old readers."),
+    deprecatedCount=described(INTEGER, "core v1's count, kept for old readers."),
+    reportingController=described(
+        STRING, "The controller that reported it (core v1: reportingComponent)."
     ),
     **_SHARED_SCHEMA,
 )

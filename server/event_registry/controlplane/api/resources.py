@@ -17,6 +17,7 @@ from typing import Any
 
 from ..machinery.field_labels import METADATA_ONLY, FieldLabels
 from ..machinery.names import NameRule
+from .schema_words import ANY_OBJECT, BOOLEAN, STRING, STRING_MAP, STRINGS, object_of
 
 STORED_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 
@@ -207,10 +208,6 @@ def object_meta_schema() -> dict[str, Any]:
     }
 
 
-def _object_schema(**properties: Any) -> dict[str, Any]:
-    return {"type": "object", "properties": properties}
-
-
 _CONDITIONS = {
     "type": "array",
     "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
@@ -235,9 +232,9 @@ NAMESPACES = Resource(
             name="v1",
             storage=True,
             status_subresource=True,
-            schema=_object_schema(
-                spec=_object_schema(finalizers={"type": "array", "items": {"type": "string"}}),
-                status=_object_schema(phase={"type": "string"}, conditions=_CONDITIONS),
+            schema=object_of(
+                spec=object_of(finalizers=STRINGS),
+                status=object_of(phase=STRING, conditions=_CONDITIONS),
             ),
             columns=(
                 PrinterColumn("Status", "string", ".status.phase"),
@@ -260,13 +257,13 @@ CONFIGMAPS = Resource(
         Version(
             name="v1",
             storage=True,
-            schema=_object_schema(
-                data={"type": "object", "additionalProperties": {"type": "string"}},
+            schema=object_of(
+                data=STRING_MAP,
                 binaryData={
                     "type": "object",
                     "additionalProperties": {"type": "string", "format": "byte"},
                 },
-                immutable={"type": "boolean"},
+                immutable=BOOLEAN,
             ),
             columns=(
                 PrinterColumn(
@@ -283,7 +280,6 @@ CONFIGMAPS = Resource(
     ),
 )
 
-_ANY_OBJECT = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
 
 CUSTOM_RESOURCE_DEFINITIONS = Resource(
     group="apiextensions.k8s.io",
@@ -299,7 +295,7 @@ CUSTOM_RESOURCE_DEFINITIONS = Resource(
             name="v1",
             storage=True,
             status_subresource=True,
-            schema=_object_schema(spec=_ANY_OBJECT, status=_ANY_OBJECT),
+            schema=object_of(spec=ANY_OBJECT, status=ANY_OBJECT),
             columns=(
                 PrinterColumn(
                     "Created At",
