@@ -37,10 +37,9 @@ cache listeners and the worker always find the raw object matching the snapshot.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..cluster import errors
@@ -57,6 +56,7 @@ from ..store.snapshots import Snapshot
 from . import knative_status, reporting
 from .knative_status import SubscriberResolution
 from .queueing import WorkQueue
+from .tasks import ControllerTasks
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class ReadinessController:
             discovery_interval=discovery_interval,
         )
         self.queue: WorkQueue[Key] = WorkQueue(retry_initial=retry_initial, retry_max=retry_max)
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks = ControllerTasks("readiness")
         self.writes = 0
         """Status patches the API accepted (for tests and metrics)."""
         self._unwatched: set[Key] = set()
@@ -119,26 +119,15 @@ class ReadinessController:
 
     async def start(self) -> None:
         """Start watching and working; returns at once (CRDs may be installed later)."""
-        if self._tasks:
+        if self._tasks.running:
             return
         await self.informer.start()
-        self._tasks = [
-            self._spawn(self._work(), "worker"),
-            self._spawn(self._resync(), "resync"),
-        ]
+        self._tasks.start(worker=self._work(), resync=self._resync())
 
     async def stop(self) -> None:
         await self.informer.stop()
-        tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._tasks.stop()
         self.queue.close()
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        return asyncio.create_task(coroutine, name=f"readiness-{name}")
 
     # sync state (for tests) ----------------------------------------------------------------
 

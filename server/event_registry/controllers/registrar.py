@@ -53,7 +53,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..cluster import errors
@@ -67,6 +67,7 @@ from ..knative import vocabulary as kn
 from ..store.caching import Cache, Change
 from . import source_eventtypes as produced
 from .queueing import WorkQueue
+from .tasks import ControllerTasks
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ class SourceRegistrar:
         self._pending: dict[tuple[str, str], tuple[str, Raw, float]] = {}
         """Created, not yet watched: (namespace, name) → (owner uid, object, deadline)."""
         self._uids: dict[str, SourceKey] = {}
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks = ControllerTasks("registrar")
         self.creates = 0
         self.deletes = 0
         """EventTypes the API created and deleted for the registrar (for tests and metrics)."""
@@ -186,23 +187,15 @@ class SourceRegistrar:
 
     async def start(self) -> None:
         """Start watching and working; returns at once (Knative may be installed later)."""
-        if self._tasks:
+        if self._tasks.running:
             return
         await self.informer.start()
-        self._tasks = [self._spawn(self._run(), "worker")]
+        self._tasks.start(worker=self._run())
 
     async def stop(self) -> None:
         await self.informer.stop()
-        tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._tasks.stop()
         self.queue.close()
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        return asyncio.create_task(coroutine, name=f"registrar-{name}")
 
     async def wait_idle(self, timeout: float) -> bool:
         """True once everything is listed and no work is queued, running or awaiting retry."""
